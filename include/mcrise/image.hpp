@@ -1,0 +1,203 @@
+#pragma once
+/// @file image.hpp
+/// @brief Core value types shared by every part of mcrise: Image, ImageBatch,
+///        Color, SaliencyMap and the batch Layout.
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mcrise {
+
+/// @brief A saliency map (or any per-pixel scalar plane): H rows x W columns,
+///        row-major so that `map.data()[y * W + x]` is pixel (y, x), the same
+///        pixel index used everywhere in mcrise (ties are broken by it).
+using SaliencyMap = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// @brief One colour: C values in the same value range as the image
+///        (for example {1, 0, 0} for red in a [0,1] RGB image).
+using Color = std::vector<float>;
+
+/// @brief Memory layout of the images inside an ImageBatch.
+/// HWC: pixel-interleaved, `((b*H + y)*W + x)*C + c`.
+/// CHW: planar, `((b*C + c)*H + y)*W + x` (what most ONNX / LibTorch models take).
+enum class Layout { HWC, CHW };
+
+/// @brief An H x W image with C channels of float, stored pixel-interleaved
+///        (HWC, row-major). Values are in whatever range the user's model
+///        expects; load_image() gives [0,1].
+class Image {
+ public:
+  /// @brief An empty 0 x 0 image.
+  Image() = default;
+
+  /// @brief An image of the given size filled with `fill`.
+  /// @param height rows, >= 0
+  /// @param width columns, >= 0
+  /// @param channels channels per pixel, >= 1 (3 for RGB)
+  /// @param fill initial value of every channel
+  /// @throws std::invalid_argument on a negative size or channels < 1.
+  Image(int height, int width, int channels = 3, float fill = 0.0f)
+      : height_(height), width_(width), channels_(channels) {
+    if (height < 0 || width < 0 || channels < 1)
+      throw std::invalid_argument("mcrise::Image(): invalid size " + std::to_string(height) + " x " +
+                                  std::to_string(width) + " x " + std::to_string(channels));
+    data_.assign(static_cast<std::size_t>(height) * static_cast<std::size_t>(width) *
+                     static_cast<std::size_t>(channels),
+                 fill);
+  }
+
+  /// @brief Rows.
+  int height() const noexcept { return height_; }
+  /// @brief Columns.
+  int width() const noexcept { return width_; }
+  /// @brief Channels per pixel.
+  int channels() const noexcept { return channels_; }
+  /// @brief Number of pixels, H * W.
+  std::size_t pixels() const noexcept {
+    return static_cast<std::size_t>(height_) * static_cast<std::size_t>(width_);
+  }
+  /// @brief Number of floats, H * W * C.
+  std::size_t size() const noexcept { return data_.size(); }
+  /// @brief True for a 0-pixel image.
+  bool empty() const noexcept { return data_.empty(); }
+
+  /// @brief Contiguous HWC storage.
+  float* data() noexcept { return data_.data(); }
+  /// @brief Contiguous HWC storage.
+  const float* data() const noexcept { return data_.data(); }
+
+  /// @brief Channel c of pixel (y, x); no bounds check.
+  float& operator()(int y, int x, int c) noexcept { return data_[index(y, x, c)]; }
+  /// @brief Channel c of pixel (y, x); no bounds check.
+  float operator()(int y, int x, int c) const noexcept { return data_[index(y, x, c)]; }
+
+  /// @brief Pointer to the C channels of pixel (y, x).
+  float* pixel(int y, int x) noexcept { return data_.data() + index(y, x, 0); }
+  /// @brief Pointer to the C channels of pixel (y, x).
+  const float* pixel(int y, int x) const noexcept { return data_.data() + index(y, x, 0); }
+
+  /// @brief Exact equality of size and every value.
+  friend bool operator==(const Image& a, const Image& b) {
+    return a.height_ == b.height_ && a.width_ == b.width_ && a.channels_ == b.channels_ &&
+           a.data_ == b.data_;
+  }
+  /// @brief Negation of ==.
+  friend bool operator!=(const Image& a, const Image& b) { return !(a == b); }
+
+ private:
+  std::size_t index(int y, int x, int c) const noexcept {
+    return (static_cast<std::size_t>(y) * static_cast<std::size_t>(width_) + static_cast<std::size_t>(x)) *
+               static_cast<std::size_t>(channels_) +
+           static_cast<std::size_t>(c);
+  }
+
+  int height_ = 0;
+  int width_ = 0;
+  int channels_ = 0;
+  std::vector<float> data_;
+};
+
+/// @brief B images of the same H x W x C in one contiguous float buffer, in
+///        the Layout the user chose, so `data()` can be handed to ONNX Runtime,
+///        LibTorch or TensorRT without a copy.
+class ImageBatch {
+ public:
+  /// @brief An empty batch.
+  ImageBatch() = default;
+
+  /// @brief A zero-filled batch with capacity for `size` images.
+  /// @throws std::invalid_argument on a negative size.
+  ImageBatch(int size, int height, int width, int channels, Layout layout = Layout::HWC)
+      : size_(size), height_(height), width_(width), channels_(channels), layout_(layout) {
+    if (size < 0 || height < 0 || width < 0 || channels < 1)
+      throw std::invalid_argument("mcrise::ImageBatch(): invalid shape");
+    data_.assign(static_cast<std::size_t>(size) * image_floats(), 0.0f);
+  }
+
+  /// @brief Number of images B in this batch (may be less than the capacity
+  ///        the batch was created with, see resize()).
+  int size() const noexcept { return size_; }
+  /// @brief Rows of each image.
+  int height() const noexcept { return height_; }
+  /// @brief Columns of each image.
+  int width() const noexcept { return width_; }
+  /// @brief Channels of each image.
+  int channels() const noexcept { return channels_; }
+  /// @brief Layout of `data()`.
+  Layout layout() const noexcept { return layout_; }
+
+  /// @brief Floats per image, H * W * C.
+  std::size_t image_floats() const noexcept {
+    return static_cast<std::size_t>(height_) * static_cast<std::size_t>(width_) *
+           static_cast<std::size_t>(channels_);
+  }
+  /// @brief The whole batch: B * H * W * C contiguous floats.
+  float* data() noexcept { return data_.data(); }
+  /// @brief The whole batch: B * H * W * C contiguous floats.
+  const float* data() const noexcept { return data_.data(); }
+  /// @brief Start of image b (0 <= b < size()).
+  float* image_data(int b) noexcept { return data_.data() + static_cast<std::size_t>(b) * image_floats(); }
+  /// @brief Start of image b (0 <= b < size()).
+  const float* image_data(int b) const noexcept {
+    return data_.data() + static_cast<std::size_t>(b) * image_floats();
+  }
+
+  /// @brief Channel c of pixel (y, x) of image b, in either layout; no bounds check.
+  float operator()(int b, int y, int x, int c) const noexcept { return image_data(b)[offset(y, x, c)]; }
+  /// @brief Channel c of pixel (y, x) of image b, in either layout; no bounds check.
+  float& operator()(int b, int y, int x, int c) noexcept { return image_data(b)[offset(y, x, c)]; }
+
+  /// @brief Offset of (y, x, c) inside one image for this batch's layout.
+  std::size_t offset(int y, int x, int c) const noexcept {
+    const auto H = static_cast<std::size_t>(height_), W = static_cast<std::size_t>(width_),
+               C = static_cast<std::size_t>(channels_);
+    return layout_ == Layout::HWC
+               ? (static_cast<std::size_t>(y) * W + static_cast<std::size_t>(x)) * C + static_cast<std::size_t>(c)
+               : (static_cast<std::size_t>(c) * H + static_cast<std::size_t>(y)) * W + static_cast<std::size_t>(x);
+  }
+
+  /// @brief Copy of image b as an HWC Image.
+  /// @throws std::out_of_range if b is not in [0, size()).
+  Image image(int b) const {
+    if (b < 0 || b >= size_) throw std::out_of_range("mcrise::ImageBatch::image(): index out of range");
+    Image out(height_, width_, channels_);
+    copy_to(b, out);
+    return out;
+  }
+
+  /// @brief Copy image b into `out` (HWC), which must already have this batch's image shape.
+  void copy_to(int b, Image& out) const noexcept {
+    const float* src = image_data(b);
+    if (layout_ == Layout::HWC) {
+      std::copy(src, src + image_floats(), out.data());
+      return;
+    }
+    for (int y = 0; y < height_; ++y)
+      for (int x = 0; x < width_; ++x)
+        for (int c = 0; c < channels_; ++c) out(y, x, c) = src[offset(y, x, c)];
+  }
+
+  /// @brief Set the number of images in use, keeping the buffer if it is large enough.
+  /// @throws std::invalid_argument if n < 0.
+  void resize(int n) {
+    if (n < 0) throw std::invalid_argument("mcrise::ImageBatch::resize(): negative size");
+    const std::size_t need = static_cast<std::size_t>(n) * image_floats();
+    if (data_.size() < need) data_.resize(need, 0.0f);
+    size_ = n;
+  }
+
+ private:
+  int size_ = 0;
+  int height_ = 0;
+  int width_ = 0;
+  int channels_ = 1;
+  Layout layout_ = Layout::HWC;
+  std::vector<float> data_;
+};
+
+}  // namespace mcrise

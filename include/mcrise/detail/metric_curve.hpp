@@ -1,0 +1,159 @@
+#pragma once
+/// @file detail/metric_curve.hpp
+/// @brief Shared machinery of the faithfulness metrics (deletion, insertion,
+///        CA-deletion): pixel ordering, the step-image engine that pushes the
+///        sequence of step images through the classifier in batches, and the
+///        trapezoid AUC.
+///
+/// Every metric is the same mechanism: a start image, a target image (per
+/// pixel, what the pixel becomes when it is "processed") and an ordering of
+/// the H*W pixels. Step j (j = 0 .. n_steps) is the start image with the
+/// first min(j*step, H*W) pixels of the ordering replaced by the target's
+/// pixels. Deletion: start = the image, target = the substrate. Insertion:
+/// start = the substrate, target = the image. CA-deletion: start = the image,
+/// target = per pixel its argmin colour.
+
+#include <mcrise/callbacks.hpp>
+#include <mcrise/classifier.hpp>
+#include <mcrise/image.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mcrise {
+namespace detail {
+
+/// @brief Pixel indices 0..n-1 sorted by `key`, decreasing if `descending`
+///        else increasing; equal keys keep increasing pixel index (stable).
+/// @param key n values, none NaN (checked by the caller)
+inline std::vector<std::int64_t> metric_order(const double* key, std::int64_t n, bool descending) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  if (descending)
+    std::stable_sort(order.begin(), order.end(), [key](std::int64_t a, std::int64_t b) { return key[a] > key[b]; });
+  else
+    std::stable_sort(order.begin(), order.end(), [key](std::int64_t a, std::int64_t b) { return key[a] < key[b]; });
+  return order;
+}
+
+/// @brief Throws std::invalid_argument unless `map` is H x W and NaN-free.
+/// @param what how the message names the map, e.g. "the saliency map" or "colour map 2"
+inline void check_metric_map(const SaliencyMap& map, const Image& img, const char* where, const std::string& what) {
+  if (map.rows() != img.height() || map.cols() != img.width())
+    throw std::invalid_argument(std::string(where) + ": " + what + " is " + std::to_string(map.rows()) + " x " +
+                                std::to_string(map.cols()) + " but the image is " + std::to_string(img.height()) +
+                                " x " + std::to_string(img.width()));
+  const double* d = map.data();
+  for (Eigen::Index i = 0; i < map.size(); ++i)
+    if (std::isnan(d[i]))
+      throw std::invalid_argument(std::string(where) + ": " + what + " has a NaN at pixel (" +
+                                  std::to_string(i / map.cols()) + ", " + std::to_string(i % map.cols()) + ")");
+}
+
+/// @brief Throws std::invalid_argument unless `color` has the image's channel count.
+inline void check_metric_color(const Color& color, const Image& img, const char* where, const std::string& what) {
+  if (static_cast<long long>(color.size()) != img.channels())
+    throw std::invalid_argument(std::string(where) + ": " + what + " has " + std::to_string(color.size()) +
+                                " channels but the image has " + std::to_string(img.channels()));
+}
+
+/// @brief Common option checks: non-empty image, step >= 1, batch_size >= 1, class >= 0.
+inline void check_metric_options(const Image& img, std::int64_t step, int batch_size, int cls, const char* where) {
+  if (img.empty()) throw std::invalid_argument(std::string(where) + ": the image is empty");
+  if (step < 1) throw std::invalid_argument(std::string(where) + ": step must be >= 1, got " + std::to_string(step));
+  if (batch_size < 1)
+    throw std::invalid_argument(std::string(where) + ": batch_size must be >= 1, got " + std::to_string(batch_size));
+  if (cls < 0) throw std::invalid_argument(std::string(where) + ": class must be >= 0, got " + std::to_string(cls));
+}
+
+/// @brief Normalised area under a curve by the trapezoid rule:
+///        sum_j (x_{j+1} - x_j) (y_j + y_{j+1}) / 2. With x the removal
+///        fractions 0..1 this is the mean confidence over the removal.
+inline double trapezoid_auc(const std::vector<double>& x, const std::vector<double>& y) {
+  double area = 0.0;
+  for (std::size_t j = 1; j < x.size() && j < y.size(); ++j) area += (x[j] - x[j - 1]) * (y[j] + y[j - 1]) * 0.5;
+  return area;
+}
+
+/// @brief Number of curve points for H*W pixels and `step` pixels per step:
+///        ceil(HW / step) + 1 (0 removed, ..., all removed).
+inline std::int64_t metric_points(std::int64_t pixels, std::int64_t step) { return (pixels + step - 1) / step + 1; }
+
+/// @brief What the engine computed: the curve prefix and whether it is whole.
+struct CurveData {
+  std::vector<double> fractions;    ///< removal fraction of each evaluated point
+  std::vector<double> confidences;  ///< class score of each evaluated point
+  bool complete = false;            ///< all ceil(HW/step)+1 points evaluated
+};
+
+/// @brief The step-image engine shared by every metric.
+///
+/// Builds the step images one batch at a time, each from the previous one
+/// (only the `step` newly processed pixels are written), so memory is
+/// batch_size images plus one working image whatever the number of steps.
+/// After each batch every callback sees Progress{task, points done, points
+/// total}; one returning true stops the run with the prefix evaluated so far.
+///
+/// @param start H x W x C image at step 0
+/// @param target H x W x C image giving each processed pixel's new value
+/// @param order the H*W pixel indices in processing order
+/// @param step pixels per step, >= 1
+/// @param cls class whose score is recorded; checked against L after the first model call
+/// @throws std::invalid_argument if cls >= L; std::runtime_error on a bad model
+///         answer (from ClassifierRunner); the model's own exceptions pass through.
+template <class Classifier, class... Callbacks>
+CurveData run_metric_curve(Classifier& model, const Image& start, const Image& target,
+                           const std::vector<std::int64_t>& order, std::int64_t step, int batch_size, Layout layout,
+                           int cls, const char* where, [[maybe_unused]] const char* task,
+                           Callbacks&... callbacks) {
+  const int H = start.height(), W = start.width(), C = start.channels();
+  const std::int64_t pixels = static_cast<std::int64_t>(start.pixels());
+  const std::int64_t total = metric_points(pixels, step);
+  const auto C_sz = static_cast<std::size_t>(C);
+
+  ClassifierRunner<Classifier> run(model, where);
+  const int capacity = static_cast<int>(std::min<std::int64_t>(batch_size, total));
+  ImageBatch batch(capacity, H, W, C, layout);
+  Image current = start;
+
+  CurveData out;
+  out.fractions.reserve(static_cast<std::size_t>(total));
+  out.confidences.reserve(static_cast<std::size_t>(total));
+  std::int64_t processed = 0;  // pixels of `order` already written into `current`
+  std::int64_t done = 0;       // curve points evaluated
+  while (done < total) {
+    const int B = static_cast<int>(std::min<std::int64_t>(capacity, total - done));
+    batch.resize(B);
+    for (int b = 0; b < B; ++b) {
+      const std::int64_t j = done + b;
+      const std::int64_t upto = std::min(j * step, pixels);
+      for (; processed < upto; ++processed) {
+        const auto p = static_cast<std::size_t>(order[static_cast<std::size_t>(processed)]);
+        std::copy(target.data() + p * C_sz, target.data() + (p + 1) * C_sz, current.data() + p * C_sz);
+      }
+      copy_into_batch(current, batch, b);
+      out.fractions.push_back(static_cast<double>(upto) / static_cast<double>(pixels));
+    }
+    const Eigen::MatrixXd& scores = run(batch, done);
+    if (cls >= scores.cols())
+      throw std::invalid_argument(std::string(where) + ": class " + std::to_string(cls) +
+                                  " is out of range for a model with " + std::to_string(scores.cols()) + " classes");
+    for (int b = 0; b < B; ++b) out.confidences.push_back(scores(b, cls));
+    done += B;
+    if constexpr (sizeof...(Callbacks) > 0) {
+      const Progress progress{task, done, total};
+      if (notify(progress, callbacks...) && done < total) break;
+    }
+  }
+  out.complete = done == total;
+  return out;
+}
+
+}  // namespace detail
+}  // namespace mcrise

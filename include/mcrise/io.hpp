@@ -1,0 +1,341 @@
+#pragma once
+/// @file io.hpp
+/// @brief Images in and out: load PNG / JPEG / BMP / TGA (and the other
+///        formats stb_image reads) into an mcrise::Image, save Images and
+///        Pictures as PNG, and bring an image to a model's input size
+///        (bilinear resize, centre crop).
+///
+/// The stb implementation is compiled privately into every translation unit
+/// that includes this header (see detail/io_stb.hpp): it never clashes with a
+/// user who uses stb_image / stb_image_write themselves, in the same program
+/// or the same file, before or after this header.
+
+#include <mcrise/detail/io_stb.hpp>
+#include <mcrise/image.hpp>
+#include <mcrise/picture.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mcrise {
+
+/// @brief Thrown when a file cannot be read, decoded or written. what() is
+///        "mcrise::<function>(): '<path>': <reason>".
+class io_error : public std::runtime_error {
+ public:
+  /// @brief Build the error from the function name, the path and the reason.
+  io_error(const std::string& function, const std::string& path, const std::string& reason)
+      : std::runtime_error("mcrise::" + function + "(): '" + path + "': " + reason), path_(path), reason_(reason) {}
+  /// @brief The file the operation was about.
+  const std::string& path() const noexcept { return path_; }
+  /// @brief Why it failed, without the path.
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::string path_;
+  std::string reason_;
+};
+
+/// @brief Options of load_image().
+struct LoadOptions {
+  /// Value of a full-intensity channel in the returned Image: 1 gives [0,1]
+  /// (the default), 255 gives 0..255. Must be > 0.
+  float value_max = 1.0f;
+  /// Channels of the returned Image: 3 (RGB, the default; grey is replicated,
+  /// alpha dropped), 1 (grey), 2 (grey + alpha) or 4 (RGBA), converted by stb_image.
+  int channels = 3;
+  /// Refuse an image whose declared size W * H exceeds this many pixels,
+  /// before anything is decoded (a tiny file can declare a gigantic image). Must be >= 1.
+  std::int64_t max_pixels = std::int64_t{1} << 26;
+};
+
+namespace detail {
+
+inline void check_load_options(const LoadOptions& opt, const char* fn) {
+  if (!(opt.value_max > 0.0f) || !std::isfinite(opt.value_max))
+    throw std::invalid_argument(std::string("mcrise::") + fn + "(): value_max must be finite and > 0, got " +
+                                std::to_string(opt.value_max));
+  if (opt.channels < 1 || opt.channels > 4)
+    throw std::invalid_argument(std::string("mcrise::") + fn + "(): channels must be in 1..4, got " +
+                                std::to_string(opt.channels));
+  if (opt.max_pixels < 1)
+    throw std::invalid_argument(std::string("mcrise::") + fn + "(): max_pixels must be >= 1, got " +
+                                std::to_string(opt.max_pixels));
+}
+
+inline std::string stb_reason() {
+  const char* r = stb::mcrise_detail_stbi_failure_reason();
+  return r ? std::string(r) : std::string("unknown");
+}
+
+/// Decode an in-memory encoded image; `name` is used in error messages.
+inline Image decode_image(const unsigned char* bytes, std::size_t size, const LoadOptions& opt, const std::string& name,
+                          const char* fn) {
+  if (size == 0) throw io_error(fn, name, "file is empty");
+  if (size > static_cast<std::size_t>(INT_MAX)) throw io_error(fn, name, "file is too large (over 2 GiB)");
+  const int len = static_cast<int>(size);
+  int w = 0, h = 0, comp = 0;
+  // Read only the header first: refuse absurd declared sizes before allocating anything.
+  if (!stb::mcrise_detail_stbi_info_from_memory(bytes, len, &w, &h, &comp))
+    throw io_error(fn, name, "not a readable image (wrong magic or corrupt header: " + stb_reason() + ")");
+  if (w <= 0 || h <= 0) throw io_error(fn, name, "image declares an empty size");
+  const std::int64_t declared = static_cast<std::int64_t>(w) * static_cast<std::int64_t>(h);
+  if (declared > opt.max_pixels)
+    throw io_error(fn, name,
+                   "declared size " + std::to_string(w) + " x " + std::to_string(h) + " = " +
+                       std::to_string(declared) + " pixels exceeds max_pixels = " + std::to_string(opt.max_pixels));
+  const int C = opt.channels;
+  int dw = 0, dh = 0, dc = 0;
+  Image out;
+  if (stb::mcrise_detail_stbi_is_16_bit_from_memory(bytes, len)) {
+    unsigned short* px = stb::mcrise_detail_stbi_load_16_from_memory(bytes, len, &dw, &dh, &dc, C);
+    if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
+    out = Image(dh, dw, C);
+    const float s = opt.value_max / 65535.0f;
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px[i]) * s;
+    stb::mcrise_detail_stbi_image_free(px);
+  } else {
+    unsigned char* px = stb::mcrise_detail_stbi_load_from_memory(bytes, len, &dw, &dh, &dc, C);
+    if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
+    out = Image(dh, dw, C);
+    const float s = opt.value_max / 255.0f;
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px[i]) * s;
+    stb::mcrise_detail_stbi_image_free(px);
+  }
+  return out;
+}
+
+inline std::vector<unsigned char> read_file(const std::string& path, const char* fn) {
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int e = errno;
+    throw io_error(fn, path, std::string("cannot open file") + (e ? std::string(": ") + std::strerror(e) : ""));
+  }
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw io_error(fn, path, "read error");
+  return bytes;
+}
+
+inline std::uint8_t to_byte(float v, float value_max) noexcept {
+  const float t = v / value_max;
+  if (!(t > 0.0f)) return 0;  // also NaN -> 0
+  if (t >= 1.0f) return 255;
+  return static_cast<std::uint8_t>(std::lround(t * 255.0f));
+}
+
+inline void write_png_bytes(const std::string& path, int w, int h, int comp, const std::uint8_t* data,
+                            const char* fn) {
+  if (w <= 0 || h <= 0) throw io_error(fn, path, "cannot write an empty image");
+  if (!stb::stbi_write_png(path.c_str(), w, h, comp, data, w * comp))
+    throw io_error(fn, path, "cannot write PNG (directory missing, no permission, or disk full)");
+}
+
+}  // namespace detail
+
+/// @brief Load an image file into an Image.
+///
+/// Formats: PNG (8 and 16 bit), JPEG (baseline and progressive), BMP, TGA,
+/// GIF (first frame), PSD, PNM, HDR, PIC, all through stb_image.
+/// @param path file to read
+/// @param opt value range, channel count and size limit, see LoadOptions
+/// @return H x W x opt.channels image, values in [0, opt.value_max]
+///         (16-bit PNGs keep their precision).
+/// @throws io_error if the file is missing, empty, not an image, corrupt or
+///         truncated, or declares more than opt.max_pixels pixels; the message
+///         names the path and the reason.
+/// @throws std::invalid_argument on invalid options.
+inline Image load_image(const std::string& path, const LoadOptions& opt = {}) {
+  detail::check_load_options(opt, "load_image");
+  const auto bytes = detail::read_file(path, "load_image");
+  return detail::decode_image(bytes.data(), bytes.size(), opt, path, "load_image");
+}
+
+/// @brief Decode an encoded image (the bytes of a PNG, JPEG, ... file) held in memory.
+/// @param bytes the encoded file, `size` bytes
+/// @param size number of bytes
+/// @param opt see LoadOptions
+/// @return as load_image()
+/// @throws io_error (with path "<memory>") as load_image(); std::invalid_argument on invalid options.
+inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const LoadOptions& opt = {}) {
+  detail::check_load_options(opt, "decode_image");
+  if (bytes == nullptr && size != 0) throw std::invalid_argument("mcrise::decode_image(): bytes is null");
+  return detail::decode_image(bytes, size, opt, "<memory>", "decode_image");
+}
+
+/// @brief Convert an Image to an 8-bit Picture: value v becomes
+///        round(255 * v / value_max), clamped to 0..255 (NaN -> 0).
+/// @param img H x W x C image with C = 1 (grey, replicated), 3 (RGB) or 4 (alpha dropped)
+/// @param value_max value of a full-intensity channel, > 0
+/// @throws std::invalid_argument on another channel count or value_max <= 0.
+inline Picture to_picture(const Image& img, float value_max = 1.0f) {
+  if (!(value_max > 0.0f))
+    throw std::invalid_argument("mcrise::to_picture(): value_max must be > 0, got " + std::to_string(value_max));
+  const int C = img.channels();
+  if (C != 1 && C != 3 && C != 4)
+    throw std::invalid_argument("mcrise::to_picture(): image must have 1, 3 or 4 channels, got " + std::to_string(C));
+  Picture out(img.height(), img.width());
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) {
+      const float* p = img.pixel(y, x);
+      if (C == 1) {
+        const std::uint8_t g = detail::to_byte(p[0], value_max);
+        out.set(y, x, Rgb{g, g, g});
+      } else {
+        out.set(y, x, Rgb{detail::to_byte(p[0], value_max), detail::to_byte(p[1], value_max),
+                          detail::to_byte(p[2], value_max)});
+      }
+    }
+  return out;
+}
+
+/// @brief Convert a Picture to an RGB Image with values in [0, value_max].
+/// @param pic the picture
+/// @param value_max value of 255, > 0
+/// @throws std::invalid_argument if value_max <= 0.
+inline Image to_image(const Picture& pic, float value_max = 1.0f) {
+  if (!(value_max > 0.0f))
+    throw std::invalid_argument("mcrise::to_image(): value_max must be > 0, got " + std::to_string(value_max));
+  Image out(pic.height(), pic.width(), 3);
+  for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(pic.data()[i]) * value_max / 255.0f;
+  return out;
+}
+
+/// @brief Save an 8-bit RGB Picture as PNG, losslessly.
+/// @param path file to write (overwritten)
+/// @param pic non-empty picture
+/// @throws io_error if the picture is empty or the file cannot be written.
+inline void save_png(const std::string& path, const Picture& pic) {
+  detail::write_png_bytes(path, pic.width(), pic.height(), 3, pic.data(), "save_png");
+}
+
+/// @brief Save an Image as an 8-bit PNG with 1, 2, 3 or 4 channels (grey,
+///        grey + alpha, RGB, RGBA): value v is written as
+///        round(255 * v / value_max), clamped to 0..255.
+/// @param path file to write (overwritten)
+/// @param img non-empty H x W x C image, C in 1..4
+/// @param value_max value of a full-intensity channel (1 for [0,1] images, 255 for 0..255), > 0
+/// @throws std::invalid_argument on C > 4 or value_max <= 0; io_error if the file cannot be written.
+inline void save_png(const std::string& path, const Image& img, float value_max = 1.0f) {
+  if (!(value_max > 0.0f))
+    throw std::invalid_argument("mcrise::save_png(): value_max must be > 0, got " + std::to_string(value_max));
+  if (img.channels() > 4)
+    throw std::invalid_argument("mcrise::save_png(): image must have 1 to 4 channels, got " +
+                                std::to_string(img.channels()));
+  std::vector<std::uint8_t> bytes(img.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = detail::to_byte(img.data()[i], value_max);
+  detail::write_png_bytes(path, img.width(), img.height(), img.channels(), bytes.data(), "save_png");
+}
+
+/// @brief Bilinear resize to height x width (every channel).
+///
+/// Convention (pixel centres, as OpenCV INTER_LINEAR and PyTorch
+/// `align_corners=False`): output pixel (i, j) has its centre at source
+/// coordinates y = (i + 0.5) * H / height - 0.5, x = (j + 0.5) * W / width - 0.5;
+/// the value there is the bilinear blend of the 4 surrounding source pixels,
+/// coordinates outside [0, H-1] x [0, W-1] clamped to the edge. Resizing to the
+/// same size returns the image unchanged; halving averages 2 x 2 blocks.
+/// There is no anti-aliasing: for shrink factors above 2 it samples.
+/// @param img source image, non-empty
+/// @param height output rows, >= 1
+/// @param width output columns, >= 1
+/// @return height x width x C image
+/// @throws std::invalid_argument on an empty image or a size < 1.
+inline Image resize(const Image& img, int height, int width) {
+  if (img.empty()) throw std::invalid_argument("mcrise::resize(): image is empty");
+  if (height < 1 || width < 1)
+    throw std::invalid_argument("mcrise::resize(): size must be >= 1, got " + std::to_string(height) + " x " +
+                                std::to_string(width));
+  const int H = img.height(), W = img.width(), C = img.channels();
+  Image out(height, width, C);
+  struct Tap {
+    int i0, i1;
+    float t;
+  };
+  auto taps = [](int n_out, int n_in) {
+    std::vector<Tap> v(static_cast<std::size_t>(n_out));
+    const double scale = static_cast<double>(n_in) / n_out;
+    for (int i = 0; i < n_out; ++i) {
+      double s = (i + 0.5) * scale - 0.5;
+      s = std::min(std::max(s, 0.0), static_cast<double>(n_in - 1));
+      const int i0 = static_cast<int>(std::floor(s));
+      const int i1 = std::min(i0 + 1, n_in - 1);
+      v[static_cast<std::size_t>(i)] = Tap{i0, i1, static_cast<float>(s - i0)};
+    }
+    return v;
+  };
+  const auto ty = taps(height, H), tx = taps(width, W);
+  for (int i = 0; i < height; ++i) {
+    const Tap& a = ty[static_cast<std::size_t>(i)];
+    for (int j = 0; j < width; ++j) {
+      const Tap& b = tx[static_cast<std::size_t>(j)];
+      const float* p00 = img.pixel(a.i0, b.i0);
+      const float* p01 = img.pixel(a.i0, b.i1);
+      const float* p10 = img.pixel(a.i1, b.i0);
+      const float* p11 = img.pixel(a.i1, b.i1);
+      float* q = out.pixel(i, j);
+      for (int c = 0; c < C; ++c) {
+        const float top = p00[c] + (p01[c] - p00[c]) * b.t;
+        const float bot = p10[c] + (p11[c] - p10[c]) * b.t;
+        q[c] = top + (bot - top) * a.t;
+      }
+    }
+  }
+  return out;
+}
+
+/// @brief Cut the central height x width window out of an image.
+///
+/// The window starts at row (H - height) / 2 and column (W - width) / 2
+/// (integer division: when the margin is odd, the extra pixel is left at the
+/// bottom / right).
+/// @param img source image
+/// @param height rows to keep, 1 <= height <= H
+/// @param width columns to keep, 1 <= width <= W
+/// @return height x width x C image
+/// @throws std::invalid_argument if the window does not fit.
+inline Image centre_crop(const Image& img, int height, int width) {
+  if (height < 1 || width < 1 || height > img.height() || width > img.width())
+    throw std::invalid_argument("mcrise::centre_crop(): crop " + std::to_string(height) + " x " +
+                                std::to_string(width) + " does not fit in image " + std::to_string(img.height()) +
+                                " x " + std::to_string(img.width()));
+  const int y0 = (img.height() - height) / 2, x0 = (img.width() - width) / 2, C = img.channels();
+  Image out(height, width, C);
+  for (int y = 0; y < height; ++y) {
+    const float* src = img.pixel(y0 + y, x0);
+    std::copy(src, src + static_cast<std::ptrdiff_t>(width) * C, out.pixel(y, 0));
+  }
+  return out;
+}
+
+/// @brief Bring an image to a model's input size without distorting it:
+///        resize (bilinear, see resize()) so that it covers height x width
+///        with its aspect ratio kept, then centre_crop() the excess
+///        (torchvision's Resize + CenterCrop).
+/// @param img source image, non-empty
+/// @param height model input rows, >= 1
+/// @param width model input columns, >= 1
+/// @return height x width x C image
+/// @throws std::invalid_argument on an empty image or a size < 1.
+inline Image resize_and_crop(const Image& img, int height, int width) {
+  if (img.empty()) throw std::invalid_argument("mcrise::resize_and_crop(): image is empty");
+  if (height < 1 || width < 1)
+    throw std::invalid_argument("mcrise::resize_and_crop(): size must be >= 1, got " + std::to_string(height) +
+                                " x " + std::to_string(width));
+  const double s = std::max(static_cast<double>(height) / img.height(), static_cast<double>(width) / img.width());
+  const int rh = std::max(height, static_cast<int>(std::lround(img.height() * s)));
+  const int rw = std::max(width, static_cast<int>(std::lround(img.width() * s)));
+  const Image r = (rh == img.height() && rw == img.width()) ? img : resize(img, rh, rw);
+  return centre_crop(r, height, width);
+}
+
+}  // namespace mcrise

@@ -1,0 +1,108 @@
+#pragma once
+/// @file picture.hpp
+/// @brief Picture: an 8-bit RGB raster, what colour maps, overlays and
+///        figures produce and what save_png() writes.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mcrise {
+
+/// @brief One 8-bit RGB colour, {r, g, b}, each 0..255.
+using Rgb = std::array<std::uint8_t, 3>;
+
+/// @brief An axis-aligned rectangle of pixels: columns [x, x + w), rows [y, y + h).
+struct Rect {
+  int x = 0;  ///< left column
+  int y = 0;  ///< top row
+  int w = 0;  ///< width in pixels
+  int h = 0;  ///< height in pixels
+
+  /// @brief True if pixel (px, py) (column, row) lies inside.
+  bool contains(int px, int py) const noexcept { return px >= x && px < x + w && py >= y && py < y + h; }
+};
+
+/// @brief An H x W RGB image with 8 bits per channel, stored row-major and
+///        pixel-interleaved (`data()[(y * W + x) * 3 + c]`).
+class Picture {
+ public:
+  /// @brief An empty 0 x 0 picture.
+  Picture() = default;
+
+  /// @brief A picture of the given size filled with one colour.
+  /// @param height rows, >= 0
+  /// @param width columns, >= 0
+  /// @param fill colour of every pixel (default white)
+  /// @throws std::invalid_argument on a negative size.
+  Picture(int height, int width, Rgb fill = Rgb{255, 255, 255}) : height_(height), width_(width) {
+    if (height < 0 || width < 0)
+      throw std::invalid_argument("mcrise::Picture(): invalid size " + std::to_string(height) + " x " +
+                                  std::to_string(width));
+    data_.resize(pixels() * 3);
+    for (std::size_t i = 0; i < pixels(); ++i)
+      for (std::size_t c = 0; c < 3; ++c) data_[i * 3 + c] = fill[c];
+  }
+
+  /// @brief Rows.
+  int height() const noexcept { return height_; }
+  /// @brief Columns.
+  int width() const noexcept { return width_; }
+  /// @brief H * W.
+  std::size_t pixels() const noexcept {
+    return static_cast<std::size_t>(height_) * static_cast<std::size_t>(width_);
+  }
+  /// @brief True for a 0-pixel picture.
+  bool empty() const noexcept { return data_.empty(); }
+
+  /// @brief Contiguous RGB bytes, H * W * 3.
+  std::uint8_t* data() noexcept { return data_.data(); }
+  /// @brief Contiguous RGB bytes, H * W * 3.
+  const std::uint8_t* data() const noexcept { return data_.data(); }
+
+  /// @brief Colour of pixel (y, x); no bounds check.
+  Rgb at(int y, int x) const noexcept {
+    const std::size_t i = index(y, x);
+    return Rgb{data_[i], data_[i + 1], data_[i + 2]};
+  }
+  /// @brief Set pixel (y, x); silently ignores pixels outside the picture
+  ///        (drawing code clips through this).
+  void set(int y, int x, Rgb c) noexcept {
+    if (y < 0 || x < 0 || y >= height_ || x >= width_) return;
+    const std::size_t i = index(y, x);
+    data_[i] = c[0];
+    data_[i + 1] = c[1];
+    data_[i + 2] = c[2];
+  }
+  /// @brief Fill a rectangle (clipped to the picture) with one colour.
+  void fill(const Rect& r, Rgb c) noexcept {
+    for (int y = r.y; y < r.y + r.h; ++y)
+      for (int x = r.x; x < r.x + r.w; ++x) set(y, x, c);
+  }
+  /// @brief Copy `src` with its top-left corner at (y, x), clipped to this picture.
+  void paste(const Picture& src, int y, int x) noexcept {
+    for (int sy = 0; sy < src.height(); ++sy)
+      for (int sx = 0; sx < src.width(); ++sx) set(y + sy, x + sx, src.at(sy, sx));
+  }
+
+  /// @brief Exact equality of size and every byte.
+  friend bool operator==(const Picture& a, const Picture& b) {
+    return a.height_ == b.height_ && a.width_ == b.width_ && a.data_ == b.data_;
+  }
+  /// @brief Negation of ==.
+  friend bool operator!=(const Picture& a, const Picture& b) { return !(a == b); }
+
+ private:
+  std::size_t index(int y, int x) const noexcept {
+    return (static_cast<std::size_t>(y) * static_cast<std::size_t>(width_) + static_cast<std::size_t>(x)) * 3;
+  }
+
+  int height_ = 0;
+  int width_ = 0;
+  std::vector<std::uint8_t> data_;
+};
+
+}  // namespace mcrise

@@ -67,6 +67,7 @@ bool notify(const Progress& p, Callbacks&... callbacks) {
     }
   };
   (one(callbacks), ...);
+  (void)one;  // unused when there are no callbacks
   return stop;
 }
 

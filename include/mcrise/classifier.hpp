@@ -104,11 +104,12 @@ class ClassifierRunner {
   /// @brief Number of classes L, or -1 before the first call.
   long long num_classes() const noexcept { return classes_; }
 
-  /// @brief Scores of the batch: B x L.
+  /// @brief Scores of the batch: B x L, row-major (row b is contiguous).
   /// @param first_index sample index of image 0 of the batch, for error messages
   /// @throws std::runtime_error if the model returns the wrong shape or a
   ///         non-finite score; any exception from the model passes through untouched.
-  const Eigen::MatrixXd& operator()(const ImageBatch& batch, std::int64_t first_index) {
+  const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& operator()(const ImageBatch& batch,
+                                                                                 std::int64_t first_index) {
     const int B = batch.size();
     if constexpr (is_batch_classifier_v<Classifier>) {
       const auto& out = model_(batch);
@@ -158,7 +159,7 @@ class ClassifierRunner {
   const char* where_;
   long long classes_ = -1;
   Image scratch_;
-  Eigen::MatrixXd scores_;
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> scores_;
 };
 
 /// @brief Copy an Image into slot b of a batch, in the batch's layout.

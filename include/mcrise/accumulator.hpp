@@ -1,0 +1,262 @@
+#pragma once
+/// @file accumulator.hpp
+/// @brief Streaming, mergeable Monte-Carlo accumulators for RISE, debiased
+///        RISE and MC-RISE.
+///
+/// Every estimator of the paper is a weighted sum Σ_n M_n·m_n^k(λ) of the
+/// full-resolution planes of the masks (m0 = kept fraction, m^c(k) = colour k),
+/// with the model score M_n of the target class as weight. Upsampling and
+/// shifting are linear, so these sums are kept at grid resolution, one grid
+/// per shift (dy, dx): adding a sample costs grid_h·grid_w additions per class,
+/// whatever the image size, and memory never grows with the number of masks.
+/// The planes are upsampled once, when a map is asked for.
+///
+/// Accumulators are plain sums: two accumulators over disjoint sample ranges
+/// merge into the accumulator of the union, so one explanation can be spread
+/// across threads, processes or machines (use the same seed and disjoint n).
+
+#include <mcrise/image.hpp>
+#include <mcrise/masks.hpp>
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mcrise {
+namespace detail {
+
+/// Per class, per shift, per plane, per grid cell: Σ_n M_n·[cell state == plane].
+class GridAccumulator {
+ public:
+  GridAccumulator(const MaskGenerator& gen, std::vector<int> classes, const char* where)
+      : geo_(gen.geometry()),
+        planes_(gen.num_colors() + 1),
+        p_mask_(gen.mask_probability()),
+        classes_(std::move(classes)),
+        rows_(geo_.grid_h, geo_.cell_h, geo_.upsampling),
+        cols_(geo_.grid_w, geo_.cell_w, geo_.upsampling) {
+    if (classes_.empty()) throw std::invalid_argument(std::string(where) + ": no target classes given");
+    for (int c : classes_)
+      if (c < 0) throw std::invalid_argument(std::string(where) + ": class index must be >= 0, got " + std::to_string(c));
+    shift_stride_ = static_cast<std::size_t>(planes_) * static_cast<std::size_t>(geo_.cells());
+    class_stride_ = shift_stride_ * static_cast<std::size_t>(geo_.shifts_h()) * static_cast<std::size_t>(geo_.shifts_w());
+    sums_.assign(class_stride_ * classes_.size(), 0.0);
+    totals_.assign(classes_.size(), 0.0);
+  }
+
+  /// Add sample `s` whose model scores (all L classes) are `scores[0..L)`.
+  void add(const MaskSample& s, const double* scores, long long num_scores) {
+    bool fits = s.cells.size() == static_cast<std::size_t>(geo_.cells()) && s.dy >= 0 && s.dy < geo_.shifts_h() &&
+                s.dx >= 0 && s.dx < geo_.shifts_w();
+    for (auto c : s.cells) fits = fits && c < planes_;
+    if (!fits) throw std::invalid_argument("mcrise: the mask sample does not fit this accumulator's generator");
+    const auto shift = static_cast<std::size_t>(s.dy * geo_.shifts_w() + s.dx);
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
+    for (std::size_t j = 0; j < classes_.size(); ++j) {
+      if (classes_[j] >= num_scores)
+        throw std::invalid_argument("mcrise: class " + std::to_string(classes_[j]) + " is out of range: the model returns " +
+                                    std::to_string(num_scores) + " scores");
+      const double w = scores[classes_[j]];
+      double* base = sums_.data() + j * class_stride_ + shift * shift_stride_;
+      for (std::size_t c = 0; c < cells; ++c) base[s.cells[c] * cells + c] += w;
+      totals_[j] += w;
+    }
+    ++count_;
+  }
+
+  void merge(const GridAccumulator& o, const char* where) {
+    const bool same = o.geo_.height == geo_.height && o.geo_.width == geo_.width && o.geo_.grid_h == geo_.grid_h &&
+                      o.geo_.grid_w == geo_.grid_w && o.geo_.upsampling == geo_.upsampling &&
+                      o.geo_.random_shift == geo_.random_shift && o.planes_ == planes_ && o.p_mask_ == p_mask_ &&
+                      o.classes_ == classes_;
+    if (!same)
+      throw std::invalid_argument(std::string(where) +
+                                  ": the accumulators differ in image size, grid, colours, mask_probability or classes");
+    for (std::size_t i = 0; i < sums_.size(); ++i) sums_[i] += o.sums_[i];
+    for (std::size_t i = 0; i < totals_.size(); ++i) totals_[i] += o.totals_[i];
+    count_ += o.count_;
+  }
+
+  /// Slot of class `cls` in this accumulator.
+  std::size_t slot(int cls, const char* where) const {
+    const auto it = std::find(classes_.begin(), classes_.end(), cls);
+    if (it == classes_.end())
+      throw std::invalid_argument(std::string(where) + ": class " + std::to_string(cls) + " was not a target class");
+    return static_cast<std::size_t>(it - classes_.begin());
+  }
+
+  /// Σ_n M_n·m_n^plane(λ): H x W, upsampled from the per-shift grid sums.
+  SaliencyMap plane_sum(std::size_t slot, int plane) const {
+    const int H = geo_.height, W = geo_.width, gh = geo_.grid_h, gw = geo_.grid_w;
+    SaliencyMap out = SaliencyMap::Zero(H, W);
+    Eigen::MatrixXd t(gh, W);  // grid rows interpolated along x, summed over dx
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
+    for (int dy = 0; dy < geo_.shifts_h(); ++dy) {
+      t.setZero();
+      bool any = false;
+      for (int dx = 0; dx < geo_.shifts_w(); ++dx) {
+        const double* a = sums_.data() + slot * class_stride_ +
+                          static_cast<std::size_t>(dy * geo_.shifts_w() + dx) * shift_stride_ +
+                          static_cast<std::size_t>(plane) * cells;
+        if (std::all_of(a, a + cells, [](double v) { return v == 0.0; })) continue;
+        any = true;
+        for (int r = 0; r < gh; ++r) {
+          const double* row = a + static_cast<std::size_t>(r * gw);
+          for (int x = 0; x < W; ++x) {
+            const auto v = static_cast<std::size_t>(x + dx);
+            t(r, x) += cols_.w0[v] * row[cols_.i0[v]] + cols_.w1[v] * row[cols_.i1[v]];
+          }
+        }
+      }
+      if (!any) continue;
+      for (int y = 0; y < H; ++y) {
+        const auto u = static_cast<std::size_t>(y + dy);
+        out.row(y) += static_cast<double>(rows_.w0[u]) * t.row(rows_.i0[u]) +
+                      static_cast<double>(rows_.w1[u]) * t.row(rows_.i1[u]);
+      }
+    }
+    return out;
+  }
+
+  std::int64_t count() const noexcept { return count_; }
+  double total(std::size_t slot) const noexcept { return totals_[slot]; }
+  double mask_probability() const noexcept { return p_mask_; }
+  int num_colors() const noexcept { return planes_ - 1; }
+  const std::vector<int>& classes() const noexcept { return classes_; }
+  const MaskGeometry& geometry() const noexcept { return geo_; }
+
+  void require_samples(const char* where) const {
+    if (count_ == 0) throw std::logic_error(std::string(where) + ": no samples have been added");
+  }
+
+ private:
+  MaskGeometry geo_;
+  int planes_;
+  double p_mask_;
+  std::vector<int> classes_;
+  AxisWeights rows_, cols_;
+  std::size_t shift_stride_ = 0, class_stride_ = 0;
+  std::vector<double> sums_;
+  std::vector<double> totals_;
+  std::int64_t count_ = 0;
+};
+
+}  // namespace detail
+
+/// @brief Accumulates binary-mask samples into RISE (eq. 2) and debiased RISE
+///        (eq. 5) maps for a set of target classes.
+class RiseAccumulator {
+ public:
+  /// @param generator the binary mask distribution the samples come from (K must be 1)
+  /// @param classes target class indices, >= 0, non-empty
+  /// @throws std::invalid_argument for K != 1, no class or a negative class.
+  RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes)
+      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()") {}
+
+  /// @brief Add one sample with the model's scores on its perturbed image.
+  /// @param scores all L class scores (every target class must be < L)
+  /// @throws std::invalid_argument if a target class is >= L.
+  void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
+    acc_.add(sample, scores.data(), scores.size());
+  }
+  /// @brief Add the samples of another accumulator (disjoint sample numbers).
+  /// @throws std::invalid_argument if the two differ in geometry, probability or classes.
+  void merge(const RiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::RiseAccumulator::merge()"); }
+  /// @brief Number of samples N added so far.
+  std::int64_t count() const noexcept { return acc_.count(); }
+  /// @brief The target classes, in order.
+  const std::vector<int>& classes() const noexcept { return acc_.classes(); }
+
+  /// @brief RISE (eq. 2): S(λ) = 1/N Σ_n m_n(λ)/p_keep · M_n, p_keep = 1 - p_mask. H x W.
+  /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0.
+  SaliencyMap rise(int cls) const {
+    acc_.require_samples("mcrise::RiseAccumulator::rise()");
+    const double keep = 1.0 - acc_.mask_probability();
+    return acc_.plane_sum(acc_.slot(cls, "mcrise::RiseAccumulator::rise()"), 0) / (static_cast<double>(count()) * keep);
+  }
+
+  /// @brief Debiased RISE (eq. 5): S(λ) = 1/N Σ_n (m_n(λ) - p_keep)/(p_keep(1 - p_keep)) · M_n. H x W.
+  /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0.
+  SaliencyMap debiased(int cls) const {
+    acc_.require_samples("mcrise::RiseAccumulator::debiased()");
+    const std::size_t j = acc_.slot(cls, "mcrise::RiseAccumulator::debiased()");
+    const double keep = 1.0 - acc_.mask_probability(), n = static_cast<double>(count());
+    SaliencyMap s = acc_.plane_sum(j, 0) / n;
+    s.array() -= keep * acc_.total(j) / n;
+    return s / (keep * (1.0 - keep));
+  }
+
+ private:
+  static const MaskGenerator& check_binary(const MaskGenerator& g) {
+    if (g.num_colors() != 1)
+      throw std::invalid_argument("mcrise::RiseAccumulator(): needs binary masks (1 colour), got " +
+                                  std::to_string(g.num_colors()) + " colours");
+    return g;
+  }
+  detail::GridAccumulator acc_;
+};
+
+/// @brief Accumulates colour-mask samples into MC-RISE maps (eq. 9): the raw
+///        colour maps and the baseline map are kept as separate sums.
+class McRiseAccumulator {
+ public:
+  /// @param generator the colour mask distribution the samples come from (K colours)
+  /// @param classes target class indices, >= 0, non-empty
+  /// @throws std::invalid_argument for no class or a negative class.
+  McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes)
+      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()") {}
+
+  /// @brief Add one sample with the model's scores on its perturbed image.
+  /// @param scores all L class scores (every target class must be < L)
+  /// @throws std::invalid_argument if a target class is >= L.
+  void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
+    acc_.add(sample, scores.data(), scores.size());
+  }
+  /// @brief Add the samples of another accumulator (disjoint sample numbers).
+  /// @throws std::invalid_argument if the two differ in geometry, colours, probability or classes.
+  void merge(const McRiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::McRiseAccumulator::merge()"); }
+  /// @brief Number of samples N added so far.
+  std::int64_t count() const noexcept { return acc_.count(); }
+  /// @brief The target classes, in order.
+  const std::vector<int>& classes() const noexcept { return acc_.classes(); }
+  /// @brief K, the number of mask colours.
+  int num_colors() const noexcept { return acc_.num_colors(); }
+
+  /// @brief Raw colour maps: for k = 1..K, 1/N Σ_n K·m^c_n(λ,k)/p_mask · M_n (K maps, H x W).
+  /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0.
+  std::vector<SaliencyMap> raw_maps(int cls) const {
+    acc_.require_samples("mcrise::McRiseAccumulator::raw_maps()");
+    const std::size_t j = acc_.slot(cls, "mcrise::McRiseAccumulator::raw_maps()");
+    const double scale = acc_.num_colors() / (static_cast<double>(count()) * acc_.mask_probability());
+    std::vector<SaliencyMap> out;
+    for (int k = 1; k <= acc_.num_colors(); ++k) out.push_back(acc_.plane_sum(j, k) * scale);
+    return out;
+  }
+
+  /// @brief Baseline map: 1/N Σ_n m0_n(λ)/(1 - p_mask) · M_n (H x W), the estimate of
+  ///        E[M | pixel kept], subtracted from every raw map.
+  /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0.
+  SaliencyMap baseline(int cls) const {
+    acc_.require_samples("mcrise::McRiseAccumulator::baseline()");
+    const std::size_t j = acc_.slot(cls, "mcrise::McRiseAccumulator::baseline()");
+    return acc_.plane_sum(j, 0) / (static_cast<double>(count()) * (1.0 - acc_.mask_probability()));
+  }
+
+  /// @brief MC-RISE maps (eq. 9): S(λ,k) = raw_k(λ) - baseline(λ), K maps H x W.
+  /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0.
+  std::vector<SaliencyMap> maps(int cls) const {
+    auto raw = raw_maps(cls);
+    const SaliencyMap base = baseline(cls);
+    for (auto& m : raw) m -= base;
+    return raw;
+  }
+
+ private:
+  detail::GridAccumulator acc_;
+};
+
+}  // namespace mcrise

@@ -1,0 +1,271 @@
+#pragma once
+/// @file masks.hpp
+/// @brief Mask generators: binary masks (RISE) and colour masks (MC-RISE).
+///
+/// A mask sample is a low-resolution grid of `grid_h x grid_w` cells plus a
+/// shift (dy, dx). Each cell is kept with probability 1 - mask_probability;
+/// otherwise it is masked, with colour k drawn uniformly from 1..K (a binary
+/// RISE mask is the case K = 1 with the colour black). Sample n is a pure
+/// function of (seed, n).
+///
+/// ## Upsampling convention (paper §3, Remark 1; DESIGN.md)
+/// Cell size `ch = ceil(H / grid_h)`, `cw = ceil(W / grid_w)`. The grid is
+/// upsampled to a canvas of `(grid_h + 1)·ch x (grid_w + 1)·cw` pixels and the
+/// image sees the H x W window whose top-left corner is (dy, dx), with
+/// `0 <= dy < ch`, `0 <= dx < cw` drawn uniformly (or (0,0) without shift).
+/// - bilinear (default): pixel-centre sampling. Canvas row u reads grid row
+///   coordinate `s = (u + 0.5)·grid_h / ((grid_h + 1)·ch) - 0.5`, linearly
+///   interpolated between rows floor(s) and floor(s) + 1; coordinates outside
+///   [0, grid_h - 1] are clamped to the edge (edge cells replicate). Columns alike.
+/// - nearest: canvas row u takes grid row `min(u / ch, grid_h - 1)`. With
+///   random_shift = false and cell size 1 the masks are exactly the grid, the
+///   setting in which the paper's definitions (eq. 1, 3, 8) are exact.
+/// Upsampling is linear with weights that sum to one, so at every pixel the
+/// planes m0 (kept) and m^c(k) (colour k) are in [0,1] and sum to 1.
+
+#include <mcrise/image.hpp>
+#include <mcrise/detail/random.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mcrise {
+
+/// @brief How the low-resolution grid is brought to image resolution.
+enum class Upsampling {
+  bilinear,  ///< RISE's smooth masks (paper §3), the default
+  nearest    ///< blocky masks; exact binary masks with cell size 1
+};
+
+/// @brief The random parts of a mask distribution.
+struct MaskOptions {
+  int grid_h = 8;                              ///< grid rows, 1 <= grid_h <= H
+  int grid_w = 8;                              ///< grid columns, 1 <= grid_w <= W
+  double mask_probability = 0.5;               ///< p_mask: probability a cell is masked, in (0, 1)
+  std::uint64_t seed = 2020;                   ///< sample n depends only on (seed, n)
+  Upsampling upsampling = Upsampling::bilinear;///< grid -> pixels
+  bool random_shift = true;                    ///< draw (dy, dx); false: always (0, 0)
+};
+
+/// @brief One sample of a mask distribution, at grid resolution.
+struct MaskSample {
+  std::uint64_t index = 0;          ///< the sample number n it was drawn for
+  int dy = 0;                       ///< vertical shift, 0 <= dy < cell_h
+  int dx = 0;                       ///< horizontal shift, 0 <= dx < cell_w
+  std::vector<std::uint8_t> cells;  ///< grid_h x grid_w, row-major: 0 kept, k in 1..K masked with colour k
+};
+
+/// @brief Sizes shared by the generator, the perturber and the accumulators.
+struct MaskGeometry {
+  int height = 0;       ///< image rows H
+  int width = 0;        ///< image columns W
+  int grid_h = 0;       ///< grid rows
+  int grid_w = 0;       ///< grid columns
+  int cell_h = 0;       ///< ceil(H / grid_h)
+  int cell_w = 0;       ///< ceil(W / grid_w)
+  Upsampling upsampling = Upsampling::bilinear;
+  bool random_shift = true;
+
+  /// Number of distinct vertical shifts (cell_h, or 1 without shift).
+  int shifts_h() const noexcept { return random_shift ? cell_h : 1; }
+  /// Number of distinct horizontal shifts (cell_w, or 1 without shift).
+  int shifts_w() const noexcept { return random_shift ? cell_w : 1; }
+  /// Number of grid cells.
+  int cells() const noexcept { return grid_h * grid_w; }
+
+  /// @brief Geometry of an H x W image under `opt`.
+  /// @throws std::invalid_argument (message starts with `where`) for an empty
+  ///         image or a grid outside 1..H x 1..W.
+  static MaskGeometry make(int height, int width, const MaskOptions& opt, const char* where) {
+    if (height < 1 || width < 1)
+      throw std::invalid_argument(std::string(where) + ": the image is empty (" + std::to_string(height) + " x " +
+                                  std::to_string(width) + ")");
+    if (opt.grid_h < 1 || opt.grid_h > height)
+      throw std::invalid_argument(std::string(where) + ": grid_h must be in [1, " + std::to_string(height) +
+                                  "] (the image height), got " + std::to_string(opt.grid_h));
+    if (opt.grid_w < 1 || opt.grid_w > width)
+      throw std::invalid_argument(std::string(where) + ": grid_w must be in [1, " + std::to_string(width) +
+                                  "] (the image width), got " + std::to_string(opt.grid_w));
+    MaskGeometry g;
+    g.height = height;
+    g.width = width;
+    g.grid_h = opt.grid_h;
+    g.grid_w = opt.grid_w;
+    g.cell_h = (height + opt.grid_h - 1) / opt.grid_h;
+    g.cell_w = (width + opt.grid_w - 1) / opt.grid_w;
+    g.upsampling = opt.upsampling;
+    g.random_shift = opt.random_shift;
+    return g;
+  }
+};
+
+namespace detail {
+
+/// @brief Interpolation weights of one axis: canvas position u reads grid
+///        indices i0[u], i1[u] with weights w0[u], w1[u] (w0 + w1 = 1).
+struct AxisWeights {
+  std::vector<int> i0, i1;
+  std::vector<float> w0, w1;
+
+  AxisWeights(int grid, int cell, Upsampling mode) {
+    const int canvas = (grid + 1) * cell;
+    i0.resize(static_cast<std::size_t>(canvas));
+    i1 = i0;
+    w0.resize(static_cast<std::size_t>(canvas));
+    w1 = w0;
+    for (int u = 0; u < canvas; ++u) {
+      const auto k = static_cast<std::size_t>(u);
+      if (mode == Upsampling::nearest) {
+        i0[k] = i1[k] = std::min(u / cell, grid - 1);
+        w0[k] = 1.0f;
+        w1[k] = 0.0f;
+        continue;
+      }
+      const double s = (u + 0.5) * grid / static_cast<double>(canvas) - 0.5;
+      const double f = std::floor(s);
+      const double t = s - f;
+      const int a = static_cast<int>(f);
+      i0[k] = std::clamp(a, 0, grid - 1);
+      i1[k] = std::clamp(a + 1, 0, grid - 1);
+      w0[k] = static_cast<float>(1.0 - t);
+      w1[k] = static_cast<float>(t);
+    }
+  }
+};
+
+}  // namespace detail
+
+/// @brief Draws mask samples with K colours (K = 1: binary RISE masks) and
+///        brings them to full resolution on request.
+class MaskGenerator {
+ public:
+  /// @param height image rows H >= 1
+  /// @param width image columns W >= 1
+  /// @param num_colors K >= 1 (1 for binary masks)
+  /// @param opt grid, mask_probability in (0,1), seed, upsampling, shift
+  /// @throws std::invalid_argument for any value out of range.
+  MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {},
+                const char* where = "mcrise::MaskGenerator()")
+      : geometry_(MaskGeometry::make(height, width, opt, where)),
+        num_colors_(num_colors),
+        p_mask_(opt.mask_probability),
+        seed_(opt.seed),
+        rows_(opt.grid_h, geometry_.cell_h, opt.upsampling),
+        cols_(opt.grid_w, geometry_.cell_w, opt.upsampling) {
+    if (!(opt.mask_probability > 0.0 && opt.mask_probability < 1.0))
+      throw std::invalid_argument(std::string(where) + ": mask_probability must be in (0, 1), got " +
+                                  std::to_string(opt.mask_probability));
+    if (num_colors < 1 || num_colors > 255)
+      throw std::invalid_argument(std::string(where) + ": the number of colours must be in [1, 255], got " +
+                                  std::to_string(num_colors));
+  }
+
+  /// @brief Sample n, written into `out` (reuses its storage).
+  void sample(std::uint64_t n, MaskSample& out) const {
+    detail::CounterRng rng(seed_, n);
+    out.index = n;
+    out.dy = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_h))) : 0;
+    out.dx = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_w))) : 0;
+    out.cells.resize(static_cast<std::size_t>(geometry_.cells()));
+    const auto K = static_cast<std::uint32_t>(num_colors_);
+    for (auto& c : out.cells) {
+      const bool masked = rng.uniform() < p_mask_;
+      c = !masked ? 0 : static_cast<std::uint8_t>(K == 1 ? 1 : 1 + rng.below(K));
+    }
+  }
+
+  /// @brief Sample n.
+  MaskSample sample(std::uint64_t n) const {
+    MaskSample s;
+    sample(n, s);
+    return s;
+  }
+
+  /// @brief Full-resolution plane `k` of a sample: k = 0 gives m0 (the kept
+  ///        fraction of each pixel), k in 1..K gives m^c(λ, k).
+  /// @return H x W, values in [0, 1]
+  /// @throws std::invalid_argument if k is not in [0, K] or the sample does not fit this generator.
+  SaliencyMap plane(const MaskSample& s, int k) const {
+    check_sample(s, "mcrise::MaskGenerator::plane()");
+    if (k < 0 || k > num_colors_)
+      throw std::invalid_argument("mcrise::MaskGenerator::plane(): plane must be in [0, " +
+                                  std::to_string(num_colors_) + "], got " + std::to_string(k));
+    SaliencyMap out(geometry_.height, geometry_.width);
+    const int gw = geometry_.grid_w;
+    auto is_k = [&](int r, int c) { return s.cells[static_cast<std::size_t>(r * gw + c)] == k ? 1.0 : 0.0; };
+    for (int y = 0; y < geometry_.height; ++y) {
+      const auto u = static_cast<std::size_t>(y + s.dy);
+      for (int x = 0; x < geometry_.width; ++x) {
+        const auto v = static_cast<std::size_t>(x + s.dx);
+        const double top = cols_.w0[v] * is_k(rows_.i0[u], cols_.i0[v]) + cols_.w1[v] * is_k(rows_.i0[u], cols_.i1[v]);
+        const double bot = cols_.w0[v] * is_k(rows_.i1[u], cols_.i0[v]) + cols_.w1[v] * is_k(rows_.i1[u], cols_.i1[v]);
+        out(y, x) = rows_.w0[u] * top + rows_.w1[u] * bot;
+      }
+    }
+    return out;
+  }
+
+  /// @brief All K + 1 planes of a sample: [m0, m^c(1), ..., m^c(K)], each H x W; they sum to 1 per pixel.
+  std::vector<SaliencyMap> planes(const MaskSample& s) const {
+    std::vector<SaliencyMap> out;
+    for (int k = 0; k <= num_colors_; ++k) out.push_back(plane(s, k));
+    return out;
+  }
+
+  /// @brief Image size, grid and shift ranges.
+  const MaskGeometry& geometry() const noexcept { return geometry_; }
+  /// @brief K, the number of mask colours (1 for binary masks).
+  int num_colors() const noexcept { return num_colors_; }
+  /// @brief p_mask.
+  double mask_probability() const noexcept { return p_mask_; }
+  /// @brief The seed samples are drawn from.
+  std::uint64_t seed() const noexcept { return seed_; }
+  /// @brief Row interpolation table over the canvas (internal use).
+  const detail::AxisWeights& row_weights() const noexcept { return rows_; }
+  /// @brief Column interpolation table over the canvas (internal use).
+  const detail::AxisWeights& col_weights() const noexcept { return cols_; }
+
+  /// @brief Throws std::invalid_argument if `s` has the wrong cell count, a
+  ///        shift out of range or a colour above K.
+  void check_sample(const MaskSample& s, const char* where) const {
+    bool ok = s.cells.size() == static_cast<std::size_t>(geometry_.cells()) && s.dy >= 0 &&
+              s.dy < geometry_.shifts_h() && s.dx >= 0 && s.dx < geometry_.shifts_w();
+    for (auto c : s.cells) ok = ok && c <= num_colors_;
+    if (!ok) throw std::invalid_argument(std::string(where) + ": the mask sample does not fit this generator");
+  }
+
+ private:
+  MaskGeometry geometry_;
+  int num_colors_;
+  double p_mask_;
+  std::uint64_t seed_;
+  detail::AxisWeights rows_, cols_;
+};
+
+/// @brief RISE's binary masks: each cell kept (1) with probability 1 - p_mask.
+///        `mask(s)` is the full-resolution m(λ) in [0,1] (= plane 0).
+class BinaryMaskGenerator : public MaskGenerator {
+ public:
+  /// @param height image rows H >= 1; @param width image columns W >= 1; @param opt see MaskOptions.
+  /// @throws std::invalid_argument for any value out of range.
+  BinaryMaskGenerator(int height, int width, const MaskOptions& opt = {})
+      : MaskGenerator(height, width, 1, opt, "mcrise::BinaryMaskGenerator()") {}
+  /// @brief The full-resolution mask m(λ): H x W in [0, 1] (1 = kept).
+  SaliencyMap mask(const MaskSample& s) const { return plane(s, 0); }
+};
+
+/// @brief MC-RISE's colour masks with K colours (paper §4.2, eq. 6-7).
+class ColorMaskGenerator : public MaskGenerator {
+ public:
+  /// @param height image rows H >= 1; @param width image columns W >= 1;
+  /// @param num_colors K >= 1; @param opt see MaskOptions.
+  /// @throws std::invalid_argument for any value out of range.
+  ColorMaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {})
+      : MaskGenerator(height, width, num_colors, opt, "mcrise::ColorMaskGenerator()") {}
+};
+
+}  // namespace mcrise

@@ -1,0 +1,12 @@
+#pragma once
+/// @file mcrise.hpp
+/// @brief Umbrella header: everything in mcrise. Each part can also be included on its own.
+
+#include <mcrise/accumulator.hpp>
+#include <mcrise/callbacks.hpp>
+#include <mcrise/classifier.hpp>
+#include <mcrise/image.hpp>
+#include <mcrise/masks.hpp>
+#include <mcrise/mc_rise.hpp>
+#include <mcrise/perturb.hpp>
+#include <mcrise/rise.hpp>

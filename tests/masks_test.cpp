@@ -1,0 +1,157 @@
+// Mask generators and the perturber: distribution, upsampling convention,
+// determinism, and the fast perturbation against the plane-by-plane reference.
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using mcrise::MaskGenerator;
+using mcrise::MaskOptions;
+
+TEST_CASE("mask planes are in [0,1] and sum to one at every pixel", "[masks]") {
+  for (auto up : {mcrise::Upsampling::bilinear, mcrise::Upsampling::nearest}) {
+    MaskOptions o;
+    o.grid_h = 5;
+    o.grid_w = 7;
+    o.upsampling = up;
+    MaskGenerator gen(37, 53, 4, o);
+    CHECK(gen.geometry().cell_h == 8);
+    CHECK(gen.geometry().cell_w == 8);
+    for (std::uint64_t n = 0; n < 20; ++n) {
+      const auto planes = gen.planes(gen.sample(n));
+      REQUIRE(planes.size() == 5);
+      mcrise::SaliencyMap sum = mcrise::SaliencyMap::Zero(37, 53);
+      for (const auto& p : planes) {
+        CHECK(p.minCoeff() >= 0.0);
+        CHECK(p.maxCoeff() <= 1.0 + 1e-6);
+        sum += p;
+      }
+      CHECK((sum.array() - 1.0).abs().maxCoeff() < 1e-6);
+    }
+  }
+}
+
+TEST_CASE("sample n is a pure function of (seed, n)", "[masks]") {
+  MaskOptions o;
+  o.seed = 7;
+  MaskGenerator a(32, 32, 5, o), b(32, 32, 5, o);
+  const auto s1 = a.sample(123456789);
+  const auto s2 = b.sample(123456789);
+  CHECK(s1.cells == s2.cells);
+  CHECK(s1.dy == s2.dy);
+  CHECK(s1.dx == s2.dx);
+  CHECK(a.sample(1).cells != a.sample(2).cells);
+  o.seed = 8;
+  MaskGenerator c(32, 32, 5, o);
+  CHECK(c.sample(123456789).cells != s1.cells);
+}
+
+TEST_CASE("cells are masked with probability p_mask and colours are uniform", "[masks]") {
+  for (double p : {0.3, 0.5, 0.7}) {
+    MaskOptions o;
+    o.mask_probability = p;
+    const int K = 3;
+    MaskGenerator gen(16, 16, K, o);
+    std::vector<double> count(K + 1, 0.0);
+    std::vector<double> shift(gen.geometry().cell_h, 0.0);
+    const int N = 4000;
+    for (int n = 0; n < N; ++n) {
+      const auto s = gen.sample(static_cast<std::uint64_t>(n));
+      for (auto c : s.cells) count[c] += 1;
+      shift[static_cast<std::size_t>(s.dy)] += 1;
+    }
+    const double total = N * 64.0;
+    // Each frequency is a mean of Bernoulli draws; 5 standard errors.
+    const double q0 = 1 - p;
+    CHECK(std::abs(count[0] / total - q0) < 5 * std::sqrt(q0 * (1 - q0) / total));
+    for (int k = 1; k <= K; ++k) {
+      const double q = p / K;
+      CHECK(std::abs(count[static_cast<std::size_t>(k)] / total - q) < 5 * std::sqrt(q * (1 - q) / total));
+    }
+    for (double c : shift) {
+      const double q = 1.0 / gen.geometry().cell_h;
+      CHECK(std::abs(c / N - q) < 5 * std::sqrt(q * (1 - q) / N));
+    }
+  }
+}
+
+TEST_CASE("nearest upsampling without shift and cell size 1 reproduces the grid", "[masks]") {
+  MaskOptions o;
+  o.grid_h = 3;
+  o.grid_w = 4;
+  o.upsampling = mcrise::Upsampling::nearest;
+  o.random_shift = false;
+  MaskGenerator gen(3, 4, 2, o);
+  for (std::uint64_t n = 0; n < 10; ++n) {
+    const auto s = gen.sample(n);
+    CHECK(s.dy == 0);
+    CHECK(s.dx == 0);
+    const auto planes = gen.planes(s);
+    for (int y = 0; y < 3; ++y)
+      for (int x = 0; x < 4; ++x)
+        for (int k = 0; k <= 2; ++k)
+          CHECK(planes[static_cast<std::size_t>(k)](y, x) == (s.cells[static_cast<std::size_t>(y * 4 + x)] == k ? 1.0 : 0.0));
+  }
+}
+
+TEST_CASE("bilinear upsampling follows the documented pixel-centre convention", "[masks]") {
+  // One grid row of 2 cells, cell width 4: canvas of 12 columns; column u reads
+  // s = (u + 0.5) * 2 / 12 - 0.5, clamped to [0, 1].
+  MaskOptions o;
+  o.grid_h = 1;
+  o.grid_w = 2;
+  o.random_shift = false;
+  MaskGenerator gen(1, 8, 1, o);
+  mcrise::MaskSample s;
+  s.cells = {0, 1};  // left kept, right masked
+  const auto m0 = gen.plane(s, 0);
+  for (int x = 0; x < 8; ++x) {
+    const double pos = std::clamp((x + 0.5) * 2.0 / 12.0 - 0.5, 0.0, 1.0);
+    CHECK(m0(0, x) == Approx(1.0 - pos).margin(1e-6));
+  }
+}
+
+TEST_CASE("the fast perturber equals i*m0 + sum_k c_k*m_k for odd sizes, K = 1..6 and both layouts", "[masks][perturb]") {
+  const auto img = test::test_image(37, 53);
+  for (int K = 1; K <= 6; ++K) {
+    MaskOptions o;
+    o.grid_h = 5;
+    o.grid_w = 6;  // neither divides the image
+    o.seed = static_cast<std::uint64_t>(K);
+    MaskGenerator gen(37, 53, K, o);
+    std::vector<mcrise::Color> colors;
+    for (int k = 0; k < K; ++k) colors.push_back({0.1f * k, 1.0f - 0.15f * k, 0.5f});
+    mcrise::Perturber perturb(img, gen, colors);
+    mcrise::Perturber::Scratch scratch;
+    for (std::uint64_t n = 0; n < 5; ++n) {
+      const auto s = gen.sample(n);
+      const auto ref = test::reference_perturb(img, gen.planes(s), colors);
+      const auto fast = perturb(s);
+      double err = 0;
+      for (std::size_t i = 0; i < ref.size(); ++i) err = std::max(err, double(std::abs(ref.data()[i] - fast.data()[i])));
+      CHECK(err < 1e-5);
+      mcrise::ImageBatch chw(1, 37, 53, 3, mcrise::Layout::CHW);
+      perturb(s, chw.image_data(0), mcrise::Layout::CHW, scratch);
+      CHECK(chw.image(0) == fast);
+    }
+  }
+}
+
+TEST_CASE("mask generators reject bad parameters", "[masks][errors]") {
+  MaskOptions o;
+  o.mask_probability = 1.0;
+  CHECK_THROWS_WITH(MaskGenerator(8, 8, 1, o), Catch::Contains("mask_probability") && Catch::Contains("got 1"));
+  o = {};
+  o.grid_h = 0;
+  CHECK_THROWS_WITH(mcrise::BinaryMaskGenerator(8, 8, o), Catch::Contains("grid_h") && Catch::Contains("got 0"));
+  o = {};
+  o.grid_w = 9;
+  CHECK_THROWS_WITH(mcrise::ColorMaskGenerator(8, 8, 2, o), Catch::Contains("grid_w") && Catch::Contains("got 9"));
+  CHECK_THROWS_WITH(MaskGenerator(8, 8, 0), Catch::Contains("colours"));
+  CHECK_THROWS_WITH(MaskGenerator(0, 8, 1), Catch::Contains("empty"));
+  MaskGenerator gen(8, 8, 2);
+  mcrise::MaskSample bad;
+  bad.cells.assign(64, 3);
+  CHECK_THROWS_WITH(gen.plane(bad, 0), Catch::Contains("does not fit"));
+}

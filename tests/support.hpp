@@ -1,0 +1,120 @@
+#pragma once
+// Shared helpers of the estimator tests: exact enumeration of every mask of a
+// distribution, reference (slow, obviously correct) perturbation and per-sample
+// estimator terms, and Monte-Carlo statistics.
+
+#include <mcrise/mcrise.hpp>
+
+#include <cmath>
+#include <functional>
+#include <vector>
+
+namespace test {
+
+using mcrise::Image;
+using mcrise::MaskGenerator;
+using mcrise::MaskSample;
+using mcrise::SaliencyMap;
+
+/// Calls f(sample, probability) for every grid state and every shift of `gen`.
+inline void for_each_mask(const MaskGenerator& gen, const std::function<void(const MaskSample&, double)>& f) {
+  const auto& g = gen.geometry();
+  const int K = gen.num_colors(), cells = g.cells();
+  const double p = gen.mask_probability();
+  const double shift_p = 1.0 / (g.shifts_h() * g.shifts_w());
+  MaskSample s;
+  s.cells.assign(static_cast<std::size_t>(cells), 0);
+  for (;;) {
+    double prob = shift_p;
+    for (auto c : s.cells) prob *= c == 0 ? 1.0 - p : p / K;
+    for (s.dy = 0; s.dy < g.shifts_h(); ++s.dy)
+      for (s.dx = 0; s.dx < g.shifts_w(); ++s.dx) f(s, prob);
+    int i = 0;  // next state in base K + 1
+    while (i < cells && s.cells[static_cast<std::size_t>(i)] == K) s.cells[static_cast<std::size_t>(i++)] = 0;
+    if (i == cells) return;
+    ++s.cells[static_cast<std::size_t>(i)];
+  }
+}
+
+/// Reference perturbation from the full-resolution planes: i·m0 + Σ_k c_k·m_k.
+inline Image reference_perturb(const Image& img, const std::vector<SaliencyMap>& planes,
+                               const std::vector<mcrise::Color>& colors) {
+  Image out(img.height(), img.width(), img.channels());
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x)
+      for (int c = 0; c < img.channels(); ++c) {
+        double v = img(y, x, c) * planes[0](y, x);
+        for (std::size_t k = 0; k < colors.size(); ++k) v += colors[k][static_cast<std::size_t>(c)] * planes[k + 1](y, x);
+        out(y, x, c) = static_cast<float>(v);
+      }
+  return out;
+}
+
+enum class Estimator { rise, debiased, mc };
+
+/// The per-sample term whose mean is the estimator (eq. 2, 5, 9), for every
+/// output plane: rise/debiased give 1 plane, mc gives K planes.
+inline std::vector<SaliencyMap> sample_terms(Estimator e, const std::vector<SaliencyMap>& planes, double p_mask,
+                                             double score) {
+  const double keep = 1.0 - p_mask;
+  std::vector<SaliencyMap> out;
+  if (e == Estimator::rise) out.push_back(planes[0] / keep * score);
+  if (e == Estimator::debiased) out.push_back((planes[0].array() - keep).matrix() / (keep * p_mask) * score);
+  if (e == Estimator::mc) {
+    const double K = static_cast<double>(planes.size() - 1);
+    for (std::size_t k = 1; k < planes.size(); ++k)
+      out.push_back((K * planes[k] / p_mask - planes[0] / keep) * score);
+  }
+  return out;
+}
+
+/// Running mean and variance of a stack of planes (Welford), for standard errors.
+struct PlaneStats {
+  std::vector<SaliencyMap> mean, m2;
+  long long n = 0;
+  void add(const std::vector<SaliencyMap>& v) {
+    if (n == 0)
+      for (const auto& p : v) {
+        mean.push_back(SaliencyMap::Zero(p.rows(), p.cols()));
+        m2.push_back(SaliencyMap::Zero(p.rows(), p.cols()));
+      }
+    ++n;
+    for (std::size_t k = 0; k < v.size(); ++k) {
+      const SaliencyMap d = v[k] - mean[k];
+      mean[k] += d / static_cast<double>(n);
+      m2[k].array() += d.array() * (v[k] - mean[k]).array();
+    }
+  }
+  /// Standard error of the mean of plane k.
+  SaliencyMap se(std::size_t k) const { return (m2[k] / static_cast<double>(n - 1) / static_cast<double>(n)).cwiseSqrt(); }
+};
+
+/// A smooth, non-linear model of the whole image with two classes: class 0
+/// likes red in the top-left, class 1 likes brightness in the bottom-right.
+inline Eigen::VectorXd toy_scores(const Image& im) {
+  double a = 0, b = 0;
+  for (int y = 0; y < im.height(); ++y)
+    for (int x = 0; x < im.width(); ++x) {
+      const double wy = (im.height() - y) / static_cast<double>(im.height());
+      const double wx = (im.width() - x) / static_cast<double>(im.width());
+      a += wy * wx * (im(y, x, 0) - 0.5 * im(y, x, 1) - 0.3 * im(y, x, 2));
+      b += (1 - wy) * (1 - wx) * (im(y, x, 0) + im(y, x, 1) + im(y, x, 2));
+    }
+  const double n = static_cast<double>(im.pixels());
+  Eigen::VectorXd s(2);
+  s(0) = 1.0 / (1.0 + std::exp(-4.0 * a / n));
+  s(1) = std::tanh(b / n) + 0.2 * std::sin(3.0 * a / n);
+  return s;
+}
+
+/// A deterministic test image with values in [0,1].
+inline Image test_image(int h, int w, int c = 3) {
+  Image im(h, w, c);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int k = 0; k < c; ++k)
+        im(y, x, k) = static_cast<float>(0.5 + 0.45 * std::sin(0.7 * y + 1.3 * x + 2.1 * k));
+  return im;
+}
+
+}  // namespace test

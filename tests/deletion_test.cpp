@@ -374,3 +374,32 @@ TEST_CASE("summarize_metric: mean, sample standard deviation and standard error"
   CHECK_THROWS_WITH(mcrise::summarize_metric(std::vector<double>{1.0, INFINITY}),
                     Catch::Contains("score 1 is not finite"));
 }
+
+TEST_CASE("metrics work for any channel count (grey and RGBA)", "[deletion][insertion]") {
+  // Grey 1 x 4 image with values 0.1 0.2 0.3 0.4; score = mean value; map = value, so the
+  // brightest pixels go first. Fill 0.5, step 2: means 0.25, (0.1+0.2+0.5+0.5)/4, 0.5.
+  Image grey(1, 4, 1);
+  for (int x = 0; x < 4; ++x) grey(0, x, 0) = 0.1f * static_cast<float>(x + 1);
+  SaliencyMap map(1, 4);
+  map << 0.1, 0.2, 0.3, 0.4;
+  auto mean = [](const Image& im) {
+    double s = 0;
+    for (std::size_t i = 0; i < im.size(); ++i) s += static_cast<double>(im.data()[i]);
+    return std::vector<double>{s / static_cast<double>(im.size())};
+  };
+  mcrise::DeletionOptions o;
+  o.step = 2;
+  o.fill = {0.5f};
+  const auto c = mcrise::deletion(mean, grey, map, 0, o);
+  require_vec(c.confidences, {0.25, 1.3 / 4, 0.5});
+
+  // RGBA: the fourth channel is carried like any other.
+  Image rgba(3, 3, 4, 1.0f);
+  mcrise::DeletionOptions z;
+  const auto d = mcrise::deletion(mean, rgba, SaliencyMap::Zero(3, 3), 0, z);
+  require_vec(d.confidences, {1.0, 2.0 / 3, 1.0 / 3, 0.0});
+  mcrise::InsertionOptions i;
+  i.blur_sigma = 1.0;
+  const auto e = mcrise::insertion(mean, rgba, SaliencyMap::Zero(3, 3), 0, i);
+  require_vec(e.confidences, {1.0, 1.0, 1.0, 1.0});  // a constant image blurs to itself
+}

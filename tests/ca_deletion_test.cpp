@@ -286,11 +286,11 @@ TEST_CASE("the paper's argument in miniature: CA-deletion of MC-RISE beats black
 
   mcrise::RiseOptions ro;
   ro.classes = {0};
-  ro.n_masks = 4000;
+  ro.n_masks = 8000;
   const auto rise = mcrise::rise(model, img, ro);
   mcrise::McRiseOptions mo;
   mo.classes = {0};
-  mo.n_masks = 4000;
+  mo.n_masks = 8000;
   const auto mc = mcrise::mc_rise(model, img, mo);
 
   const double black = mcrise::deletion(model, img, rise.map(0), 0);  // default substrate: 0 = black

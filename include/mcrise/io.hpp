@@ -12,6 +12,7 @@
 
 #include <mcrise/detail/io_stb.hpp>
 #include <mcrise/image.hpp>
+#include <mcrise/io_error.hpp>
 #include <mcrise/picture.hpp>
 
 #include <algorithm>
@@ -27,23 +28,6 @@
 #include <vector>
 
 namespace mcrise {
-
-/// @brief Thrown when a file cannot be read, decoded or written. what() is
-///        "mcrise::<function>(): '<path>': <reason>".
-class io_error : public std::runtime_error {
- public:
-  /// @brief Build the error from the function name, the path and the reason.
-  io_error(const std::string& function, const std::string& path, const std::string& reason)
-      : std::runtime_error("mcrise::" + function + "(): '" + path + "': " + reason), path_(path), reason_(reason) {}
-  /// @brief The file the operation was about.
-  const std::string& path() const noexcept { return path_; }
-  /// @brief Why it failed, without the path.
-  const std::string& reason() const noexcept { return reason_; }
-
- private:
-  std::string path_;
-  std::string reason_;
-};
 
 /// @brief Options of load_image().
 struct LoadOptions {

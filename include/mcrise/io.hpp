@@ -69,8 +69,12 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
   // Read only the header first: refuse absurd declared sizes before allocating anything.
-  if (!stb::mcrise_detail_stbi_info_from_memory(bytes, len, &w, &h, &comp))
-    throw io_error(fn, name, "not a readable image (wrong magic or corrupt header: " + stb_reason() + ")");
+  if (!stb::mcrise_detail_stbi_info_from_memory(bytes, len, &w, &h, &comp)) {
+    const std::string why = stb_reason();
+    if (why == "too large")  // stb refuses headers whose size overflows its own limits
+      throw io_error(fn, name, "declared image size is too large (stb: " + why + ")");
+    throw io_error(fn, name, "not a readable image (wrong magic or corrupt header: " + why + ")");
+  }
   if (w <= 0 || h <= 0) throw io_error(fn, name, "image declares an empty size");
   const std::int64_t declared = static_cast<std::int64_t>(w) * static_cast<std::int64_t>(h);
   if (declared > opt.max_pixels)

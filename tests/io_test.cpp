@@ -1,0 +1,231 @@
+// Loading, saving, resizing and cropping images (mcrise/io.hpp).
+#include <mcrise/io.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string tmp_path(const std::string& name) { return (fs::temp_directory_path() / ("mcrise_io_test_" + name)).string(); }
+
+std::vector<char> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::vector<char>((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+void write_bytes(const std::string& path, const std::vector<char>& b) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(b.data(), static_cast<std::streamsize>(b.size()));
+}
+
+mcrise::Image gradient(int H, int W, int C) {
+  mcrise::Image img(H, W, C);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x)
+      for (int c = 0; c < C; ++c) img(y, x, c) = static_cast<float>((y * 7 + x * 13 + c * 101) % 256) / 255.0f;
+  return img;
+}
+
+}  // namespace
+
+TEST_CASE("PNG round trip keeps every 8-bit value exactly", "[io]") {
+  for (int C : {1, 3, 4}) {
+    const mcrise::Image img = gradient(9, 14, C);
+    const std::string p = tmp_path("rt" + std::to_string(C) + ".png");
+    mcrise::save_png(p, img);
+    mcrise::LoadOptions o;
+    o.channels = C;
+    const mcrise::Image back = mcrise::load_image(p, o);
+    REQUIRE(back.height() == 9);
+    REQUIRE(back.width() == 14);
+    REQUIRE(back.channels() == C);
+    for (std::size_t i = 0; i < img.size(); ++i) REQUIRE(back.data()[i] == Approx(img.data()[i]).margin(1e-6));
+    std::remove(p.c_str());
+  }
+}
+
+TEST_CASE("Arbitrary values come back within half a quantisation step, clamped to the range", "[io]") {
+  mcrise::Image img(5, 6, 3);
+  for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] = static_cast<float>(std::fmod(i * 0.137, 1.3) - 0.1);
+  const std::string p = tmp_path("clamp.png");
+  mcrise::save_png(p, img);
+  const mcrise::Image back = mcrise::load_image(p);
+  for (std::size_t i = 0; i < img.size(); ++i) {
+    const float expect = std::min(1.0f, std::max(0.0f, img.data()[i]));
+    REQUIRE(std::abs(back.data()[i] - expect) <= 0.5f / 255.0f + 1e-6f);
+  }
+  std::remove(p.c_str());
+}
+
+TEST_CASE("value_max scales loading and saving (0..255 images)", "[io]") {
+  mcrise::Image img(4, 4, 3);
+  for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] = static_cast<float>((i * 17) % 256);
+  const std::string p = tmp_path("v255.png");
+  mcrise::save_png(p, img, 255.0f);
+  mcrise::LoadOptions o;
+  o.value_max = 255.0f;
+  REQUIRE(mcrise::load_image(p, o) == img);
+  std::remove(p.c_str());
+}
+
+TEST_CASE("Picture round trip is lossless and grey images load as RGB", "[io]") {
+  mcrise::Picture pic(7, 5);
+  for (int y = 0; y < 7; ++y)
+    for (int x = 0; x < 5; ++x)
+      pic.set(y, x, mcrise::Rgb{static_cast<std::uint8_t>(y * 30), static_cast<std::uint8_t>(x * 50), 77});
+  const std::string p = tmp_path("pic.png");
+  mcrise::save_png(p, pic);
+  const mcrise::Image back = mcrise::load_image(p);
+  REQUIRE(mcrise::to_picture(back) == pic);
+
+  mcrise::Image grey(3, 3, 1, 0.4f);
+  mcrise::save_png(p, grey);
+  const mcrise::Image rgb = mcrise::load_image(p);
+  REQUIRE(rgb.channels() == 3);
+  for (std::size_t i = 0; i < rgb.size(); ++i) REQUIRE(rgb.data()[i] == Approx(102.0f / 255.0f));
+  std::remove(p.c_str());
+}
+
+TEST_CASE("decode_image reads bytes from memory", "[io]") {
+  const std::string p = tmp_path("mem.png");
+  const mcrise::Image img = gradient(3, 4, 3);
+  mcrise::save_png(p, img);
+  const auto bytes = read_bytes(p);
+  const mcrise::Image back =
+      mcrise::decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  REQUIRE(back == mcrise::load_image(p));
+  REQUIRE_THROWS_AS(mcrise::decode_image(nullptr, 0), mcrise::io_error);
+  std::remove(p.c_str());
+}
+
+TEST_CASE("Every file of the broken corpus yields io_error naming the path", "[io]") {
+  const fs::path dir = fs::path(MCRISE_SOURCE_DIR) / "tests" / "data" / "broken";
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().extension() == ".md") continue;
+    const std::string p = entry.path().string();
+    INFO(p);
+    try {
+      (void)mcrise::load_image(p);
+      FAIL("no exception for " << p);
+    } catch (const mcrise::io_error& e) {
+      REQUIRE(std::string(e.what()).find(p) != std::string::npos);
+      REQUIRE(e.path() == p);
+      REQUIRE(!e.reason().empty());
+    }
+    ++n;
+  }
+  REQUIRE(n >= 6);
+}
+
+TEST_CASE("Specific failures give specific reasons", "[io]") {
+  const fs::path dir = fs::path(MCRISE_SOURCE_DIR) / "tests" / "data" / "broken";
+  auto reason = [](const std::string& p, mcrise::LoadOptions o = {}) {
+    try {
+      (void)mcrise::load_image(p, o);
+    } catch (const mcrise::io_error& e) {
+      return e.reason();
+    }
+    return std::string("no error");
+  };
+  CHECK(reason((dir / "empty.png").string()) == "file is empty");
+  CHECK(reason((dir / "huge_declared.png").string()).find("12000 x 12000") != std::string::npos);
+  CHECK(reason((dir / "huge_declared.png").string()).find("max_pixels") != std::string::npos);
+  CHECK(reason((dir / "wrong_magic.png").string()).find("not a readable image") != std::string::npos);
+  CHECK(reason((dir / "truncated.png").string()).find("corrupt or truncated") != std::string::npos);
+  CHECK(reason(tmp_path("does_not_exist.png")).find("cannot open file") != std::string::npos);
+
+  // The limit is an option: a valid 8 x 8 image is refused with max_pixels = 63.
+  const std::string p = tmp_path("limit.png");
+  mcrise::save_png(p, mcrise::Image(8, 8, 3, 0.5f));
+  mcrise::LoadOptions o;
+  o.max_pixels = 63;
+  CHECK(reason(p, o).find("exceeds max_pixels = 63") != std::string::npos);
+  o.max_pixels = 64;
+  CHECK(reason(p, o) == "no error");
+  std::remove(p.c_str());
+}
+
+TEST_CASE("Truncating a valid PNG anywhere never crashes", "[io]") {
+  const std::string p = tmp_path("trunc_src.png");
+  mcrise::save_png(p, gradient(12, 12, 3));
+  const auto bytes = read_bytes(p);
+  const std::string q = tmp_path("trunc.png");
+  // Every cut before the final IEND chunk (12 bytes) loses image data.
+  for (std::size_t n = 0; n + 12 < bytes.size(); n += 3) {
+    write_bytes(q, std::vector<char>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(n)));
+    REQUIRE_THROWS_AS(mcrise::load_image(q), mcrise::io_error);
+  }
+  std::remove(p.c_str());
+  std::remove(q.c_str());
+}
+
+TEST_CASE("Bad options and unwritable paths", "[io]") {
+  mcrise::LoadOptions o;
+  o.channels = 5;
+  REQUIRE_THROWS_AS(mcrise::load_image("x.png", o), std::invalid_argument);
+  o = {};
+  o.value_max = 0.0f;
+  REQUIRE_THROWS_AS(mcrise::load_image("x.png", o), std::invalid_argument);
+  REQUIRE_THROWS_AS(mcrise::save_png("/nonexistent_dir_mcrise/x.png", mcrise::Image(2, 2, 3)), mcrise::io_error);
+  REQUIRE_THROWS_AS(mcrise::save_png(tmp_path("empty.png"), mcrise::Image()), mcrise::io_error);
+  REQUIRE_THROWS_AS(mcrise::save_png(tmp_path("c5.png"), mcrise::Image(2, 2, 5)), std::invalid_argument);
+}
+
+TEST_CASE("resize: identity, constants, exact 2x2 averaging, pixel-centre upsampling", "[io][resize]") {
+  const mcrise::Image img = gradient(6, 8, 3);
+  REQUIRE(mcrise::resize(img, 6, 8) == img);
+
+  const mcrise::Image c = mcrise::resize(mcrise::Image(5, 7, 3, 0.25f), 13, 3);
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c.data()[i] == Approx(0.25f));
+
+  // Halving: output centre (i + 0.5) * 2 - 0.5 = 2i + 0.5 lies midway between source pixels 2i and 2i + 1.
+  const mcrise::Image h = mcrise::resize(img, 3, 4);
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 4; ++x)
+      for (int ch = 0; ch < 3; ++ch) {
+        const float avg = (img(2 * y, 2 * x, ch) + img(2 * y, 2 * x + 1, ch) + img(2 * y + 1, 2 * x, ch) +
+                           img(2 * y + 1, 2 * x + 1, ch)) / 4.0f;
+        REQUIRE(h(y, x, ch) == Approx(avg).margin(1e-6));
+      }
+
+  // Doubling a 1 x 2 ramp [0, 1]: centres at -0.25, 0.25, 0.75, 1.25 -> clamp, 0.25, 0.75, clamp.
+  mcrise::Image r(1, 2, 1);
+  r(0, 1, 0) = 1.0f;
+  const mcrise::Image d = mcrise::resize(r, 1, 4);
+  CHECK(d(0, 0, 0) == Approx(0.0f));
+  CHECK(d(0, 1, 0) == Approx(0.25f));
+  CHECK(d(0, 2, 0) == Approx(0.75f));
+  CHECK(d(0, 3, 0) == Approx(1.0f));
+
+  REQUIRE_THROWS_AS(mcrise::resize(img, 0, 3), std::invalid_argument);
+  REQUIRE_THROWS_AS(mcrise::resize(mcrise::Image(), 3, 3), std::invalid_argument);
+}
+
+TEST_CASE("centre_crop and resize_and_crop", "[io][resize]") {
+  const mcrise::Image img = gradient(10, 7, 3);
+  const mcrise::Image c = mcrise::centre_crop(img, 4, 3);
+  REQUIRE(c.height() == 4);
+  REQUIRE(c.width() == 3);
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 3; ++x)
+      for (int ch = 0; ch < 3; ++ch) REQUIRE(c(y, x, ch) == img(y + 3, x + 2, ch));
+  REQUIRE(mcrise::centre_crop(img, 10, 7) == img);
+  REQUIRE_THROWS_AS(mcrise::centre_crop(img, 11, 7), std::invalid_argument);
+
+  // 20 x 40 -> 10 x 10: scale 0.5 to 10 x 20, then the central 10 columns (5..14).
+  const mcrise::Image wide = gradient(20, 40, 3);
+  const mcrise::Image rc = mcrise::resize_and_crop(wide, 10, 10);
+  const mcrise::Image ref = mcrise::centre_crop(mcrise::resize(wide, 10, 20), 10, 10);
+  REQUIRE(rc == ref);
+  // Already the right size: unchanged.
+  REQUIRE(mcrise::resize_and_crop(img, 10, 7) == img);
+}

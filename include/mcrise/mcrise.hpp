@@ -3,8 +3,10 @@
 /// @brief Umbrella header: everything in mcrise. Each part can also be included on its own.
 
 #include <mcrise/accumulator.hpp>
+#include <mcrise/ca_deletion.hpp>
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
+#include <mcrise/deletion.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/mc_rise.hpp>

@@ -1,0 +1,232 @@
+// The drivers rise / debiased_rise / mc_rise: determinism, merging, early stop,
+// progress, the two classifier forms, and every error path of the core.
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <stdexcept>
+
+namespace {
+
+// A batch model with a known answer per image (toy_scores), counting its calls.
+struct CountingBatchModel {
+  int calls = 0;
+  Eigen::MatrixXf operator()(const mcrise::ImageBatch& b) {
+    ++calls;
+    Eigen::MatrixXf out(b.size(), 2);
+    for (int i = 0; i < b.size(); ++i) out.row(i) = test::toy_scores(b.image(i)).cast<float>().transpose();
+    return out;
+  }
+};
+
+bool same(const std::vector<mcrise::SaliencyMap>& a, const std::vector<mcrise::SaliencyMap>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k)
+    if (a[k] != b[k]) return false;
+  return true;
+}
+
+struct ModelFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+TEST_CASE("maps are bitwise identical across thread counts, batch sizes, layouts and classifier forms", "[driver][determinism]") {
+  const auto img = test::test_image(29, 31);
+  mcrise::McRiseOptions o;
+  o.n_masks = 300;
+  o.classes = {0, 1};
+  o.grid_h = o.grid_w = 6;
+  CountingBatchModel batch_model;
+  auto single_model = [&](const mcrise::Image& im) {  // the same scores as batch_model, through the same code
+    mcrise::ImageBatch one(1, im.height(), im.width(), im.channels());
+    mcrise::detail::copy_into_batch(im, one, 0);
+    Eigen::VectorXf v = batch_model(one).row(0).transpose();
+    return v;
+  };
+  o.threads = 1;
+  o.batch_size = 64;
+  const auto ref = mcrise::mc_rise(batch_model, img, o);
+  mcrise::RiseOptions ro;
+  ro.n_masks = 300;
+  ro.classes = {1};
+  ro.threads = 1;
+  const auto rref = mcrise::debiased_rise(batch_model, img, ro);
+  for (int threads : {1, 2, 8})
+    for (int batch : {1, 7, 64})
+      for (auto layout : {mcrise::Layout::HWC, mcrise::Layout::CHW}) {
+        INFO("threads " << threads << " batch " << batch << " layout " << int(layout));
+        o.threads = ro.threads = threads;
+        o.batch_size = ro.batch_size = batch;
+        o.layout = ro.layout = layout;
+        const auto a = mcrise::mc_rise(batch_model, img, o);
+        CHECK(same(a.map(0), ref.map(0)));
+        CHECK(same(a.map(1), ref.map(1)));
+        CHECK(a.baseline(1) == ref.baseline(1));
+        CHECK(mcrise::debiased_rise(batch_model, img, ro).map(1) == rref.map(1));
+        if (batch == 7) {
+          const auto s = mcrise::mc_rise(single_model, img, o);
+          CHECK(same(s.map(1), ref.map(1)));
+        }
+      }
+}
+
+TEST_CASE("default target class is the prediction, and the unperturbed scores are reported", "[driver]") {
+  const auto img = test::test_image(16, 16);
+  auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
+  const auto expected = test::toy_scores(img);
+  Eigen::Index best = 0;
+  expected.maxCoeff(&best);
+  mcrise::RiseOptions o;
+  o.n_masks = 10;
+  const auto r = mcrise::rise(model, img, o);
+  REQUIRE(r.classes == std::vector<int>{static_cast<int>(best)});
+  CHECK((r.scores - expected).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK(r.complete);
+  CHECK(r.masks_used == 10);
+  CHECK_THROWS_WITH(r.map(5), Catch::Contains("class 5"));
+}
+
+TEST_CASE("a user-driven loop with the public parts equals mc_rise, and accumulators merge", "[driver][accumulator]") {
+  const auto img = test::test_image(20, 24);
+  auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
+  mcrise::McRiseOptions o;
+  o.n_masks = 400;
+  o.classes = {0};
+  o.seed = 99;
+  const auto lib = mcrise::mc_rise(model, img, o);
+
+  mcrise::MaskOptions mo;
+  mo.seed = 99;
+  const mcrise::ColorMaskGenerator gen(20, 24, 5, mo);
+  const mcrise::Perturber perturb(img, gen, mcrise::paper_colors());
+  mcrise::McRiseAccumulator all(gen, {0}), first(gen, {0}), second(gen, {0});
+  for (std::uint64_t n = 0; n < 400; ++n) {
+    const auto s = gen.sample(n);
+    const Eigen::VectorXd scores = model(perturb(s));
+    all.add(s, scores);
+    (n < 150 ? first : second).add(s, scores);  // e.g. two processes, disjoint sample ranges
+  }
+  CHECK(same(all.maps(0), lib.map(0)));
+  CHECK(all.baseline(0) == lib.baseline(0));
+  first.merge(second);
+  CHECK(first.count() == 400);
+  const auto merged = first.maps(0), full = all.maps(0);
+  for (std::size_t k = 0; k < 5; ++k) CHECK((merged[k] - full[k]).cwiseAbs().maxCoeff() < 1e-12);
+
+  mcrise::McRiseAccumulator other(gen, {1});
+  CHECK_THROWS_WITH(first.merge(other), Catch::Contains("merge") && Catch::Contains("classes"));
+  const mcrise::BinaryMaskGenerator bgen(20, 24, mo);
+  mcrise::RiseAccumulator ra(bgen, {0}), rb(bgen, {0});
+  CHECK_THROWS_WITH(ra.rise(0), Catch::Contains("no samples"));
+  CHECK_THROWS_WITH(mcrise::RiseAccumulator(gen, {0}), Catch::Contains("binary"));
+}
+
+TEST_CASE("a callback sees every batch and can stop the run; the partial map equals a shorter full run", "[driver][callbacks]") {
+  const auto img = test::test_image(16, 16);
+  auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
+  mcrise::McRiseOptions o;
+  o.n_masks = 1000;
+  o.batch_size = 64;
+  o.classes = {0};
+  std::vector<std::int64_t> seen;
+  auto stop_at_300 = [&](const mcrise::Progress& p) {
+    seen.push_back(p.done);
+    return p.done >= 300;
+  };
+  std::ostringstream bar_out;
+  mcrise::ProgressBar bar(bar_out);
+  const auto partial = mcrise::mc_rise(model, img, o, stop_at_300, bar);
+  CHECK(seen == std::vector<std::int64_t>{64, 128, 192, 256, 320});
+  CHECK(partial.masks_used == 320);
+  CHECK_FALSE(partial.complete);
+  CHECK_THAT(bar_out.str(), Catch::Contains("mc_rise") && Catch::Contains("320/1000"));
+  o.n_masks = 320;
+  const auto shorter = mcrise::mc_rise(model, img, o);
+  CHECK(shorter.complete);
+  CHECK(same(partial.map(0), shorter.map(0)));
+}
+
+TEST_CASE("options out of range throw std::invalid_argument before any model call", "[driver][errors]") {
+  const auto img = test::test_image(16, 16);
+  CountingBatchModel model;
+  auto bad = [&](auto mutate, const char* needle) {
+    mcrise::McRiseOptions o;
+    mutate(o);
+    mcrise::RiseOptions ro;
+    ro.n_masks = o.n_masks;
+    ro.mask_probability = o.mask_probability;
+    ro.grid_h = o.grid_h;
+    ro.grid_w = o.grid_w;
+    ro.batch_size = o.batch_size;
+    ro.classes = o.classes;
+    INFO(needle);
+    CHECK_THROWS_AS(mcrise::mc_rise(model, img, o), std::invalid_argument);
+    CHECK_THROWS_WITH(mcrise::mc_rise(model, img, o), Catch::Contains("mcrise::mc_rise()") && Catch::Contains(needle));
+    if (std::string(needle).find("colour") == std::string::npos && std::string(needle).find("value_max") == std::string::npos)
+      CHECK_THROWS_WITH(mcrise::rise(model, img, ro), Catch::Contains("mcrise::rise()") && Catch::Contains(needle));
+  };
+  bad([](auto& o) { o.mask_probability = 1.2; }, "mask_probability must be in (0, 1), got 1.2");
+  bad([](auto& o) { o.mask_probability = 0.0; }, "mask_probability");
+  bad([](auto& o) { o.n_masks = 0; }, "n_masks must be >= 1, got 0");
+  bad([](auto& o) { o.grid_h = 0; }, "grid_h must be in [1, 16] (the image height), got 0");
+  bad([](auto& o) { o.grid_w = 17; }, "grid_w must be in [1, 16] (the image width), got 17");
+  bad([](auto& o) { o.batch_size = 0; }, "batch_size must be >= 1, got 0");
+  bad([](auto& o) { o.classes = {-1}; }, "class index must be >= 0, got -1");
+  bad([](auto& o) { o.colors = {{1, 0}}; }, "colour 0 has 2 channels but the image has 3");
+  bad([](auto& o) { o.value_max = 0; }, "value_max");
+  CHECK(model.calls == 0);
+  CHECK_THROWS_WITH(mcrise::mc_rise(model, mcrise::Image(), {}), Catch::Contains("empty"));
+  mcrise::Image nan_img = img;
+  nan_img(3, 4, 1) = std::nanf("");
+  CHECK_THROWS_WITH(mcrise::mc_rise(model, nan_img, {}), Catch::Contains("non-finite"));
+  CHECK(model.calls == 0);
+  mcrise::McRiseOptions o;
+  o.classes = {0, 7};
+  CHECK_THROWS_WITH(mcrise::mc_rise(model, img, o), Catch::Contains("class 7 is out of range") && Catch::Contains("2 scores"));
+  CHECK(model.calls == 1);  // only the unperturbed image was classified
+}
+
+TEST_CASE("bad model answers name the sample; model exceptions pass through untouched and the model can be reused",
+          "[driver][errors]") {
+  const auto img = test::test_image(12, 12);
+  mcrise::McRiseOptions o;
+  o.n_masks = 1000;
+  o.batch_size = 10;
+  o.classes = {0};
+  o.threads = 4;
+  int calls = 0;
+  auto flaky = [&](const mcrise::ImageBatch& b) {
+    ++calls;
+    Eigen::MatrixXf s = Eigen::MatrixXf::Constant(b.size(), 3, 0.5f);
+    if (calls == 51) s(3, 1) = std::numeric_limits<float>::infinity();  // sample 49*10 + 3 = 493
+    return s;
+  };
+  CHECK_THROWS_WITH(mcrise::mc_rise(flaky, img, o), Catch::Contains("non-finite") && Catch::Contains("sample 493"));
+  calls = 0;
+  auto shrinking = [&](const mcrise::ImageBatch& b) {
+    ++calls;
+    return Eigen::MatrixXf::Constant(b.size(), calls < 5 ? 3 : 2, 0.5f);
+  };
+  CHECK_THROWS_WITH(mcrise::mc_rise(shrinking, img, o), Catch::Contains("2 scores for sample 30") && Catch::Contains("3 before"));
+  auto wrong_rows = [](const mcrise::ImageBatch&) { return Eigen::MatrixXf::Constant(1, 3, 0.5f); };
+  o.batch_size = 10;
+  CHECK_THROWS_WITH(mcrise::mc_rise(wrong_rows, img, o), Catch::Contains("returned 1 rows for a batch of 10"));
+
+  for (int fail_at : {1, 500}) {
+    calls = 0;
+    bool armed = true;
+    auto thrower = [&](const mcrise::Image&) {
+      if (armed && ++calls == fail_at) throw ModelFailure("model broke at call " + std::to_string(fail_at));
+      return std::vector<float>{0.2f, 0.8f};
+    };
+    CHECK_THROWS_AS(mcrise::mc_rise(thrower, img, o), ModelFailure);
+    calls = 0;
+    CHECK_THROWS_WITH(mcrise::mc_rise(thrower, img, o), "model broke at call " + std::to_string(fail_at));
+    armed = false;
+    const auto ok = mcrise::mc_rise(thrower, img, o);  // the same model object works again
+    CHECK(ok.complete);
+  }
+}

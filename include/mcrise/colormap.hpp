@@ -137,9 +137,13 @@ inline ColorScale symmetric_scale(const std::vector<SaliencyMap>& maps) {
   return ColorScale{-m, m};
 }
 
-/// @brief symmetric_scale() of one map.
+/// @brief symmetric_scale() of one map (any Eigen matrix expression; a
+///        template so that `symmetric_scale({a, b})` picks the vector overload).
 /// @throws std::invalid_argument if the map contains NaN or inf.
-inline ColorScale symmetric_scale(const SaliencyMap& map) { return symmetric_scale(std::vector<SaliencyMap>{map}); }
+template <class Derived>
+ColorScale symmetric_scale(const Eigen::MatrixBase<Derived>& map) {
+  return symmetric_scale(std::vector<SaliencyMap>{SaliencyMap(map)});
+}
 
 /// @brief Scale [min, max] over all values of several maps (for the
 ///        sequential maps). If all values equal v, the scale is
@@ -159,9 +163,12 @@ inline ColorScale value_range(const std::vector<SaliencyMap>& maps) {
   return ColorScale{lo, hi};
 }
 
-/// @brief value_range() of one map.
+/// @brief value_range() of one map (any Eigen matrix expression).
 /// @throws std::invalid_argument if the map contains NaN or inf.
-inline ColorScale value_range(const SaliencyMap& map) { return value_range(std::vector<SaliencyMap>{map}); }
+template <class Derived>
+ColorScale value_range(const Eigen::MatrixBase<Derived>& map) {
+  return value_range(std::vector<SaliencyMap>{SaliencyMap(map)});
+}
 
 /// @brief The natural scale of a colour map for these maps: symmetric_scale()
 ///        for Colormap::diverging, value_range() otherwise.
@@ -191,7 +198,7 @@ inline Picture colorize(const SaliencyMap& map, Colormap cm, const ColorScale& s
 ///        the diverging map, [min, max] for the sequential ones.
 /// @throws std::invalid_argument if the map contains NaN or inf.
 inline Picture colorize(const SaliencyMap& map, Colormap cm = Colormap::diverging) {
-  return colorize(map, cm, auto_scale({map}, cm));
+  return colorize(map, cm, auto_scale(std::vector<SaliencyMap>{map}, cm));
 }
 
 /// @brief Options of color_bar().

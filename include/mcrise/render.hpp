@@ -85,7 +85,7 @@ inline Picture overlay(const Image& img, const SaliencyMap& map, const OverlayOp
                                 std::to_string(img.width()));
   if (!(opt.alpha >= 0.0 && opt.alpha <= 1.0))
     throw std::invalid_argument("mcrise::overlay(): alpha must be in [0, 1], got " + std::to_string(opt.alpha));
-  const ColorScale scale = (opt.scale.lo == opt.scale.hi) ? auto_scale({map}, opt.colormap) : opt.scale;
+  const ColorScale scale = (opt.scale.lo == opt.scale.hi) ? auto_scale(std::vector<SaliencyMap>{map}, opt.colormap) : opt.scale;
   const Picture base = to_picture(img, opt.value_max);
   const Picture col = colorize(map, opt.colormap, scale);
   Picture out(base.height(), base.width());
@@ -357,7 +357,7 @@ inline Picture class_comparison_figure(const Image& img, const std::vector<Figur
     ++c;
     if (L.rise_column) {
       if (rows[r].rise_map.size() > 0)
-        out.paste(detail::map_panel(rows[r].rise_map, opt.rise_colormap, auto_scale({rows[r].rise_map}, opt.rise_colormap), img, opt, L.panel_height,
+        out.paste(detail::map_panel(rows[r].rise_map, opt.rise_colormap, auto_scale(std::vector<SaliencyMap>{rows[r].rise_map}, opt.rise_colormap), img, opt, L.panel_height,
                                     L.panel_width),
                   P[c].y, P[c].x);
       ++c;

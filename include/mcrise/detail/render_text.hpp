@@ -56,9 +56,8 @@ inline void draw_text(Picture& pic, int x, int y, const std::string& text, Rgb c
       y1 = std::max(y1, v[k][1]);
     }
     const int px0 = static_cast<int>(std::lround(x0)) * scale, px1 = static_cast<int>(std::lround(x1)) * scale;
-    // stb_easy_font puts the cap line at y = 1; shift so the text starts at y.
-    const int py0 = static_cast<int>(std::lround(y0 - 1.0f)) * scale,
-              py1 = static_cast<int>(std::lround(y1 - 1.0f)) * scale;
+    // Capitals and digits occupy rows 0..6 of the line, descenders reach row 8.
+    const int py0 = static_cast<int>(std::lround(y0)) * scale, py1 = static_cast<int>(std::lround(y1)) * scale;
     pic.fill(Rect{x + px0, y + py0, px1 - px0, py1 - py0}, color);
   }
 }

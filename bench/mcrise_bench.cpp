@@ -1,0 +1,311 @@
+// mcrise_bench: throughput and peak memory of the estimators and the metrics
+// with a trivial model, so that every second measured is the library's own.
+//
+// Every configuration runs in a fresh child process (fork), so the peak RSS
+// (VmHWM from /proc/self/status) is that configuration's alone; each is
+// repeated --repeat times and the median rate is printed as a Markdown table.
+//
+//   mcrise_bench                         # the default table, < 1 minute on 2 cores
+//   mcrise_bench --size 224 --masks 8000 --threads 2 --classes 1 --colors 5 --method mc_rise
+//   mcrise_bench --memory                # peak RSS at N = 1,000 and N = 64,000
+#include <mcrise/ca_deletion.hpp>
+#include <mcrise/deletion.hpp>
+#include <mcrise/mc_rise.hpp>
+#include <mcrise/rise.hpp>
+
+#include <Eigen/Core>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A trivial batch model: L scores per image, each one pixel value, so the
+// model reads its input (the work cannot be optimised away) but costs ~nothing.
+// The time spent inside it is measured so the table can show the overhead.
+struct TrivialModel {
+  int classes = 1;
+  double seconds = 0.0;
+  Eigen::MatrixXf out;
+  const Eigen::MatrixXf& operator()(const mcrise::ImageBatch& b) {
+    const auto t0 = Clock::now();
+    out.resize(b.size(), classes);
+    const std::size_t n = b.image_floats();
+    for (int i = 0; i < b.size(); ++i) {
+      const float* p = b.image_data(i);
+      for (int j = 0; j < classes; ++j) out(i, j) = p[(static_cast<std::size_t>(j) * 7919u) % n];
+    }
+    seconds += std::chrono::duration<double>(Clock::now() - t0).count();
+    return out;
+  }
+};
+
+struct Config {
+  std::string method = "mc_rise";
+  int size = 224;
+  int colors = 5;
+  std::int64_t masks = 8000;
+  int threads = 2;
+  int classes = 1;  // L, the model's number of scores
+  int targets = 1;  // target classes whose maps are computed (0 .. targets-1)
+  int batch = 64;
+  int grid = 8;
+};
+
+struct Result {
+  double rate = 0.0;        // masks/s (estimators) or step images/s (metrics)
+  double model_share = 0.0; // fraction of the wall time spent inside the model
+  double rss_mb = 0.0;      // VmHWM of the child, MiB
+  double seconds = 0.0;
+};
+
+double vm_hwm_mb() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  return -1.0;
+}
+
+mcrise::Image bench_image(int size) {
+  mcrise::Image img(size, size, 3);
+  for (int y = 0; y < size; ++y)
+    for (int x = 0; x < size; ++x)
+      for (int c = 0; c < 3; ++c) img(y, x, c) = static_cast<float>(((x * 3 + y * 5 + c * 11) % 97) / 96.0);
+  return img;
+}
+
+bool is_metric(const std::string& m) { return m == "deletion" || m == "ca_deletion"; }
+
+// Runs one configuration in this process.
+Result run_once(const Config& cfg) {
+  const auto img = bench_image(cfg.size);
+  TrivialModel model;
+  model.classes = cfg.classes;
+  Result r;
+  const auto t0 = Clock::now();
+  double units = 0;
+  if (cfg.method == "rise" || cfg.method == "debiased_rise") {
+    mcrise::RiseOptions o;
+    o.n_masks = cfg.masks;
+    o.threads = cfg.threads;
+    o.batch_size = cfg.batch;
+    o.grid_h = o.grid_w = cfg.grid;
+    o.classes.clear();
+    for (int j = 0; j < cfg.targets; ++j) o.classes.push_back(j);
+    auto res = cfg.method == "rise" ? mcrise::rise(model, img, o) : mcrise::debiased_rise(model, img, o);
+    units = static_cast<double>(res.masks_used);
+  } else if (cfg.method == "mc_rise") {
+    mcrise::McRiseOptions o;
+    o.n_masks = cfg.masks;
+    o.threads = cfg.threads;
+    o.batch_size = cfg.batch;
+    o.grid_h = o.grid_w = cfg.grid;
+    o.colors = mcrise::paper_colors(3);
+    o.colors.resize(static_cast<std::size_t>(cfg.colors), mcrise::Color{0.5f, 0.5f, 0.5f});
+    o.classes.clear();
+    for (int j = 0; j < cfg.targets; ++j) o.classes.push_back(j);
+    auto res = mcrise::mc_rise(model, img, o);
+    units = static_cast<double>(res.masks_used);
+  } else if (is_metric(cfg.method)) {
+    // A deterministic pseudo-random map, so the sort sees no structure. step = 1
+    // pixel per step would be H*W model calls; use --masks as the number of steps.
+    const int H = cfg.size, W = cfg.size;
+    std::vector<mcrise::SaliencyMap> maps;
+    for (int k = 0; k < cfg.colors; ++k) {
+      mcrise::SaliencyMap m(H, W);
+      for (Eigen::Index i = 0; i < m.size(); ++i)
+        m.data()[i] = static_cast<double>(mcrise::detail::mix64(static_cast<std::uint64_t>(i * 31 + k)) >> 11);
+      maps.push_back(m);
+    }
+    const std::int64_t steps = std::max<std::int64_t>(1, std::min<std::int64_t>(cfg.masks, std::int64_t(H) * W));
+    const std::int64_t step = (std::int64_t(H) * W + steps - 1) / steps;
+    if (cfg.method == "deletion") {
+      mcrise::DeletionOptions o;
+      o.step = step;
+      o.batch_size = cfg.batch;
+      units = static_cast<double>(mcrise::deletion(model, img, maps[0], 0, o).confidences.size());
+    } else {
+      mcrise::CaDeletionOptions o;
+      o.step = step;
+      o.batch_size = cfg.batch;
+      auto colors = mcrise::paper_colors(3);
+      colors.resize(maps.size(), mcrise::Color{0.5f, 0.5f, 0.5f});
+      units = static_cast<double>(mcrise::ca_deletion(model, img, maps, colors, 0, o).confidences.size());
+    }
+  } else {
+    std::cerr << "unknown method " << cfg.method << "\n";
+    std::exit(2);
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.rate = units / r.seconds;
+  r.model_share = model.seconds / r.seconds;
+  r.rss_mb = vm_hwm_mb();
+  return r;
+}
+
+// Runs one configuration in a fresh child process; the child's VmHWM is its own.
+Result run_child(const Config& cfg) {
+  int fd[2];
+  if (pipe(fd) != 0) std::exit(3);
+  std::cout.flush();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    close(fd[0]);
+    const Result r = run_once(cfg);
+    if (write(fd[1], &r, sizeof r) != static_cast<ssize_t>(sizeof r)) _exit(4);
+    _exit(0);
+  }
+  close(fd[1]);
+  Result r;
+  const ssize_t got = read(fd[0], &r, sizeof r);
+  close(fd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (got != static_cast<ssize_t>(sizeof r) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::cerr << "mcrise_bench: the child for " << cfg.method << " failed\n";
+    std::exit(5);
+  }
+  return r;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+Result run_median(const Config& cfg, int repeat) {
+  std::vector<double> rate, share, rss, secs;
+  for (int i = 0; i < repeat; ++i) {
+    const Result r = run_child(cfg);
+    rate.push_back(r.rate);
+    share.push_back(r.model_share);
+    rss.push_back(r.rss_mb);
+    secs.push_back(r.seconds);
+  }
+  return {median(rate), median(share), *std::max_element(rss.begin(), rss.end()), median(secs)};
+}
+
+void header() {
+  std::cout << "| method | image | K | N / steps | L | targets | threads | masks/s (steps/s) | time in model | peak RSS |\n"
+               "|---|---|---|---|---|---|---|---|---|---|\n";
+}
+
+void row(const Config& c, const Result& r) {
+  char buf[512];
+  const bool metric = is_metric(c.method);
+  std::snprintf(buf, sizeof buf, "| %s | %dx%d | %s | %lld | %d | %d | %s | %.0f | %.1f%% | %.1f MiB |\n", c.method.c_str(),
+                c.size, c.size, c.method == "mc_rise" || c.method == "ca_deletion" ? std::to_string(c.colors).c_str() : "-",
+                static_cast<long long>(c.masks), c.classes, c.targets, metric ? "1" : std::to_string(c.threads).c_str(), r.rate,
+                100.0 * r.model_share, r.rss_mb);
+  std::cout << buf << std::flush;
+}
+
+void usage() {
+  std::cout << "usage: mcrise_bench [--method rise|debiased_rise|mc_rise|deletion|ca_deletion|all]\n"
+               "                    [--size S] [--masks N] [--threads T] [--classes L] [--targets T] [--colors K]\n"
+               "                    [--batch B] [--grid G] [--repeat R] [--memory]\n"
+               "Without --method: the default table (all methods, 1 and 2 threads, 1 and 1000 classes).\n"
+               "--memory: peak RSS of mc_rise and debiased_rise at N = 1,000 and N = 64,000.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config base;
+  base.masks = 4000;
+  std::string method = "all";
+  int repeat = 3;
+  bool memory = false, threads_given = false, classes_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        usage();
+        std::exit(1);
+      }
+      return argv[++i];
+    };
+    if (a == "--method") method = next();
+    else if (a == "--size") base.size = std::stoi(next());
+    else if (a == "--masks") base.masks = std::stoll(next());
+    else if (a == "--threads") base.threads = std::stoi(next()), threads_given = true;
+    else if (a == "--classes") base.classes = std::stoi(next()), classes_given = true;
+    else if (a == "--targets") base.targets = std::stoi(next());
+    else if (a == "--colors") base.colors = std::stoi(next());
+    else if (a == "--batch") base.batch = std::stoi(next());
+    else if (a == "--grid") base.grid = std::stoi(next());
+    else if (a == "--repeat") repeat = std::max(1, std::stoi(next()));
+    else if (a == "--memory") memory = true;
+    else {
+      usage();
+      return a == "--help" || a == "-h" ? 0 : 1;
+    }
+  }
+
+  if (memory) {
+    std::cout << "Peak RSS against N (" << base.size << "x" << base.size << ", K = " << base.colors << ", threads "
+              << base.threads << ", batch " << base.batch << ")\n\n";
+    header();
+    for (const char* m : {"mc_rise", "debiased_rise"}) {
+      Result small, large;
+      for (std::int64_t n : {std::int64_t{1000}, std::int64_t{64000}}) {
+        Config c = base;
+        c.method = m;
+        c.masks = n;
+        const Result r = run_median(c, 1);
+        row(c, r);
+        (n == 1000 ? small : large) = r;
+      }
+      std::cout << "|  " << m << ": growth 1,000 -> 64,000 | | | | | | | | | " << (large.rss_mb - small.rss_mb)
+                << " MiB |\n";
+    }
+    return 0;
+  }
+
+  std::vector<Config> configs;
+  const std::vector<std::string> methods =
+      method == "all" ? std::vector<std::string>{"rise", "debiased_rise", "mc_rise", "deletion", "ca_deletion"}
+                      : std::vector<std::string>{method};
+  const std::vector<int> thread_list = threads_given ? std::vector<int>{base.threads} : std::vector<int>{1, 2};
+  const std::vector<int> class_list = classes_given ? std::vector<int>{base.classes} : std::vector<int>{1, 1000};
+  for (const auto& m : methods) {
+    if (is_metric(m)) {
+      Config c = base;
+      c.method = m;
+      c.masks = std::min<std::int64_t>(base.masks, std::int64_t(base.size) * base.size);
+      c.classes = class_list.front();
+      configs.push_back(c);
+      continue;
+    }
+    for (int L : class_list)
+      for (int t : thread_list) {
+        if (L != class_list.front() && t != thread_list.back()) continue;  // 1000 classes: the widest thread count only
+        Config c = base;
+        c.method = m;
+        c.threads = t;
+        c.classes = L;
+        configs.push_back(c);
+      }
+  }
+  std::cout << "mcrise_bench: median of " << repeat << " runs per row, each in a fresh process; trivial model; grid "
+            << base.grid << "x" << base.grid << ", batch " << base.batch << ". Metrics: N = number of step images.\n\n";
+  header();
+  for (const auto& c : configs) row(c, run_median(c, repeat));
+  return 0;
+}

@@ -1,0 +1,227 @@
+// Tests of the sign demo: the procedural renderer and the bundled CNN
+// (examples/signs/). The held-out signs use seed 3, which neither training
+// (seed 1) nor validation (seed 2) saw.
+#include "signs/cnn.hpp"
+#include "signs/render.hpp"
+
+#include <mcrise/classifier.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace signs = mcrise::signs;
+
+namespace {
+
+const signs::SignCnn& bundled() {
+  static const signs::SignCnn model = signs::load_bundled_sign_cnn();
+  return model;
+}
+
+mcrise::ImageBatch make_batch(const std::vector<mcrise::Image>& imgs, mcrise::Layout layout) {
+  const auto& f = imgs.front();
+  mcrise::ImageBatch b(static_cast<int>(imgs.size()), f.height(), f.width(), f.channels(), layout);
+  for (int i = 0; i < b.size(); ++i)
+    for (int y = 0; y < f.height(); ++y)
+      for (int x = 0; x < f.width(); ++x)
+        for (int c = 0; c < f.channels(); ++c) b(i, y, x, c) = imgs[static_cast<std::size_t>(i)](y, x, c);
+  return b;
+}
+
+std::uint32_t read_u32(const std::vector<char>& bytes, std::size_t pos) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[pos + static_cast<std::size_t>(i)])) << (8 * i);
+  return v;
+}
+
+float read_f32(const std::vector<char>& bytes, std::size_t pos) {
+  const std::uint32_t v = read_u32(bytes, pos);
+  float f;
+  std::memcpy(&f, &v, 4);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("renderer: a sample is a pure function of (seed, index)", "[signs][render]") {
+  for (std::uint64_t i : {0ull, 7ull, 123456ull}) {
+    const auto a = signs::render_sample(5, i), b = signs::render_sample(5, i);
+    REQUIRE(a.image == b.image);
+    REQUIRE(a.label == b.label);
+    REQUIRE(a.label == signs::sample_class(i));
+    REQUIRE(a.image.height() == signs::image_size);
+    REQUIRE(a.image.width() == signs::image_size);
+    REQUIRE(a.image.channels() == 3);
+    for (std::size_t k = 0; k < a.image.size(); ++k) {
+      REQUIRE(a.image.data()[k] >= 0.0f);
+      REQUIRE(a.image.data()[k] <= 1.0f);
+    }
+  }
+  // Generation order does not matter: a range equals the samples one by one.
+  const auto range = signs::render_samples(5, 3, 4);
+  for (int i = 0; i < 4; ++i) REQUIRE(range[static_cast<std::size_t>(i)].image == signs::render_sample(5, 3 + static_cast<std::uint64_t>(i)).image);
+  // Different seeds and different indices give different images.
+  REQUIRE(signs::render_sample(5, 7).image != signs::render_sample(6, 7).image);
+  REQUIRE(signs::render_sample(5, 7).image != signs::render_sample(5, 17).image);
+}
+
+TEST_CASE("renderer: every class appears once per block of num_classes indices", "[signs][render]") {
+  std::vector<int> seen(signs::num_classes, 0);
+  for (std::uint64_t i = 40; i < 40 + signs::num_classes; ++i) ++seen[static_cast<std::size_t>(signs::sample_class(i))];
+  for (int n : seen) REQUIRE(n == 1);
+  REQUIRE(signs::class_name(0) == "stop");
+  REQUIRE(signs::class_name(signs::SignClass::priority_road) == "priority_road");
+  REQUIRE_THROWS_AS(signs::class_name(signs::num_classes), std::invalid_argument);
+}
+
+TEST_CASE("renderer: explicit controls", "[signs][render]") {
+  // A canonical stop sign: the centre pixel is red paint or white letters,
+  // the corner is the plain background.
+  const auto p = signs::canonical_sign_params(signs::SignClass::stop);
+  const mcrise::Image img = signs::render_sign(p);
+  const int c = signs::image_size / 2;
+  REQUIRE(img(0, 0, 0) == Approx(p.plain_color[0]).margin(1e-6));
+  REQUIRE(img(0, 0, 2) == Approx(p.plain_color[2]).margin(1e-6));
+  // Just inside the rim on the left: red paint, R >> G, B.
+  const int x = c - static_cast<int>(0.8f * p.radius * signs::image_size);
+  REQUIRE(img(c, x, 0) > 0.6f);
+  REQUIRE(img(c, x, 1) < 0.2f);
+
+  // Over-exposure saturates: the yellow of a priority-road sign goes to white.
+  auto q = signs::canonical_sign_params(signs::SignClass::priority_road);
+  const mcrise::Image normal = signs::render_sign(q);
+  q.exposure = 3.0f;
+  q.brightness = 0.3f;
+  const mcrise::Image over = signs::render_sign(q);
+  REQUIRE(normal(c, c, 2) < 0.2f);  // yellow: little blue
+  REQUIRE(over(c, c, 0) == 1.0f);
+  REQUIRE(over(c, c, 1) == 1.0f);
+  REQUIRE(over(c, c, 2) > 0.3f);
+
+  q.exposure = 0.0f;
+  REQUIRE_THROWS_WITH(signs::render_sign(q), Catch::Contains("exposure") && Catch::Contains("render_sign"));
+  auto r = signs::canonical_sign_params(signs::SignClass::stop);
+  r.radius = 1.5f;
+  REQUIRE_THROWS_AS(signs::render_sign(r), std::invalid_argument);
+}
+
+TEST_CASE("cnn: the bundled model loads and is cheap enough for MC-RISE", "[signs][cnn]") {
+  const auto& m = bundled();
+  REQUIRE(m.input_height() == signs::image_size);
+  REQUIRE(m.input_width() == signs::image_size);
+  REQUIRE(m.input_channels() == 3);
+  REQUIRE(m.num_classes() == signs::num_classes);
+  REQUIRE(m.multiply_adds() <= 5'000'000);
+  static_assert(mcrise::detail::is_batch_classifier_v<const signs::SignCnn&>, "SignCnn is a batch classifier");
+}
+
+TEST_CASE("cnn: C++/Eigen inference matches the training code (torch) on the reference inputs", "[signs][cnn]") {
+  const std::string path = std::string(MCRISE_SOURCE_DIR) + "/examples/signs/sign_cnn_reference.bin";
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() >= 28);
+  REQUIRE(std::memcmp(bytes.data(), "MCRSREF1", 8) == 0);
+  const int n = static_cast<int>(read_u32(bytes, 8)), H = static_cast<int>(read_u32(bytes, 12)),
+            W = static_cast<int>(read_u32(bytes, 16)), C = static_cast<int>(read_u32(bytes, 20)),
+            L = static_cast<int>(read_u32(bytes, 24));
+  const std::size_t px = 28, lg = px + static_cast<std::size_t>(n * H * W * C), pr = lg + static_cast<std::size_t>(4 * n * L);
+  REQUIRE(bytes.size() == pr + static_cast<std::size_t>(4 * n * L));
+
+  // The training code fed uint8 / 255 as float32; so do we.
+  mcrise::ImageBatch batch(n, H, W, C, mcrise::Layout::HWC);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n * H * W * C); ++i)
+    batch.data()[i] = static_cast<float>(static_cast<unsigned char>(bytes[px + i])) / 255.0f;
+  const Eigen::MatrixXf logits = bundled().logits(batch), probs = bundled()(batch);
+  REQUIRE(logits.rows() == n);
+  REQUIRE(logits.cols() == L);
+  // Float32 sums of ~1700 products in a different order: differences of a
+  // few ulps of the largest partial sums (|logit| ~ 10-30) -> 1e-3 absolute.
+  for (int b = 0; b < n; ++b)
+    for (int l = 0; l < L; ++l) {
+      const float ref_logit = read_f32(bytes, lg + static_cast<std::size_t>(4 * (b * L + l)));
+      const float ref_prob = read_f32(bytes, pr + static_cast<std::size_t>(4 * (b * L + l)));
+      INFO("sample " << b << " class " << l);
+      REQUIRE(logits(b, l) == Approx(ref_logit).margin(1e-3));
+      REQUIRE(probs(b, l) == Approx(ref_prob).margin(1e-5));
+    }
+}
+
+TEST_CASE("cnn: HWC and CHW batches give the same scores; batching does not change them", "[signs][cnn]") {
+  std::vector<mcrise::Image> imgs;
+  for (std::uint64_t i = 0; i < 40; ++i) imgs.push_back(signs::render_sample(3, 1000 + i).image);
+  const Eigen::MatrixXf hwc = bundled()(make_batch(imgs, mcrise::Layout::HWC));
+  const Eigen::MatrixXf chw = bundled()(make_batch(imgs, mcrise::Layout::CHW));
+  REQUIRE(hwc.rows() == 40);
+  REQUIRE(hwc.cols() == signs::num_classes);
+  // The same floats in the same order reach the same GEMMs: bitwise equal.
+  REQUIRE(hwc == chw);
+  for (int b = 0; b < 40; ++b) {
+    REQUIRE(hwc.row(b).sum() == Approx(1.0).margin(1e-5));
+    const Eigen::VectorXf one = bundled().probabilities(imgs[static_cast<std::size_t>(b)]);
+    REQUIRE((one - hwc.row(b).transpose()).cwiseAbs().maxCoeff() < 1e-5f);
+  }
+  // Through the library's own classifier plumbing as well.
+  const Eigen::VectorXd s = mcrise::classify(bundled(), imgs[0], mcrise::Layout::CHW);
+  REQUIRE((s.cast<float>() - hwc.row(0).transpose()).cwiseAbs().maxCoeff() < 1e-5f);
+}
+
+TEST_CASE("cnn: held-out accuracy of the bundled model on 200 fresh signs", "[signs][cnn]") {
+  // Seed 3, indices 0..199: 20 signs of each class that training never saw.
+  // The model scores about 99% on 2000 validation signs (see
+  // examples/signs/README.md); 200 signs give a standard error of about 1%,
+  // so 95% is more than three standard errors below, and a broken model
+  // (chance = 10%) or broken preprocessing fails it by far.
+  const int n = 200;
+  std::vector<mcrise::Image> imgs;
+  std::vector<int> labels;
+  for (const auto& s : signs::render_samples(3, 0, n)) {
+    imgs.push_back(s.image);
+    labels.push_back(s.label);
+  }
+  const Eigen::MatrixXf p = bundled()(make_batch(imgs, mcrise::Layout::HWC));
+  int correct = 0;
+  for (int b = 0; b < n; ++b) {
+    Eigen::Index best = 0;
+    p.row(b).maxCoeff(&best);
+    correct += static_cast<int>(best) == labels[static_cast<std::size_t>(b)];
+  }
+  const double acc = static_cast<double>(correct) / n;
+  INFO("held-out accuracy " << acc);
+  REQUIRE(acc >= 0.95);
+}
+
+TEST_CASE("cnn: missing, corrupt and mismatched inputs are reported", "[signs][cnn]") {
+  REQUIRE_THROWS_WITH(signs::SignCnn::load("/nonexistent/sign_cnn.bin"),
+                      Catch::Contains("/nonexistent/sign_cnn.bin") && Catch::Contains("cannot open"));
+
+  // Truncate a copy of the bundled file; then corrupt its magic.
+  std::ifstream in(signs::bundled_weights_path(), std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string tmp = "signs_test_corrupt.bin";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+  }
+  REQUIRE_THROWS_WITH(signs::SignCnn::load(tmp), Catch::Contains(tmp) && Catch::Contains("truncated"));
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    bytes[0] = 'X';
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  REQUIRE_THROWS_WITH(signs::SignCnn::load(tmp), Catch::Contains(tmp) && Catch::Contains("magic"));
+  std::remove(tmp.c_str());
+
+  mcrise::ImageBatch wrong(2, 32, 32, 3);
+  REQUIRE_THROWS_WITH(bundled()(wrong), Catch::Contains("32 x 32 x 3") && Catch::Contains("48 x 48 x 3"));
+  REQUIRE_THROWS_AS(signs::SignCnn{}(mcrise::ImageBatch(1, 48, 48, 3)), std::invalid_argument);
+}

@@ -200,6 +200,21 @@ TEST_CASE("cnn: held-out accuracy of the bundled model on 200 fresh signs", "[si
   REQUIRE(acc >= 0.95);
 }
 
+TEST_CASE("cnn: over-exposure makes the bundled model misread a priority-road sign (Fig. 6)", "[signs][cnn]") {
+  const auto& m = bundled();
+  const signs::SignParams over = signs::overexposed_priority_road_params();
+  REQUIRE(over.cls == signs::SignClass::priority_road);
+  signs::SignParams normal = over;
+  normal.exposure = 1.0f;
+  normal.brightness = 0.0f;
+  const int pr = signs::class_index(signs::SignClass::priority_road);
+  REQUIRE(m.predict(signs::render_sign(normal)) == pr);
+  const Eigen::VectorXf p = m.probabilities(signs::render_sign(over));
+  REQUIRE(m.predict(signs::render_sign(over)) == signs::class_index(signs::SignClass::yield));
+  REQUIRE(p[signs::class_index(signs::SignClass::yield)] > 0.95f);
+  REQUIRE(p[pr] < 0.05f);
+}
+
 TEST_CASE("cnn: missing, corrupt and mismatched inputs are reported", "[signs][cnn]") {
   REQUIRE_THROWS_WITH(signs::SignCnn::load("/nonexistent/sign_cnn.bin"),
                       Catch::Contains("/nonexistent/sign_cnn.bin") && Catch::Contains("cannot open"));

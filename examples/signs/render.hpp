@@ -572,5 +572,18 @@ inline SignParams canonical_sign_params(SignClass cls) {
   return s;
 }
 
+/// @brief The over-exposed priority-road sign of the Fig. 6 error-analysis
+///        example: sample 594 of seed 4 drawn as priority_road (clutter of
+///        orange and cyan shapes behind it) with exposure 1.8 and brightness
+///        +0.15. The bundled CNN classifies the same scene at exposure 1 as
+///        priority_road, but this washed-out version as yield (p > 0.95);
+///        tests/signs_test.cpp checks both.
+inline SignParams overexposed_priority_road_params() {
+  SignParams p = random_sign_params(4, 594, SignClass::priority_road);
+  p.exposure = 1.8f;
+  p.brightness = 0.15f;
+  return p;
+}
+
 }  // namespace signs
 }  // namespace mcrise

@@ -6,9 +6,15 @@
 #include <mcrise/ca_deletion.hpp>
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
+#include <mcrise/colormap.hpp>
 #include <mcrise/deletion.hpp>
 #include <mcrise/image.hpp>
+#include <mcrise/io.hpp>
+#include <mcrise/io_error.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/mc_rise.hpp>
+#include <mcrise/npy.hpp>
 #include <mcrise/perturb.hpp>
+#include <mcrise/picture.hpp>
+#include <mcrise/render.hpp>
 #include <mcrise/rise.hpp>

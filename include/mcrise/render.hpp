@@ -7,6 +7,7 @@
 ///        (Image, SaliencyMap, std::vector<SaliencyMap>, std::vector<Color>,
 ///        strings) and returns a Picture; save it with save_png().
 
+#include <mcrise/mc_rise.hpp>
 #include <mcrise/colormap.hpp>
 #include <mcrise/detail/render_text.hpp>
 #include <mcrise/image.hpp>
@@ -560,6 +561,19 @@ inline Picture curve_plot(const std::vector<Curve>& curves, const CurvePlotOptio
     detail::draw_text(out, box.x + 5 + sw + 5, ly, labels[i], ink, ts);
   }
   return out;
+}
+
+/// @brief Fig. 1 style figure straight from an mc_rise() result: the image and
+///        the K colour maps of class `cls` under swatches of their colours.
+/// @param img the explained image, H x W x C, values in [0, opt.value_max]
+/// @param res the result of mc_rise() on `img`
+/// @param cls a target class of `res`
+/// @param opt see FigureOptions; with no color_names, the paper's colours get their names
+/// @throws std::invalid_argument if `cls` was not a target class, or as class_comparison_figure().
+inline Picture color_saliency_figure(const Image& img, const McRiseResult& res, int cls, FigureOptions opt = {}) {
+  if (opt.color_names.empty() && res.colors() == paper_colors(img.channels(), opt.value_max))
+    opt.color_names = paper_color_names(img.channels());
+  return color_saliency_figure(img, res.map(cls), res.colors(), opt);
 }
 
 }  // namespace mcrise

@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,7 +33,7 @@ namespace detail {
 /// Per class, per shift, per plane, per grid cell: Σ_n M_n·[cell state == plane].
 class GridAccumulator {
  public:
-  GridAccumulator(const MaskGenerator& gen, std::vector<int> classes, const char* where)
+  GridAccumulator(const MaskGenerator& gen, std::vector<int> classes, const char* where, int se_groups = 0)
       : geo_(gen.geometry()),
         planes_(gen.num_colors() + 1),
         p_mask_(gen.mask_probability()),
@@ -46,7 +47,18 @@ class GridAccumulator {
     class_stride_ = shift_stride_ * static_cast<std::size_t>(geo_.shifts_h()) * static_cast<std::size_t>(geo_.shifts_w());
     sums_.assign(class_stride_ * classes_.size(), 0.0);
     totals_.assign(classes_.size(), 0.0);
+    if (se_groups != 0 && (se_groups < 2 || se_groups > max_se_groups))
+      throw std::invalid_argument(std::string(where) + ": se_groups must be 0 (off) or in [2, " +
+                                  std::to_string(max_se_groups) + "], got " + std::to_string(se_groups));
+    groups_ = se_groups;
+    const auto G = static_cast<std::size_t>(groups_);
+    group_sums_.assign(G * class_stride_ * classes_.size(), 0.0f);
+    group_totals_.assign(G * classes_.size(), 0.0);
+    group_counts_.assign(G, 0);
   }
+
+  /// Largest number of batch-means groups.
+  static constexpr int max_se_groups = 1024;
 
   /// Add sample `s` whose model scores (all L classes) are `scores[0..L)`.
   void add(const MaskSample& s, const double* scores, long long num_scores) {
@@ -65,6 +77,19 @@ class GridAccumulator {
       for (std::size_t c = 0; c < cells; ++c) base[s.cells[c] * cells + c] += w;
       totals_[j] += w;
     }
+    if (groups_ > 0) {
+      // Batch means: sample n belongs to group n mod G, a pure function of n, so
+      // the groups (and the standard errors) do not depend on threads or batches.
+      const auto g = static_cast<std::size_t>(s.index % static_cast<std::uint64_t>(groups_));
+      for (std::size_t j = 0; j < classes_.size(); ++j) {
+        const double w = scores[classes_[j]];
+        const auto wf = static_cast<float>(w);
+        float* base = group_sums_.data() + (g * classes_.size() + j) * class_stride_ + shift * shift_stride_;
+        for (std::size_t c = 0; c < cells; ++c) base[s.cells[c] * cells + c] += wf;
+        group_totals_[g * classes_.size() + j] += w;
+      }
+      ++group_counts_[g];
+    }
     ++count_;
   }
 
@@ -72,12 +97,16 @@ class GridAccumulator {
     const bool same = o.geo_.height == geo_.height && o.geo_.width == geo_.width && o.geo_.grid_h == geo_.grid_h &&
                       o.geo_.grid_w == geo_.grid_w && o.geo_.upsampling == geo_.upsampling &&
                       o.geo_.random_shift == geo_.random_shift && o.planes_ == planes_ && o.p_mask_ == p_mask_ &&
-                      o.classes_ == classes_;
+                      o.classes_ == classes_ && o.groups_ == groups_;
     if (!same)
       throw std::invalid_argument(std::string(where) +
-                                  ": the accumulators differ in image size, grid, colours, mask_probability or classes");
+                                  ": the accumulators differ in image size, grid, colours, mask_probability, classes "
+                                  "or se_groups");
     for (std::size_t i = 0; i < sums_.size(); ++i) sums_[i] += o.sums_[i];
     for (std::size_t i = 0; i < totals_.size(); ++i) totals_[i] += o.totals_[i];
+    for (std::size_t i = 0; i < group_sums_.size(); ++i) group_sums_[i] += o.group_sums_[i];
+    for (std::size_t i = 0; i < group_totals_.size(); ++i) group_totals_[i] += o.group_totals_[i];
+    for (std::size_t i = 0; i < group_counts_.size(); ++i) group_counts_[i] += o.group_counts_[i];
     count_ += o.count_;
   }
 
@@ -91,6 +120,34 @@ class GridAccumulator {
 
   /// Σ_n M_n·m_n^plane(λ): H x W, upsampled from the per-shift grid sums.
   SaliencyMap plane_sum(std::size_t slot, int plane) const {
+    return upsample_sums(sums_.data() + slot * class_stride_, plane);
+  }
+
+  /// Σ_{n in group g} M_n·m_n^plane(λ): H x W (batch-means group g, 0 <= g < se_groups()).
+  SaliencyMap group_plane_sum(std::size_t slot, int g, int plane) const {
+    const auto G = static_cast<std::size_t>(g);
+    return upsample_sums(group_sums_.data() + (G * classes_.size() + slot) * class_stride_, plane);
+  }
+  /// Σ_{n in group g} M_n.
+  double group_total(std::size_t slot, int g) const noexcept {
+    return group_totals_[static_cast<std::size_t>(g) * classes_.size() + slot];
+  }
+  /// Number of samples in group g.
+  std::int64_t group_count(int g) const noexcept { return group_counts_[static_cast<std::size_t>(g)]; }
+  /// G, the number of batch-means groups (0: standard errors off).
+  int se_groups() const noexcept { return groups_; }
+
+  /// Throws std::logic_error unless standard errors can be computed.
+  void require_groups(const char* where) const {
+    require_samples(where);
+    if (groups_ == 0)
+      throw std::logic_error(std::string(where) + ": standard errors are off (se_groups = 0)");
+  }
+
+ private:
+  /// Upsamples one plane of a class's per-shift grid sums (`a` points at the class's block).
+  template <class T>
+  SaliencyMap upsample_sums(const T* class_block, int plane) const {
     const int H = geo_.height, W = geo_.width, gh = geo_.grid_h, gw = geo_.grid_w;
     SaliencyMap out = SaliencyMap::Zero(H, W);
     Eigen::MatrixXd t(gh, W);  // grid rows interpolated along x, summed over dx
@@ -99,16 +156,16 @@ class GridAccumulator {
       t.setZero();
       bool any = false;
       for (int dx = 0; dx < geo_.shifts_w(); ++dx) {
-        const double* a = sums_.data() + slot * class_stride_ +
-                          static_cast<std::size_t>(dy * geo_.shifts_w() + dx) * shift_stride_ +
-                          static_cast<std::size_t>(plane) * cells;
-        if (std::all_of(a, a + cells, [](double v) { return v == 0.0; })) continue;
+        const T* a = class_block + static_cast<std::size_t>(dy * geo_.shifts_w() + dx) * shift_stride_ +
+                     static_cast<std::size_t>(plane) * cells;
+        if (std::all_of(a, a + cells, [](T v) { return v == T(0); })) continue;
         any = true;
         for (int r = 0; r < gh; ++r) {
-          const double* row = a + static_cast<std::size_t>(r * gw);
+          const T* row = a + static_cast<std::size_t>(r * gw);
           for (int x = 0; x < W; ++x) {
             const auto v = static_cast<std::size_t>(x + dx);
-            t(r, x) += cols_.w0[v] * row[cols_.i0[v]] + cols_.w1[v] * row[cols_.i1[v]];
+            t(r, x) += cols_.w0[v] * static_cast<double>(row[cols_.i0[v]]) +
+                       cols_.w1[v] * static_cast<double>(row[cols_.i1[v]]);
           }
         }
       }
@@ -122,6 +179,7 @@ class GridAccumulator {
     return out;
   }
 
+ public:
   std::int64_t count() const noexcept { return count_; }
   double total(std::size_t slot) const noexcept { return totals_[slot]; }
   double mask_probability() const noexcept { return p_mask_; }
@@ -143,9 +201,69 @@ class GridAccumulator {
   std::vector<double> sums_;
   std::vector<double> totals_;
   std::int64_t count_ = 0;
+  // Batch means (standard errors): G copies of the per-shift grid sums, in float
+  // (they only feed the spread of the group maps, never the maps themselves).
+  int groups_ = 0;
+  std::vector<float> group_sums_;      // [group][class][shift][plane][cell]
+  std::vector<double> group_totals_;   // [group][class]
+  std::vector<std::int64_t> group_counts_;
 };
 
+/// Batch-means standard error of a linear estimator: `group_maps(g, n_g)` gives
+/// the estimator's maps on the n_g samples of group g alone, `overall` its maps
+/// on all N samples (the N_g-weighted mean of the group maps). Per pixel,
+///   σ̂² = Σ_g N_g·(S_g - S)² / (G' - 1),   SE = sqrt(σ̂² / N),
+/// over the G' non-empty groups; with equal groups this is sd(S_g)/sqrt(G).
+/// Fewer than two non-empty groups give +infinity.
+template <class GroupMaps>
+std::vector<SaliencyMap> batch_means_se(const GridAccumulator& acc, const std::vector<SaliencyMap>& overall,
+                                        GroupMaps&& group_maps) {
+  std::vector<SaliencyMap> var;
+  for (const auto& m : overall) var.push_back(SaliencyMap::Zero(m.rows(), m.cols()));
+  int used = 0;
+  for (int g = 0; g < acc.se_groups(); ++g) {
+    const std::int64_t n = acc.group_count(g);
+    if (n == 0) continue;
+    ++used;
+    const std::vector<SaliencyMap> m = group_maps(g, static_cast<double>(n));
+    for (std::size_t k = 0; k < var.size(); ++k)
+      var[k].array() += static_cast<double>(n) * (m[k] - overall[k]).array().square();
+  }
+  for (auto& v : var) {
+    if (used < 2)
+      v.setConstant(std::numeric_limits<double>::infinity());
+    else
+      v = (v / (static_cast<double>(used - 1) * static_cast<double>(acc.count()))).cwiseSqrt();
+  }
+  return var;
+}
+
 }  // namespace detail
+
+/// @brief The summary precision of a set of maps: the largest standard error
+///        over all pixels (and all maps) divided by the largest |map value|.
+/// @param maps one or more maps, each H x W (e.g. the K MC-RISE maps of one class)
+/// @param standard_errors their standard-error maps, same count and shapes
+/// @return max SE / max |S|, >= 0; 0 if both are 0, +infinity if only the maps are 0
+/// @throws std::invalid_argument if the counts or shapes differ, or there is no map.
+inline double relative_standard_error(const std::vector<SaliencyMap>& maps,
+                                      const std::vector<SaliencyMap>& standard_errors) {
+  if (maps.empty() || maps.size() != standard_errors.size())
+    throw std::invalid_argument("mcrise::relative_standard_error(): needs as many standard-error maps as maps (" +
+                                std::to_string(maps.size()) + " maps, " + std::to_string(standard_errors.size()) +
+                                " standard-error maps)");
+  double top = 0.0, se = 0.0;
+  for (std::size_t k = 0; k < maps.size(); ++k) {
+    if (maps[k].rows() != standard_errors[k].rows() || maps[k].cols() != standard_errors[k].cols())
+      throw std::invalid_argument("mcrise::relative_standard_error(): map " + std::to_string(k) +
+                                  " and its standard-error map differ in shape");
+    if (maps[k].size() == 0) continue;
+    top = std::max(top, maps[k].cwiseAbs().maxCoeff());
+    se = std::max(se, standard_errors[k].maxCoeff());
+  }
+  if (top == 0.0) return se == 0.0 ? 0.0 : std::numeric_limits<double>::infinity();
+  return se / top;
+}
 
 /// @brief Accumulates binary-mask samples into RISE (eq. 2) and debiased RISE
 ///        (eq. 5) maps for a set of target classes.
@@ -153,9 +271,11 @@ class RiseAccumulator {
  public:
   /// @param generator the binary mask distribution the samples come from (K must be 1)
   /// @param classes target class indices, >= 0, non-empty
-  /// @throws std::invalid_argument for K != 1, no class or a negative class.
-  RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes)
-      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()") {}
+  /// @param se_groups G, batch-means groups for standard errors: 0 (off) or in [2, 1024];
+  ///        sample n goes to group n mod G. Costs G float copies of the per-shift grid sums.
+  /// @throws std::invalid_argument for K != 1, no class, a negative class or a bad se_groups.
+  RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0)
+      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
@@ -190,6 +310,37 @@ class RiseAccumulator {
     return s / (keep * (1.0 - keep));
   }
 
+  /// @brief G, the number of batch-means groups (0: standard errors off).
+  int se_groups() const noexcept { return acc_.se_groups(); }
+
+  /// @brief Standard error of rise(cls) by batch means over the G groups (see
+  ///        batch_means_se in the source): sd of the group maps / sqrt(G) for equal groups. H x W, >= 0.
+  ///        A 95% interval is rise(cls) ± t_{0.975, G-1}·SE.
+  /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0 or se_groups = 0.
+  SaliencyMap rise_standard_error(int cls) const {
+    constexpr const char* where = "mcrise::RiseAccumulator::rise_standard_error()";
+    acc_.require_groups(where);
+    const std::size_t j = acc_.slot(cls, where);
+    const double keep = 1.0 - acc_.mask_probability();
+    return detail::batch_means_se(acc_, {rise(cls)}, [&](int g, double n) {
+      return std::vector<SaliencyMap>{acc_.group_plane_sum(j, g, 0) / (n * keep)};
+    })[0];
+  }
+
+  /// @brief Standard error of debiased(cls) by batch means over the G groups. H x W, >= 0.
+  /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0 or se_groups = 0.
+  SaliencyMap debiased_standard_error(int cls) const {
+    constexpr const char* where = "mcrise::RiseAccumulator::debiased_standard_error()";
+    acc_.require_groups(where);
+    const std::size_t j = acc_.slot(cls, where);
+    const double keep = 1.0 - acc_.mask_probability();
+    return detail::batch_means_se(acc_, {debiased(cls)}, [&](int g, double n) {
+      SaliencyMap s = acc_.group_plane_sum(j, g, 0) / n;
+      s.array() -= keep * acc_.group_total(j, g) / n;
+      return std::vector<SaliencyMap>{s / (keep * (1.0 - keep))};
+    })[0];
+  }
+
  private:
   static const MaskGenerator& check_binary(const MaskGenerator& g) {
     if (g.num_colors() != 1)
@@ -206,9 +357,11 @@ class McRiseAccumulator {
  public:
   /// @param generator the colour mask distribution the samples come from (K colours)
   /// @param classes target class indices, >= 0, non-empty
-  /// @throws std::invalid_argument for no class or a negative class.
-  McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes)
-      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()") {}
+  /// @param se_groups G, batch-means groups for standard errors: 0 (off) or in [2, 1024];
+  ///        sample n goes to group n mod G. Costs G float copies of the per-shift grid sums.
+  /// @throws std::invalid_argument for no class, a negative class or a bad se_groups.
+  McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0)
+      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
@@ -253,6 +406,38 @@ class McRiseAccumulator {
     const SaliencyMap base = baseline(cls);
     for (auto& m : raw) m -= base;
     return raw;
+  }
+
+  /// @brief G, the number of batch-means groups (0: standard errors off).
+  int se_groups() const noexcept { return acc_.se_groups(); }
+
+  /// @brief Standard errors of maps(cls) by batch means over the G groups: K maps H x W, >= 0.
+  ///        The group maps are raw_k - baseline of each group, so the correlation of the two
+  ///        terms of eq. 9 is accounted for. A 95% interval is S(λ,k) ± t_{0.975, G-1}·SE.
+  /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0 or se_groups = 0.
+  std::vector<SaliencyMap> standard_errors(int cls) const {
+    constexpr const char* where = "mcrise::McRiseAccumulator::standard_errors()";
+    acc_.require_groups(where);
+    return standard_errors(cls, maps(cls));
+  }
+
+  /// @brief As standard_errors(cls), given the class's maps(cls) (saves recomputing them).
+  /// @throws as standard_errors(cls); std::invalid_argument if `maps` is not K maps.
+  std::vector<SaliencyMap> standard_errors(int cls, const std::vector<SaliencyMap>& maps) const {
+    constexpr const char* where = "mcrise::McRiseAccumulator::standard_errors()";
+    acc_.require_groups(where);
+    const std::size_t j = acc_.slot(cls, where);
+    const int K = acc_.num_colors();
+    if (static_cast<int>(maps.size()) != K)
+      throw std::invalid_argument(std::string(where) + ": needs the K = " + std::to_string(K) + " maps, got " +
+                                  std::to_string(maps.size()));
+    const double p = acc_.mask_probability();
+    return detail::batch_means_se(acc_, maps, [&](int g, double n) {
+      const SaliencyMap base = acc_.group_plane_sum(j, g, 0) / (n * (1.0 - p));
+      std::vector<SaliencyMap> out;
+      for (int k = 1; k <= K; ++k) out.push_back(acc_.group_plane_sum(j, g, k) * (K / (n * p)) - base);
+      return out;
+    });
   }
 
  private:

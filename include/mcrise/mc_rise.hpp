@@ -8,6 +8,7 @@
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/perturb.hpp>
+#include <mcrise/detail/adaptive.hpp>
 #include <mcrise/detail/driver.hpp>
 
 #include <Eigen/Core>
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,6 +64,14 @@ struct McRiseOptions {
   bool random_shift = true;          ///< random (dy, dx) shift of each mask
   std::vector<Color> colors{};       ///< K mask colours (C values each, image value range); empty: paper_colors()
   float value_max = 1.0f;            ///< scale of the default colours: 1 for [0,1] images, 255 for [0,255]
+  /// G, batch-means groups for the standard-error maps: 0 (off) or in [2, 1024]. Sample n goes to
+  /// group n mod G. Memory: G float copies of the per-shift grid sums, per class; at 224 x 224 with
+  /// an 8 x 8 grid and K = 5 that is 28·28 shifts x 6 planes x 64 cells x 4 B = 1.2 MB per group,
+  /// 19 MB for G = 16.
+  int se_groups = 16;
+  /// Adaptive stopping: stop as soon as the relative standard error (see McRiseResult) is at most
+  /// this, using n_masks as the maximum; 0: off (always n_masks). Must be finite and >= 0; needs se_groups >= 2.
+  double target_relative_se = 0.0;
 };
 
 /// @brief Maps of mc_rise(), per target class: K colour maps S(λ,k), the K raw
@@ -73,8 +83,18 @@ struct McRiseResult {
   std::vector<std::vector<SaliencyMap>> raw_;      ///< [class slot][k], H x W
   std::vector<SaliencyMap> baseline_;              ///< [class slot], H x W
   Eigen::VectorXd scores;                          ///< the model's L scores on the unperturbed image
-  std::int64_t masks_used = 0;                     ///< N actually used (less if a callback stopped the run)
-  bool complete = false;                           ///< true if all n_masks were used
+  std::int64_t masks_used = 0;                     ///< N actually used, <= n_masks (less if the target was reached or a callback stopped the run)
+  /// true if the run reached its goal: it used all n_masks, or target_reached. false only if a
+  /// user callback stopped it early before the target was reached.
+  bool complete = false;
+  std::vector<std::vector<SaliencyMap>> se_;       ///< [class slot][k], H x W; empty if se_groups = 0
+  /// relative_standard_errors[j] = max over k, λ of SE / max over k, λ of |S(λ,k)| for classes[j]; empty if off.
+  std::vector<double> relative_standard_errors;
+  /// The summary precision: the largest relative_standard_errors[j] over the classes; NaN if se_groups = 0.
+  double relative_standard_error = std::numeric_limits<double>::quiet_NaN();
+  int se_groups = 0;                               ///< G used for the standard errors (0: off)
+  /// true if target_relative_se > 0 and the reported relative_standard_error is <= it.
+  bool target_reached = false;
 
   /// @brief The K MC-RISE maps S(λ,k) of class `cls` (eq. 9), each H x W, signed.
   /// @throws std::invalid_argument if `cls` was not a target class.
@@ -85,6 +105,15 @@ struct McRiseResult {
   /// @brief The baseline map 1/N Σ m0(λ)/(1-p_mask) · M_n of class `cls`.
   /// @throws std::invalid_argument if `cls` was not a target class.
   const SaliencyMap& baseline(int cls) const { return baseline_[slot(cls, "baseline")]; }
+  /// @brief The K standard-error maps of map(cls) (each H x W, >= 0), by batch means over se_groups
+  ///        groups. A 95% interval is S(λ,k) ± t_{0.975, G-1}·SE (t = 2.131 for G = 16).
+  /// @throws std::invalid_argument if `cls` was not a target class; std::logic_error if se_groups was 0.
+  const std::vector<SaliencyMap>& standard_error(int cls) const {
+    const std::size_t j = slot(cls, "standard_error");
+    if (se_.size() != classes.size())
+      throw std::logic_error("mcrise::McRiseResult::standard_error(): standard errors are off (se_groups = 0)");
+    return se_[j];
+  }
   /// @brief The K mask colours, in the order of the maps.
   const std::vector<Color>& colors() const noexcept { return mask_colors; }
 
@@ -118,6 +147,7 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
   static_assert(detail::is_classifier_v<Classifier>, "mcrise::mc_rise: " MCRISE_CLASSIFIER_REQUIREMENT);
   constexpr const char* where = "mcrise::mc_rise()";
   detail::validate_sampling_options(image, options, where);
+  detail::validate_precision_options(options, where);
   McRiseResult res;
   if (options.colors.empty()) {
     if (!(options.value_max > 0.0f) || !std::isfinite(options.value_max))
@@ -148,17 +178,46 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
   const MaskGenerator gen(image.height(), image.width(), static_cast<int>(res.mask_colors.size()),
                           detail::mask_options(options), where);
   const Perturber perturb(image, gen, res.mask_colors, where);
-  McRiseAccumulator acc(gen, res.classes);
+  McRiseAccumulator acc(gen, res.classes, options.se_groups);
+  // Maps and standard errors of every class from the samples so far; returns the worst relative SE.
+  auto measure = [&](McRiseResult& r, bool keep_raw) {
+    r.raw_.clear();
+    r.baseline_.clear();
+    r.maps_.clear();
+    r.se_.clear();
+    r.relative_standard_errors.clear();
+    double worst = 0.0;
+    for (int c : r.classes) {
+      auto raw = acc.raw_maps(c);
+      SaliencyMap base = acc.baseline(c);
+      auto s = raw;
+      for (auto& m : s) m -= base;
+      if (options.se_groups != 0) {
+        r.se_.push_back(acc.standard_errors(c, s));
+        r.relative_standard_errors.push_back(relative_standard_error(s, r.se_.back()));
+        worst = std::max(worst, r.relative_standard_errors.back());
+      }
+      if (keep_raw) {
+        r.raw_.push_back(std::move(raw));
+        r.baseline_.push_back(std::move(base));
+      }
+      r.maps_.push_back(std::move(s));
+    }
+    r.relative_standard_error = options.se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
+    return r.relative_standard_error;
+  };
+  auto stop = detail::make_adaptive_stop(options.target_relative_se, options.se_groups, [&] {
+    McRiseResult probe;
+    probe.classes = res.classes;
+    return measure(probe, false);
+  });
   res.masks_used = detail::run_masks(run, gen, perturb, acc, options.n_masks, options.batch_size, options.threads,
-                                     options.layout, image.channels(), "mc_rise", callbacks...);
-  res.complete = res.masks_used == options.n_masks;
-  for (int c : res.classes) {
-    res.raw_.push_back(acc.raw_maps(c));
-    res.baseline_.push_back(acc.baseline(c));
-    auto s = res.raw_.back();
-    for (auto& m : s) m -= res.baseline_.back();
-    res.maps_.push_back(std::move(s));
-  }
+                                     options.layout, image.channels(), "mc_rise", callbacks..., stop);
+  measure(res, true);
+  res.se_groups = options.se_groups;
+  res.target_reached =
+      options.target_relative_se > 0.0 && res.relative_standard_error <= options.target_relative_se;
+  res.complete = res.masks_used == options.n_masks || res.target_reached;
   return res;
 }
 

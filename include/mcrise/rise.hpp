@@ -8,12 +8,14 @@
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/perturb.hpp>
+#include <mcrise/detail/adaptive.hpp>
 #include <mcrise/detail/driver.hpp>
 
 #include <Eigen/Core>
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -34,6 +36,13 @@ struct RiseOptions {
   Layout layout = Layout::HWC;       ///< layout of the ImageBatch handed to a batch classifier
   Upsampling upsampling = Upsampling::bilinear;  ///< grid -> pixels (see masks.hpp)
   bool random_shift = true;          ///< random (dy, dx) shift of each mask
+  /// G, batch-means groups for the standard-error maps: 0 (off) or in [2, 1024]. Sample n goes to
+  /// group n mod G. Memory: G float copies of the per-shift grid sums, per class; at 224 x 224 with
+  /// an 8 x 8 grid that is 28·28 shifts x 2 planes x 64 cells x 4 B = 0.4 MB per group, 6.4 MB for G = 16.
+  int se_groups = 16;
+  /// Adaptive stopping: stop as soon as the relative standard error (see SaliencyResult) is at most
+  /// this, using n_masks as the maximum; 0: off (always n_masks). Must be finite and >= 0; needs se_groups >= 2.
+  double target_relative_se = 0.0;
 };
 
 /// @brief Maps of rise() or debiased_rise(), one H x W map per target class.
@@ -41,8 +50,21 @@ struct SaliencyResult {
   std::vector<int> classes;          ///< the target classes, in order
   std::vector<SaliencyMap> maps;     ///< maps[j] is the map of classes[j], H x W
   Eigen::VectorXd scores;            ///< the model's L scores on the unperturbed image
-  std::int64_t masks_used = 0;       ///< N actually used (less than n_masks if a callback stopped the run)
-  bool complete = false;             ///< true if all n_masks were used
+  std::int64_t masks_used = 0;       ///< N actually used, <= n_masks (less if the target was reached or a callback stopped the run)
+  /// true if the run reached its goal: it used all n_masks, or target_reached. false only if a
+  /// user callback stopped it early before the target was reached.
+  bool complete = false;
+  /// standard_errors[j] is the standard error of maps[j] (H x W, >= 0) by batch means over
+  /// se_groups groups; empty if se_groups = 0. A 95% interval is map ± t_{0.975, G-1}·SE
+  /// (t = 2.131 for G = 16, 2.040 for G = 32).
+  std::vector<SaliencyMap> standard_errors;
+  /// relative_standard_errors[j] = max_λ SE_j(λ) / max_λ |S_j(λ)| (see mcrise::relative_standard_error); empty if off.
+  std::vector<double> relative_standard_errors;
+  /// The summary precision: the largest relative_standard_errors[j] over the classes; NaN if se_groups = 0.
+  double relative_standard_error = std::numeric_limits<double>::quiet_NaN();
+  int se_groups = 0;                 ///< G used for the standard errors (0: off)
+  /// true if target_relative_se > 0 and the reported relative_standard_error is <= it.
+  bool target_reached = false;
 
   /// @brief The map of class `cls`.
   /// @throws std::invalid_argument if `cls` was not a target class.
@@ -52,6 +74,18 @@ struct SaliencyResult {
       throw std::invalid_argument("mcrise::SaliencyResult::map(): class " + std::to_string(cls) +
                                   " was not a target class");
     return maps[static_cast<std::size_t>(it - classes.begin())];
+  }
+
+  /// @brief The standard-error map of class `cls` (H x W, >= 0).
+  /// @throws std::invalid_argument if `cls` was not a target class; std::logic_error if se_groups was 0.
+  const SaliencyMap& standard_error(int cls) const {
+    const auto it = std::find(classes.begin(), classes.end(), cls);
+    if (it == classes.end())
+      throw std::invalid_argument("mcrise::SaliencyResult::standard_error(): class " + std::to_string(cls) +
+                                  " was not a target class");
+    if (standard_errors.size() != classes.size())
+      throw std::logic_error("mcrise::SaliencyResult::standard_error(): standard errors are off (se_groups = 0)");
+    return standard_errors[static_cast<std::size_t>(it - classes.begin())];
   }
 };
 
@@ -63,16 +97,41 @@ template <class Classifier, class... Callbacks>
 SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& opt, RiseKind kind, const char* where,
                         const char* task, Callbacks&... callbacks) {
   validate_sampling_options(img, opt, where);
+  validate_precision_options(opt, where);
   ClassifierRunner<Classifier> run(model, where);
   SaliencyResult res;
   res.classes = resolve_classes(run, img, opt.layout, opt.classes, res.scores, where);
   const MaskGenerator gen(img.height(), img.width(), 1, mask_options(opt), where);
   const Perturber perturb(img, gen, {Color(static_cast<std::size_t>(img.channels()), 0.0f)}, where);
-  RiseAccumulator acc(gen, res.classes);
+  RiseAccumulator acc(gen, res.classes, opt.se_groups);
+  // Maps, standard errors and relative standard errors of every class, from the samples so far.
+  auto measure = [&](SaliencyResult& r) {
+    r.maps.clear();
+    r.standard_errors.clear();
+    r.relative_standard_errors.clear();
+    double worst = 0.0;
+    for (int c : r.classes) {
+      r.maps.push_back(kind == RiseKind::plain ? acc.rise(c) : acc.debiased(c));
+      if (opt.se_groups == 0) continue;
+      r.standard_errors.push_back(kind == RiseKind::plain ? acc.rise_standard_error(c)
+                                                          : acc.debiased_standard_error(c));
+      r.relative_standard_errors.push_back(relative_standard_error({r.maps.back()}, {r.standard_errors.back()}));
+      worst = std::max(worst, r.relative_standard_errors.back());
+    }
+    r.relative_standard_error = opt.se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
+    return r.relative_standard_error;
+  };
+  auto stop = make_adaptive_stop(opt.target_relative_se, opt.se_groups, [&] {
+    SaliencyResult probe;
+    probe.classes = res.classes;
+    return measure(probe);
+  });
   res.masks_used = run_masks(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads, opt.layout,
-                             img.channels(), task, callbacks...);
-  res.complete = res.masks_used == opt.n_masks;
-  for (int c : res.classes) res.maps.push_back(kind == RiseKind::plain ? acc.rise(c) : acc.debiased(c));
+                             img.channels(), task, callbacks..., stop);
+  measure(res);
+  res.se_groups = opt.se_groups;
+  res.target_reached = opt.target_relative_se > 0.0 && res.relative_standard_error <= opt.target_relative_se;
+  res.complete = res.masks_used == opt.n_masks || res.target_reached;
   return res;
 }
 

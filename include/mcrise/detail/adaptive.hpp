@@ -1,0 +1,71 @@
+#pragma once
+/// @file detail/adaptive.hpp
+/// @brief Standard-error options shared by rise(), debiased_rise() and
+///        mc_rise(), and the internal callback that stops a run once the
+///        maps are precise enough.
+
+#include <mcrise/callbacks.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace mcrise {
+namespace detail {
+
+/// Checks se_groups and target_relative_se of a driver's options; throws
+/// std::invalid_argument naming `where`, the option and the value.
+template <class Options>
+void validate_precision_options(const Options& o, const char* where) {
+  const std::string w(where);
+  if (o.se_groups != 0 && (o.se_groups < 2 || o.se_groups > 1024))
+    throw std::invalid_argument(w + ": se_groups must be 0 (off) or in [2, 1024], got " +
+                                std::to_string(o.se_groups));
+  if (!(o.target_relative_se >= 0.0) || !std::isfinite(o.target_relative_se))
+    throw std::invalid_argument(w + ": target_relative_se must be finite and >= 0 (0: off), got " +
+                                std::to_string(o.target_relative_se));
+  if (o.target_relative_se > 0.0 && o.se_groups == 0)
+    throw std::invalid_argument(w + ": target_relative_se needs standard errors, but se_groups is 0");
+}
+
+/// The adaptive-stopping callback. After a batch it measures the relative
+/// standard error (through `measure()`, which computes the maps and their
+/// standard errors from the accumulator) and asks the run to stop once it is
+/// <= target. It measures only after whole rounds of G groups (done a multiple
+/// of G, so every group has the same number of samples), never before
+/// 10 samples per group, and then only once the sample count has grown by 10%
+/// since the last measurement: O(log N) measurements, each costing about
+/// G·(planes) upsamplings, and at most ~10% (plus one batch) more samples
+/// than the first sufficient round.
+template <class Measure>
+class AdaptiveStop {
+ public:
+  AdaptiveStop(double target, int groups, Measure measure)
+      : target_(target), groups_(groups), measure_(std::move(measure)), next_(10 * static_cast<std::int64_t>(groups)) {}
+
+  bool operator()(const Progress& p) {
+    if (target_ <= 0.0 || groups_ < 2 || p.done < next_ || p.done % groups_ != 0) return false;
+    const double rel = measure_();
+    const std::int64_t G = groups_;
+    const auto grown = static_cast<std::int64_t>(std::ceil(static_cast<double>(p.done) * 1.1));
+    next_ = std::max(p.done + G, (grown + G - 1) / G * G);
+    return rel <= target_;
+  }
+
+ private:
+  double target_;
+  int groups_;
+  Measure measure_;
+  std::int64_t next_;
+};
+
+template <class Measure>
+AdaptiveStop<Measure> make_adaptive_stop(double target, int groups, Measure measure) {
+  return AdaptiveStop<Measure>(target, groups, std::move(measure));
+}
+
+}  // namespace detail
+}  // namespace mcrise

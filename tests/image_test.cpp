@@ -38,6 +38,6 @@ TEST_CASE("classify accepts both classifier forms and validates scores", "[class
 
   auto nan_model = [](const mcrise::Image&) { return std::vector<double>{std::nan("")}; };
   CHECK_THROWS_WITH(mcrise::classify(nan_model, img), Catch::Contains("non-finite") && Catch::Contains("sample 0"));
-  auto wrong_rows = [](const mcrise::ImageBatch&) { return Eigen::MatrixXf(3, 2); };
+  auto wrong_rows = [](const mcrise::ImageBatch&) { return Eigen::MatrixXf::Constant(3, 2, 0.5f).eval(); };
   CHECK_THROWS_WITH(mcrise::classify(wrong_rows, img), Catch::Contains("3 rows"));
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Build the libFuzzer target for mcrise's image loader and run it for a bounded
+# time on a copy of the seed corpus.
+#   fuzz/run.sh [seconds=60] [build dir=build-fuzz]
+# Exit status is non-zero if the fuzzer found a crash; the crashing input is
+# left as <build dir>/crash-* : copy it (without its first, options byte) to
+# tests/data/broken/ as a regression file (tests/io_test.cpp loads every file
+# there and expects mcrise::io_error).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+out=${2:-build-fuzz}
+cxx=${CLANGXX:-clang++}
+mkdir -p "$out/corpus"
+cp -n fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
+eigen=$(pkg-config --cflags eigen3 2>/dev/null || echo -I/usr/include/eigen3)
+"$cxx" -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+  -Iinclude $eigen fuzz/load_image_fuzz.cpp -o "$out/load_image_fuzz"
+cd "$out"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ./load_image_fuzz -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -timeout=10 -print_final_stats=1 corpus

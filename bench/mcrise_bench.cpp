@@ -28,6 +28,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -39,6 +40,7 @@ using Clock = std::chrono::steady_clock;
 // The time spent inside it is measured so the table can show the overhead.
 struct TrivialModel {
   int classes = 1;
+  double busy_us = 0.0;  // simulated model latency per image (the thread sleeps, like a GPU call), --model-us
   double seconds = 0.0;
   Eigen::MatrixXf out;
   const Eigen::MatrixXf& operator()(const mcrise::ImageBatch& b) {
@@ -49,6 +51,8 @@ struct TrivialModel {
       const float* p = b.image_data(i);
       for (int j = 0; j < classes; ++j) out(i, j) = p[(static_cast<std::size_t>(j) * 7919u) % n];
     }
+    if (busy_us > 0)  // like a GPU: the calling thread waits, the CPU is free
+      std::this_thread::sleep_for(std::chrono::duration<double, std::micro>(busy_us * b.size()));
     seconds += std::chrono::duration<double>(Clock::now() - t0).count();
     return out;
   }
@@ -64,6 +68,7 @@ struct Config {
   int targets = 1;  // target classes whose maps are computed (0 .. targets-1)
   int batch = 64;
   int grid = 8;
+  double model_us = 0.0;
 };
 
 struct Result {
@@ -96,6 +101,7 @@ Result run_once(const Config& cfg) {
   const auto img = bench_image(cfg.size);
   TrivialModel model;
   model.classes = cfg.classes;
+  model.busy_us = cfg.model_us;
   Result r;
   const auto t0 = Clock::now();
   double units = 0;
@@ -121,6 +127,21 @@ Result run_once(const Config& cfg) {
     for (int j = 0; j < cfg.targets; ++j) o.classes.push_back(j);
     auto res = mcrise::mc_rise(model, img, o);
     units = static_cast<double>(res.masks_used);
+  } else if (cfg.method == "mc_rise_overlap" || cfg.method == "mc_rise_nooverlap") {
+    // The driver's double-buffered mode (not yet an option of mc_rise()): the
+    // same work as mc_rise, with perturbation of batch b+1 overlapping the model on b.
+    mcrise::MaskOptions mo;
+    mo.grid_h = mo.grid_w = cfg.grid;
+    auto colors = mcrise::paper_colors(3);
+    colors.resize(static_cast<std::size_t>(cfg.colors), mcrise::Color{0.5f, 0.5f, 0.5f});
+    const mcrise::MaskGenerator gen(cfg.size, cfg.size, cfg.colors, mo);
+    const mcrise::Perturber perturb(img, gen, colors);
+    mcrise::McRiseAccumulator acc(gen, {0});
+    mcrise::detail::ClassifierRunner<TrivialModel> run(model, "bench");
+    units = static_cast<double>(mcrise::detail::run_masks_pipelined(
+        run, gen, perturb, acc, cfg.masks, cfg.batch, cfg.threads, mcrise::Layout::HWC, 3,
+        cfg.method == "mc_rise_overlap", "bench"));
+    (void)acc.maps(0);
   } else if (is_metric(cfg.method)) {
     // A deterministic pseudo-random map, so the sort sees no structure. step = 1
     // pixel per step would be H*W model calls; use --masks as the number of steps.
@@ -159,7 +180,10 @@ Result run_once(const Config& cfg) {
 }
 
 // Runs one configuration in a fresh child process; the child's VmHWM is its own.
+bool g_no_fork = false;  // --no-fork: run in this process (for valgrind --tool=callgrind)
+
 Result run_child(const Config& cfg) {
+  if (g_no_fork) return run_once(cfg);
   int fd[2];
   if (pipe(fd) != 0) std::exit(3);
   std::cout.flush();
@@ -210,18 +234,21 @@ void row(const Config& c, const Result& r) {
   char buf[512];
   const bool metric = is_metric(c.method);
   std::snprintf(buf, sizeof buf, "| %s | %dx%d | %s | %lld | %d | %d | %s | %.0f | %.1f%% | %.1f MiB |\n", c.method.c_str(),
-                c.size, c.size, c.method == "mc_rise" || c.method == "ca_deletion" ? std::to_string(c.colors).c_str() : "-",
+                c.size, c.size, c.method.rfind("mc_rise", 0) == 0 || c.method == "ca_deletion" ? std::to_string(c.colors).c_str() : "-",
                 static_cast<long long>(c.masks), c.classes, c.targets, metric ? "1" : std::to_string(c.threads).c_str(), r.rate,
                 100.0 * r.model_share, r.rss_mb);
   std::cout << buf << std::flush;
 }
 
 void usage() {
-  std::cout << "usage: mcrise_bench [--method rise|debiased_rise|mc_rise|deletion|ca_deletion|all]\n"
+  std::cout << "usage: mcrise_bench [--method rise|debiased_rise|mc_rise|deletion|ca_deletion|mc_rise_overlap|mc_rise_nooverlap|all]\n"
                "                    [--size S] [--masks N] [--threads T] [--classes L] [--targets T] [--colors K]\n"
-               "                    [--batch B] [--grid G] [--repeat R] [--memory]\n"
+               "                    [--batch B] [--grid G] [--model-us U] [--repeat R] [--memory] [--no-fork]\n"
                "Without --method: the default table (all methods, 1 and 2 threads, 1 and 1000 classes).\n"
-               "--memory: peak RSS of mc_rise and debiased_rise at N = 1,000 and N = 64,000.\n";
+               "--memory: peak RSS of mc_rise and debiased_rise at N = 1,000 and N = 64,000.\n"
+               "--model-us: the model sleeps U microseconds per image (like waiting for a GPU).\n"
+               "Methods mc_rise_overlap / mc_rise_nooverlap: the driver with and without double buffering.\n"
+               "--no-fork: run in this process (RSS is then cumulative), e.g. under valgrind --tool=callgrind.\n";
 }
 
 }  // namespace
@@ -250,8 +277,10 @@ int main(int argc, char** argv) {
     else if (a == "--colors") base.colors = std::stoi(next());
     else if (a == "--batch") base.batch = std::stoi(next());
     else if (a == "--grid") base.grid = std::stoi(next());
+    else if (a == "--model-us") base.model_us = std::stod(next());
     else if (a == "--repeat") repeat = std::max(1, std::stoi(next()));
     else if (a == "--memory") memory = true;
+    else if (a == "--no-fork") g_no_fork = true;
     else {
       usage();
       return a == "--help" || a == "-h" ? 0 : 1;

@@ -19,19 +19,25 @@
 namespace mcrise {
 
 /// @brief Applies mask samples of one MaskGenerator to one image.
+///
+/// Both layouts compute every output value with the same expression,
+/// `i·(a·k0 + b·k1) + (a·f0 + b·f1)`, so HWC and CHW batches hold bitwise
+/// identical values. For HWC the x-interpolated rows are stored channel-
+/// interleaved (W·C floats per grid row), so the per-row loop of pass 2 is one
+/// contiguous, vectorisable sweep over W·C floats.
 class Perturber {
  public:
   /// @brief Per-thread working memory for operator(); default-constructed, grown on first use.
   struct Scratch {
-    std::vector<float> keep_rows;   ///< grid_h x W: m0 interpolated along x
-    std::vector<float> color_rows;  ///< grid_h x C x W: Σ_k c_k m^c interpolated along x
-    std::vector<float> m0;          ///< W
+    std::vector<float> keep_rows;   ///< grid_h x W (CHW) or grid_h x W·C (HWC): m0 interpolated along x
+    std::vector<float> color_rows;  ///< grid_h x C x W (CHW) or grid_h x W·C (HWC): Σ_k c_k m^c interpolated along x
   };
 
   /// @param image the image to explain, H x W x C (must match the generator's H x W)
   /// @param generator the mask distribution (its K must equal fills.size())
   /// @param fills K colours, each with C values in the image's value range
   ///        (RISE: one all-zero colour)
+  /// @param where the calling function's name, for error messages
   /// @throws std::invalid_argument on a size, count or channel mismatch.
   Perturber(const Image& image, const MaskGenerator& generator, std::vector<Color> fills,
             const char* where = "mcrise::Perturber()")
@@ -56,6 +62,7 @@ class Perturber {
         any_fill_ = any_fill_ || fills[k][static_cast<std::size_t>(c)] != 0.0f;
       }
     }
+    interleaved_.assign(image.data(), image.data() + image.size());
     planar_.resize(image.size());
     for (int c = 0; c < C_; ++c)
       for (int y = 0; y < H_; ++y)
@@ -64,60 +71,55 @@ class Perturber {
 
   /// @brief Write the perturbed image of sample `s` to `dst` (H*W*C floats) in `layout`.
   void operator()(const MaskSample& s, float* dst, Layout layout, Scratch& scratch) const {
+    (*this)(s, dst, layout, scratch, 0, H_);
+  }
+
+  /// @brief Write rows [y0, y1) of the perturbed image of sample `s` into `dst`
+  ///        (the start of the whole H*W*C image, in `layout`); other rows are
+  ///        untouched. Disjoint row ranges may be written by different threads,
+  ///        each with its own Scratch; the values equal those of a whole-image call.
+  /// @param y0 first row, 0 <= y0 <= y1
+  /// @param y1 one past the last row, y1 <= H
+  void operator()(const MaskSample& s, float* dst, Layout layout, Scratch& scratch, int y0, int y1) const {
+    if (y0 >= y1) return;
     const auto& g = gen_.geometry();
     const auto& rw = gen_.row_weights();
-    const auto& cwt = gen_.col_weights();
     const std::size_t W = static_cast<std::size_t>(W_), C = static_cast<std::size_t>(C_);
-    scratch.keep_rows.resize(static_cast<std::size_t>(g.grid_h) * W);
-    scratch.color_rows.resize(any_fill_ ? static_cast<std::size_t>(g.grid_h) * C * W : 0);
-    scratch.m0.resize(W);
-
-    // Pass 1, along x: for each grid row, the kept fraction and the fill colour at every column.
-    for (int r = 0; r < g.grid_h; ++r) {
-      const std::uint8_t* row = s.cells.data() + static_cast<std::size_t>(r * g.grid_w);
-      float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W;
-      for (std::size_t x = 0; x < W; ++x) {
-        const std::size_t v = x + static_cast<std::size_t>(s.dx);
-        const std::uint8_t a = row[cwt.i0[v]], b = row[cwt.i1[v]];
-        keep[x] = (a == 0 ? cwt.w0[v] : 0.0f) + (b == 0 ? cwt.w1[v] : 0.0f);
-      }
-      if (!any_fill_) continue;
-      for (std::size_t c = 0; c < C; ++c) {
-        float* col = scratch.color_rows.data() + (static_cast<std::size_t>(r) * C + c) * W;
-        for (std::size_t x = 0; x < W; ++x) {
-          const std::size_t v = x + static_cast<std::size_t>(s.dx);
-          col[x] = cwt.w0[v] * fill_[row[cwt.i0[v]] * C + c] + cwt.w1[v] * fill_[row[cwt.i1[v]] * C + c];
-        }
-      }
-    }
+    const std::size_t row_len = W * C;  // floats per grid row, both layouts
+    scratch.keep_rows.resize(static_cast<std::size_t>(g.grid_h) * (layout == Layout::HWC ? row_len : W));
+    scratch.color_rows.resize(any_fill_ ? static_cast<std::size_t>(g.grid_h) * row_len : 0);
+    // Only the grid rows that rows [y0, y1) read (the row tables are monotone in u).
+    const int r_lo = rw.i0[static_cast<std::size_t>(y0 + s.dy)];
+    const int r_hi = rw.i1[static_cast<std::size_t>(y1 - 1 + s.dy)];
+    for (int r = r_lo; r <= r_hi; ++r) interpolate_row(s, r, layout, scratch);
 
     // Pass 2, along y: blend two interpolated grid rows, then i·m0 + fill.
-    for (int y = 0; y < H_; ++y) {
+    for (int y = y0; y < y1; ++y) {
       const auto u = static_cast<std::size_t>(y + s.dy);
       const float a = rw.w0[u], b = rw.w1[u];
       const auto r0 = static_cast<std::size_t>(rw.i0[u]), r1 = static_cast<std::size_t>(rw.i1[u]);
+      if (layout == Layout::HWC) {
+        const float* k0 = scratch.keep_rows.data() + r0 * row_len;
+        const float* k1 = scratch.keep_rows.data() + r1 * row_len;
+        const float* src = interleaved_.data() + static_cast<std::size_t>(y) * row_len;
+        float* out = dst + static_cast<std::size_t>(y) * row_len;
+        if (any_fill_)
+          blend_fill(out, src, k0, k1, scratch.color_rows.data() + r0 * row_len,
+                     scratch.color_rows.data() + r1 * row_len, a, b, row_len);
+        else
+          blend(out, src, k0, k1, a, b, row_len);
+        continue;
+      }
       const float* k0 = scratch.keep_rows.data() + r0 * W;
       const float* k1 = scratch.keep_rows.data() + r1 * W;
-      float* m0 = scratch.m0.data();
-      for (std::size_t x = 0; x < W; ++x) m0[x] = a * k0[x] + b * k1[x];
       for (std::size_t c = 0; c < C; ++c) {
         const float* src = planar_.data() + index(static_cast<int>(c), y, 0);
-        float* out;
-        std::size_t stride;
-        if (layout == Layout::CHW) {
-          out = dst + (c * static_cast<std::size_t>(H_) + static_cast<std::size_t>(y)) * W;
-          stride = 1;
-        } else {
-          out = dst + static_cast<std::size_t>(y) * W * C + c;
-          stride = C;
-        }
-        if (any_fill_) {
-          const float* f0 = scratch.color_rows.data() + (r0 * C + c) * W;
-          const float* f1 = scratch.color_rows.data() + (r1 * C + c) * W;
-          for (std::size_t x = 0; x < W; ++x) out[x * stride] = src[x] * m0[x] + (a * f0[x] + b * f1[x]);
-        } else {
-          for (std::size_t x = 0; x < W; ++x) out[x * stride] = src[x] * m0[x];
-        }
+        float* out = dst + (c * static_cast<std::size_t>(H_) + static_cast<std::size_t>(y)) * W;
+        if (any_fill_)
+          blend_fill(out, src, k0, k1, scratch.color_rows.data() + (r0 * C + c) * W,
+                     scratch.color_rows.data() + (r1 * C + c) * W, a, b, W);
+        else
+          blend(out, src, k0, k1, a, b, W);
       }
     }
   }
@@ -136,6 +138,57 @@ class Perturber {
   const MaskGenerator& generator() const noexcept { return gen_; }
 
  private:
+  // out = src·(a·k0 + b·k1): the RISE case (every fill is zero).
+  static void blend(float* __restrict out, const float* __restrict src, const float* __restrict k0,
+                    const float* __restrict k1, float a, float b, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]);
+  }
+  // out = src·(a·k0 + b·k1) + (a·f0 + b·f1): i·m0 + Σ_k c_k·m^c(k).
+  static void blend_fill(float* __restrict out, const float* __restrict src, const float* __restrict k0,
+                         const float* __restrict k1, const float* __restrict f0, const float* __restrict f1, float a,
+                         float b, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]) + (a * f0[i] + b * f1[i]);
+  }
+
+  // Pass 1, along x, for grid row r: the kept fraction m0 and the fill colour
+  // Σ_k c_k·m^c(k) at every column (HWC: interleaved per channel, m0 repeated).
+  void interpolate_row(const MaskSample& s, int r, Layout layout, Scratch& scratch) const {
+    const auto& cwt = gen_.col_weights();
+    const std::size_t W = static_cast<std::size_t>(W_), C = static_cast<std::size_t>(C_);
+    const std::uint8_t* row = s.cells.data() + static_cast<std::size_t>(r * gen_.geometry().grid_w);
+    const std::size_t dx = static_cast<std::size_t>(s.dx);
+    const int* i0 = cwt.i0.data() + dx;
+    const int* i1 = cwt.i1.data() + dx;
+    const float* w0 = cwt.w0.data() + dx;
+    const float* w1 = cwt.w1.data() + dx;
+    const float* fill = fill_.data();
+    if (layout == Layout::HWC) {
+      float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W * C;
+      float* col = any_fill_ ? scratch.color_rows.data() + static_cast<std::size_t>(r) * W * C : nullptr;
+      for (std::size_t x = 0; x < W; ++x) {
+        const std::uint8_t p = row[i0[x]], q = row[i1[x]];
+        const float m0 = (p == 0 ? w0[x] : 0.0f) + (q == 0 ? w1[x] : 0.0f);
+        for (std::size_t c = 0; c < C; ++c) keep[x * C + c] = m0;
+        if (col)
+          for (std::size_t c = 0; c < C; ++c) col[x * C + c] = w0[x] * fill[p * C + c] + w1[x] * fill[q * C + c];
+      }
+      return;
+    }
+    float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W;
+    for (std::size_t x = 0; x < W; ++x) {
+      const std::uint8_t p = row[i0[x]], q = row[i1[x]];
+      keep[x] = (p == 0 ? w0[x] : 0.0f) + (q == 0 ? w1[x] : 0.0f);
+    }
+    if (!any_fill_) return;
+    for (std::size_t c = 0; c < C; ++c) {
+      float* col = scratch.color_rows.data() + (static_cast<std::size_t>(r) * C + c) * W;
+      for (std::size_t x = 0; x < W; ++x) {
+        const std::uint8_t p = row[i0[x]], q = row[i1[x]];
+        col[x] = w0[x] * fill[p * C + c] + w1[x] * fill[q * C + c];
+      }
+    }
+  }
+
   std::size_t index(int c, int y, int x) const noexcept {
     return (static_cast<std::size_t>(c) * static_cast<std::size_t>(H_) + static_cast<std::size_t>(y)) *
                static_cast<std::size_t>(W_) +
@@ -144,8 +197,9 @@ class Perturber {
 
   const MaskGenerator& gen_;
   int H_, W_, C_;
-  std::vector<float> fill_;    // (K+1) x C, row 0 zero
-  std::vector<float> planar_;  // C x H x W copy of the image
+  std::vector<float> fill_;         // (K+1) x C, row 0 zero
+  std::vector<float> interleaved_;  // H x W x C copy of the image (HWC output)
+  std::vector<float> planar_;       // C x H x W copy of the image (CHW output)
   bool any_fill_ = false;
 };
 

@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -76,35 +78,126 @@ std::vector<int> resolve_classes(ClassifierRunner<Classifier>& run, const Image&
   return classes;
 }
 
+/// How run_masks spreads one batch over the pool: whole images per task, or,
+/// when the batch has fewer images than threads, bands of rows of one image.
+struct BatchPlan {
+  int bands = 1;  ///< row bands per image (1: one task per image)
+
+  BatchPlan(int batch, int threads, int height) {
+    if (batch < threads) bands = std::min(height, (threads + batch - 1) / batch);
+  }
+  /// Rows [first, last) of band `k` of an image with `height` rows.
+  static std::pair<int, int> rows(int k, int bands, int height) {
+    return {static_cast<int>(static_cast<long long>(height) * k / bands),
+            static_cast<int>(static_cast<long long>(height) * (k + 1) / bands)};
+  }
+};
+
+/// Double-buffered sampling loop: samples [0, n_masks) go through the model in
+/// batches and are added to `acc` in sample order. Returns the number of
+/// samples used (fewer than n_masks if a callback asked to stop).
+///
+/// With `overlap`, two batch buffers are used: while the caller's thread runs
+/// the model on batch b (and accumulates it), the pool's workers already draw
+/// and perturb batch b + 1; the caller joins that work when it is done. The
+/// model is still only ever called from the caller's thread, one batch at a
+/// time. Costs one more batch buffer (batch_size x H x W x C floats).
+///
+/// Every sample is a pure function of (seed, n), every perturbed value is
+/// computed by the same expression whatever the thread, band or buffer, and the
+/// accumulator sees samples in order: results are bitwise identical for any
+/// thread count, batch size and overlap setting.
+template <class Classifier, class Accumulator, class... Callbacks>
+std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGenerator& gen, const Perturber& perturb,
+                                 Accumulator& acc, std::int64_t n_masks, int batch_size, int threads, Layout layout,
+                                 int channels, bool overlap, const char* task, Callbacks&... callbacks) {
+  const auto& g = gen.geometry();
+  const int B = static_cast<int>(std::min<std::int64_t>(batch_size, n_masks));
+  const int T = resolve_threads(threads);
+  const BatchPlan plan(B, T, g.height);
+  ThreadPool pool(std::min(T, B * plan.bands));
+  const int buffers = overlap && n_masks > B ? 2 : 1;
+  std::vector<ImageBatch> batch;
+  std::vector<std::vector<MaskSample>> samples(static_cast<std::size_t>(buffers));
+  for (int k = 0; k < buffers; ++k) {
+    batch.emplace_back(B, g.height, g.width, channels, layout);
+    samples[static_cast<std::size_t>(k)].resize(static_cast<std::size_t>(B));
+  }
+  std::vector<Perturber::Scratch> scratch(static_cast<std::size_t>(pool.size()));
+
+  // Work of one batch: samples [first, first + b) into buffer k, as pool tasks.
+  auto fill_task = [&](int k, std::int64_t first, int b) -> std::pair<int, std::function<void(int, int)>> {
+    auto& bat = batch[static_cast<std::size_t>(k)];
+    auto& smp = samples[static_cast<std::size_t>(k)];
+    bat.resize(b);
+    if (plan.bands == 1)
+      return {b, [&gen, &perturb, &bat, &smp, &scratch, first, layout](int i, int worker) {
+                auto& s = smp[static_cast<std::size_t>(i)];
+                gen.sample(static_cast<std::uint64_t>(first + i), s);
+                perturb(s, bat.image_data(i), layout, scratch[static_cast<std::size_t>(worker)]);
+              }};
+    for (int i = 0; i < b; ++i) gen.sample(static_cast<std::uint64_t>(first + i), smp[static_cast<std::size_t>(i)]);
+    const int bands = plan.bands, H = g.height;
+    return {b * bands, [&perturb, &bat, &smp, &scratch, layout, bands, H](int t, int worker) {
+              const int i = t / bands;
+              const auto r = BatchPlan::rows(t % bands, bands, H);
+              perturb(smp[static_cast<std::size_t>(i)], bat.image_data(i), layout,
+                      scratch[static_cast<std::size_t>(worker)], r.first, r.second);
+            }};
+  };
+  // A started job must finish before the buffers it writes are destroyed,
+  // also when the model or a callback throws.
+  struct Join {
+    ThreadPool& pool;
+    ~Join() {
+      try {
+        pool.wait();
+      } catch (...) {
+      }
+    }
+  } join{pool};
+
+  std::int64_t done = 0;
+  int cur = 0;
+  {
+    auto job = fill_task(0, 0, B);
+    pool.parallel_for(job.first, job.second);
+  }
+  while (done < n_masks) {
+    const int b = batch[static_cast<std::size_t>(cur)].size();
+    const std::int64_t first = done;
+    const std::int64_t next_first = first + b;
+    const int next_b = static_cast<int>(std::min<std::int64_t>(B, n_masks - next_first));
+    if (buffers == 2 && next_b > 0) {
+      auto job = fill_task(1 - cur, next_first, next_b);
+      pool.start(job.first, std::move(job.second));
+    }
+    const auto& scores = run(batch[static_cast<std::size_t>(cur)], first);
+    const auto& smp = samples[static_cast<std::size_t>(cur)];
+    for (int i = 0; i < b; ++i) acc.add(smp[static_cast<std::size_t>(i)], scores.row(i).transpose());
+    done += b;
+    const bool stop = notify(Progress{task, done, n_masks}, callbacks...);
+    if (stop || next_b <= 0) break;
+    if (buffers == 2) {
+      pool.wait();
+      cur = 1 - cur;
+    } else {
+      auto job = fill_task(0, next_first, next_b);
+      pool.parallel_for(job.first, job.second);
+    }
+  }
+  return done;
+}
+
 /// Runs samples [0, n_masks) through the model in batches and adds them to
-/// `acc` in sample order. Returns the number of samples used (fewer than
-/// n_masks if a callback asked to stop).
+/// `acc` in sample order, without overlap (see run_masks_pipelined). Returns
+/// the number of samples used (fewer than n_masks if a callback asked to stop).
 template <class Classifier, class Accumulator, class... Callbacks>
 std::int64_t run_masks(ClassifierRunner<Classifier>& run, const MaskGenerator& gen, const Perturber& perturb,
                        Accumulator& acc, std::int64_t n_masks, int batch_size, int threads, Layout layout,
                        int channels, const char* task, Callbacks&... callbacks) {
-  const auto& g = gen.geometry();
-  const int B = static_cast<int>(std::min<std::int64_t>(batch_size, n_masks));
-  ThreadPool pool(std::min(resolve_threads(threads), B));
-  ImageBatch batch(B, g.height, g.width, channels, layout);
-  std::vector<MaskSample> samples(static_cast<std::size_t>(B));
-  std::vector<Perturber::Scratch> scratch(static_cast<std::size_t>(pool.size()));
-  std::int64_t done = 0;
-  while (done < n_masks) {
-    const int b = static_cast<int>(std::min<std::int64_t>(B, n_masks - done));
-    batch.resize(b);
-    const std::int64_t first = done;
-    pool.parallel_for(b, [&](int i, int worker) {
-      auto& s = samples[static_cast<std::size_t>(i)];
-      gen.sample(static_cast<std::uint64_t>(first + i), s);
-      perturb(s, batch.image_data(i), layout, scratch[static_cast<std::size_t>(worker)]);
-    });
-    const auto& scores = run(batch, first);
-    for (int i = 0; i < b; ++i) acc.add(samples[static_cast<std::size_t>(i)], scores.row(i).transpose());
-    done += b;
-    if (notify(Progress{task, done, n_masks}, callbacks...)) break;
-  }
-  return done;
+  return run_masks_pipelined(run, gen, perturb, acc, n_masks, batch_size, threads, layout, channels, false, task,
+                             callbacks...);
 }
 
 }  // namespace detail

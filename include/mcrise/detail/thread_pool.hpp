@@ -24,8 +24,10 @@ inline int resolve_threads(int threads) {
 }
 
 /// @brief `threads - 1` workers plus the calling thread. parallel_for blocks
-///        until every index is done and rethrows the first exception; the
-///        destructor joins every worker, so no thread outlives the pool.
+///        until every index is done and rethrows the first exception; start()
+///        + wait() split it so the caller can do other work (call the model)
+///        meanwhile. The destructor stops a started job (indices not yet taken
+///        are skipped) and joins every worker, so no thread outlives the pool.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads) : size_(std::max(1, threads)) {
@@ -52,24 +54,62 @@ class ThreadPool {
       for (int i = 0; i < count; ++i) f(i, 0);
       return;
     }
+    launch(count, &f);
+    wait();
+  }
+
+  /// Starts f(i, worker) for i in [0, count) on the workers and returns at
+  /// once; the caller (worker 0) joins in at wait(). At most one job is in
+  /// flight: call wait() before the next start() or parallel_for(). With one
+  /// thread nothing runs until wait(). The pool keeps its own copy of f.
+  void start(int count, std::function<void(int, int)> f) {
+    owned_ = std::move(f);
+    if (count <= 0) return;
+    if (size_ == 1) {
+      pending_ = count;
+      return;
+    }
+    launch(count, &owned_);
+  }
+
+  /// Finishes the job begun by start() (the caller runs the indices no worker
+  /// has taken yet), then rethrows the first exception any task threw. A no-op
+  /// if no job is in flight.
+  void wait() {
+    if (pending_ > 0) {  // one thread: run the deferred job here
+      const int n = pending_;
+      pending_ = 0;
+      for (int i = 0; i < n; ++i) owned_(i, 0);
+      return;
+    }
+    if (!in_flight_) return;
+    in_flight_ = false;
+    run_tasks(0);
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [this] { return busy_ == 0; });
+    job_ = nullptr;
+    if (error_) {
+      std::exception_ptr e = error_;
+      error_ = nullptr;
+      std::rethrow_exception(e);
+    }
+  }
+
+ private:
+  void launch(int count, const std::function<void(int, int)>* f) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      job_ = &f;
+      job_ = f;
       count_ = count;
       next_.store(0);
       busy_ = size_ - 1;
       error_ = nullptr;
       ++generation_;
     }
+    in_flight_ = true;
     wake_.notify_all();
-    run_tasks(0);
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return busy_ == 0; });
-    job_ = nullptr;
-    if (error_) std::rethrow_exception(error_);
   }
 
- private:
   void run_tasks(int worker) {
     for (;;) {
       const int i = next_.fetch_add(1);
@@ -103,6 +143,12 @@ class ThreadPool {
   }
 
   void shutdown() {
+    if (in_flight_) {  // never leave a started job running past the pool
+      in_flight_ = false;
+      std::unique_lock<std::mutex> lock(mutex_);
+      next_.store(count_);
+      done_.wait(lock, [this] { return busy_ == 0; });
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stop_ = true;
@@ -118,6 +164,9 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   const std::function<void(int, int)>* job_ = nullptr;
+  std::function<void(int, int)> owned_;  // the job of start()
+  int pending_ = 0;                      // one thread: indices start() deferred to wait()
+  bool in_flight_ = false;               // a job was launched and not yet waited for
   int count_ = 0;
   std::atomic<int> next_{0};
   int busy_ = 0;

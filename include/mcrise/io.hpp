@@ -61,11 +61,50 @@ inline std::string stb_reason() {
   return r ? std::string(r) : std::string("unknown");
 }
 
+/// True if a JPEG stream holds a Huffman table (DHT segment) that declares
+/// more than 256 codes. Debian's stb_image (2.27) writes past its table arrays
+/// on such input before it notices (found by fuzz/run.sh; regression file
+/// tests/data/broken/jpeg_dht_overflow.jpg), so these streams are refused
+/// before stb sees them. Walks the marker segments; entropy-coded data (after
+/// SOS) is skipped byte by byte, honouring 0xFF00 stuffing and RSTn markers.
+inline bool jpeg_has_oversized_huffman_table(const unsigned char* b, std::size_t n) noexcept {
+  if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return false;  // not a JPEG (SOI)
+  std::size_t i = 2;
+  while (i + 1 < n) {
+    if (b[i] != 0xFF) {
+      ++i;
+      continue;
+    }
+    const unsigned char m = b[i + 1];
+    if (m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7) || m == 0x01 || m == 0xD8) {
+      i += 2;  // stuffing, fill, RSTn, TEM, SOI: no length field
+      continue;
+    }
+    if (m == 0xD9) return false;  // EOI
+    if (i + 4 > n) return false;
+    const std::size_t len = (static_cast<std::size_t>(b[i + 2]) << 8) | b[i + 3];
+    if (len < 2) return false;
+    const std::size_t end = std::min(n, i + 2 + len);
+    if (m == 0xC4) {  // DHT: tables of 1 byte class/id, 16 code counts, then the codes
+      for (std::size_t p = i + 4; p + 17 <= end;) {
+        std::size_t codes = 0;
+        for (std::size_t k = 1; k <= 16; ++k) codes += b[p + k];
+        if (codes > 256) return true;
+        p += 17 + codes;
+      }
+    }
+    i = end;
+  }
+  return false;
+}
+
 /// Decode an in-memory encoded image; `name` is used in error messages.
 inline Image decode_image(const unsigned char* bytes, std::size_t size, const LoadOptions& opt, const std::string& name,
                           const char* fn) {
   if (size == 0) throw io_error(fn, name, "file is empty");
   if (size > static_cast<std::size_t>(INT_MAX)) throw io_error(fn, name, "file is too large (over 2 GiB)");
+  if (jpeg_has_oversized_huffman_table(bytes, size))
+    throw io_error(fn, name, "corrupt JPEG: a Huffman table declares more than 256 codes");
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
   // Read only the header first: refuse absurd declared sizes before allocating anything.

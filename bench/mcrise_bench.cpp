@@ -255,9 +255,9 @@ void usage() {
 
 int main(int argc, char** argv) {
   Config base;
-  base.masks = 4000;
+  base.masks = 8000;
   std::string method = "all";
-  int repeat = 3;
+  int repeat = 5;
   bool memory = false, threads_given = false, classes_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

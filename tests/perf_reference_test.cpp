@@ -312,6 +312,35 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
       for (int k = 0; k < K; ++k) CHECK(stopped.second[static_cast<std::size_t>(k)] == shorter.second[static_cast<std::size_t>(k)]);
     }
 
+  // Images large enough to be cut into row bands when the batch is smaller than
+  // the thread count (BatchPlan: at least 2^17 floats per band): same bits.
+  {
+    const Image big = test::test_image(301, 299);
+    MaskOptions bo;
+    bo.grid_h = 7;
+    bo.grid_w = 6;
+    const MaskGenerator bgen(301, 299, 3, bo);
+    const mcrise::Perturber bpert(big, bgen, test_colors(3, 3));
+    REQUIRE(mcrise::detail::BatchPlan(1, 3, 301, big.size()).bands == 2);
+    REQUIRE(mcrise::detail::BatchPlan(2, 4, 301, big.size()).bands == 2);
+    REQUIRE(mcrise::detail::BatchPlan(1, 2, 37, 37 * 53 * 3).bands == 1);
+    auto big_run = [&](bool overlap, int threads, int batch, Layout layout) {
+      mcrise::detail::ClassifierRunner<LinearModel> run(model, "test");
+      mcrise::McRiseAccumulator acc(bgen, {0});
+      mcrise::detail::run_masks_pipelined(run, bgen, bpert, acc, 9, batch, threads, layout, 3, overlap, "test");
+      return acc.maps(0);
+    };
+    const auto one = big_run(false, 1, 4, Layout::HWC);
+    for (auto layout : {Layout::HWC, Layout::CHW})
+      for (bool overlap : {false, true})
+        for (int threads : {2, 3, 4})
+          for (int batch : {1, 2}) {
+            INFO("banded: threads " << threads << " batch " << batch << " overlap " << overlap);
+            const auto r = big_run(overlap, threads, batch, layout);
+            for (int k = 0; k < 3; ++k) CHECK(r[static_cast<std::size_t>(k)] == one[static_cast<std::size_t>(k)]);
+          }
+  }
+
   // A model that throws on its third call: the exception passes through untouched,
   // with a batch being perturbed in the background, and nothing is left running.
   struct Thrower {

@@ -61,6 +61,7 @@ TEST_CASE("maps are bitwise identical across thread counts, batch sizes, layouts
         o.threads = ro.threads = threads;
         o.batch_size = ro.batch_size = batch;
         o.layout = ro.layout = layout;
+        o.overlap = ro.overlap = batch == 7;  // the double-buffered pipeline gives the same maps
         const auto a = mcrise::mc_rise(batch_model, img, o);
         CHECK(same(a.map(0), ref.map(0)));
         CHECK(same(a.map(1), ref.map(1)));

@@ -61,6 +61,30 @@ inline std::string stb_reason() {
   return r ? std::string(r) : std::string("unknown");
 }
 
+/// True if a binary PNM (P5/P6) header holds a number of more than 9 digits.
+/// stb_image parses those numbers into an int without an overflow check
+/// (signed overflow, undefined behaviour; found by fuzz/run.sh, regression
+/// file tests/data/broken/pnm_header_overflow.ppm), so they are refused first.
+inline bool pnm_header_overflows(const unsigned char* b, std::size_t n) noexcept {
+  if (n < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return false;
+  std::size_t i = 2;
+  for (int field = 0; field < 3; ++field) {  // width, height, maxval
+    for (;;) {                                // whitespace and # comments
+      while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r' || b[i] == '\v' || b[i] == '\f')) ++i;
+      if (i < n && b[i] == '#') {
+        while (i < n && b[i] != '\n' && b[i] != '\r') ++i;
+        continue;
+      }
+      break;
+    }
+    std::size_t digits = 0;
+    while (i < n && b[i] >= '0' && b[i] <= '9') ++i, ++digits;
+    if (digits > 9) return true;
+    if (digits == 0) return false;  // malformed: stb rejects it safely
+  }
+  return false;
+}
+
 /// True if a JPEG stream holds a Huffman table (DHT segment) that declares
 /// more than 256 codes. Debian's stb_image (2.27) writes past its table arrays
 /// on such input before it notices (found by fuzz/run.sh; regression file
@@ -105,6 +129,8 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   if (size > static_cast<std::size_t>(INT_MAX)) throw io_error(fn, name, "file is too large (over 2 GiB)");
   if (jpeg_has_oversized_huffman_table(bytes, size))
     throw io_error(fn, name, "corrupt JPEG: a Huffman table declares more than 256 codes");
+  if (pnm_header_overflows(bytes, size))
+    throw io_error(fn, name, "corrupt PNM header: a size field has more than 9 digits");
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
   // Read only the header first: refuse absurd declared sizes before allocating anything.

@@ -72,6 +72,10 @@ struct McRiseOptions {
   /// Adaptive stopping: stop as soon as the relative standard error (see McRiseResult) is at most
   /// this, using n_masks as the maximum; 0: off (always n_masks). Must be finite and >= 0; needs se_groups >= 2.
   double target_relative_se = 0.0;
+  /// Overlap the perturbation of batch b+1 with the model's call on batch b (two batch buffers,
+  /// so twice the batch memory). Worth it when the model is slow per call, e.g. a GPU; results are
+  /// identical either way. The model is still called only from the calling thread.
+  bool overlap = false;
 };
 
 /// @brief Maps of mc_rise(), per target class: K colour maps S(λ,k), the K raw
@@ -211,8 +215,9 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
     probe.classes = res.classes;
     return measure(probe, false);
   });
-  res.masks_used = detail::run_masks(run, gen, perturb, acc, options.n_masks, options.batch_size, options.threads,
-                                     options.layout, image.channels(), "mc_rise", callbacks..., stop);
+  res.masks_used = detail::run_masks_pipelined(run, gen, perturb, acc, options.n_masks, options.batch_size,
+                                               options.threads, options.layout, image.channels(), options.overlap,
+                                               "mc_rise", callbacks..., stop);
   measure(res, true);
   res.se_groups = options.se_groups;
   res.target_reached =

@@ -43,6 +43,10 @@ struct RiseOptions {
   /// Adaptive stopping: stop as soon as the relative standard error (see SaliencyResult) is at most
   /// this, using n_masks as the maximum; 0: off (always n_masks). Must be finite and >= 0; needs se_groups >= 2.
   double target_relative_se = 0.0;
+  /// Overlap the perturbation of batch b+1 with the model's call on batch b (two batch buffers,
+  /// so twice the batch memory). Worth it when the model is slow per call, e.g. a GPU; results are
+  /// identical either way. The model is still called only from the calling thread.
+  bool overlap = false;
 };
 
 /// @brief Maps of rise() or debiased_rise(), one H x W map per target class.
@@ -126,8 +130,8 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
     probe.classes = res.classes;
     return measure(probe);
   });
-  res.masks_used = run_masks(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads, opt.layout,
-                             img.channels(), task, callbacks..., stop);
+  res.masks_used = run_masks_pipelined(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads, opt.layout,
+                                       img.channels(), opt.overlap, task, callbacks..., stop);
   measure(res);
   res.se_groups = opt.se_groups;
   res.target_reached = opt.target_relative_se > 0.0 && res.relative_standard_error <= opt.target_relative_se;

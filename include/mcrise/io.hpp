@@ -61,13 +61,17 @@ inline std::string stb_reason() {
   return r ? std::string(r) : std::string("unknown");
 }
 
-/// True if a binary PNM (P5/P6) header holds a number of more than 9 digits.
-/// stb_image parses those numbers into an int without an overflow check
-/// (signed overflow, undefined behaviour; found by fuzz/run.sh, regression
-/// file tests/data/broken/pnm_header_overflow.ppm), so they are refused first.
-inline bool pnm_header_overflows(const unsigned char* b, std::size_t n) noexcept {
-  if (n < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return false;
+/// Checks a binary PNM (P5/P6) header before stb_image sees it; returns the
+/// reason to refuse it, or an empty string. Two stb_image 2.27 bugs, both found
+/// by fuzz/run.sh: (1) header numbers are parsed into an int without an
+/// overflow check (signed overflow; regression file pnm_header_overflow.ppm),
+/// so numbers of more than 9 digits are refused; (2) a 16-bit PNM (maxval >
+/// 255) whose pixel data is truncated comes back as a buffer shorter than the
+/// image (heap overflow on read; pnm16_truncated.ppm), so 16-bit PNMs are refused.
+inline std::string pnm_header_problem(const unsigned char* b, std::size_t n) {
+  if (n < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return {};
   std::size_t i = 2;
+  long long value[3] = {0, 0, 0};
   for (int field = 0; field < 3; ++field) {  // width, height, maxval
     for (;;) {                                // whitespace and # comments
       while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r' || b[i] == '\v' || b[i] == '\f')) ++i;
@@ -78,11 +82,14 @@ inline bool pnm_header_overflows(const unsigned char* b, std::size_t n) noexcept
       break;
     }
     std::size_t digits = 0;
-    while (i < n && b[i] >= '0' && b[i] <= '9') ++i, ++digits;
-    if (digits > 9) return true;
-    if (digits == 0) return false;  // malformed: stb rejects it safely
+    while (i < n && b[i] >= '0' && b[i] <= '9') {
+      if (++digits > 9) return "corrupt PNM header: a number has more than 9 digits";
+      value[field] = value[field] * 10 + (b[i++] - '0');
+    }
+    if (digits == 0) return {};  // malformed: stb rejects it safely
   }
-  return false;
+  if (value[2] > 255) return "16-bit PNM (maxval " + std::to_string(value[2]) + ") is not supported";
+  return {};
 }
 
 /// True if a JPEG stream holds a Huffman table (DHT segment) that declares
@@ -109,12 +116,18 @@ inline bool jpeg_has_oversized_huffman_table(const unsigned char* b, std::size_t
     const std::size_t len = (static_cast<std::size_t>(b[i + 2]) << 8) | b[i + 3];
     if (len < 2) return false;
     const std::size_t end = std::min(n, i + 2 + len);
-    if (m == 0xC4) {  // DHT: tables of 1 byte class/id, 16 code counts, then the codes
-      for (std::size_t p = i + 4; p + 17 <= end;) {
+    if (m == 0xC4) {
+      // DHT: tables of 1 byte class/id, 16 code counts, then the codes. Read
+      // them as stb does: table after table while the declared length lasts,
+      // even past the segment's end, with 0 for bytes past the end of the file.
+      auto at = [&](std::size_t k) -> std::size_t { return k < n ? b[k] : 0; };
+      std::size_t p = i + 4;
+      for (long long left = static_cast<long long>(len) - 2; left > 0;) {
         std::size_t codes = 0;
-        for (std::size_t k = 1; k <= 16; ++k) codes += b[p + k];
+        for (std::size_t k = 1; k <= 16; ++k) codes += at(p + k);
         if (codes > 256) return true;
         p += 17 + codes;
+        left -= static_cast<long long>(17 + codes);
       }
     }
     i = end;
@@ -129,8 +142,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   if (size > static_cast<std::size_t>(INT_MAX)) throw io_error(fn, name, "file is too large (over 2 GiB)");
   if (jpeg_has_oversized_huffman_table(bytes, size))
     throw io_error(fn, name, "corrupt JPEG: a Huffman table declares more than 256 codes");
-  if (pnm_header_overflows(bytes, size))
-    throw io_error(fn, name, "corrupt PNM header: a size field has more than 9 digits");
+  if (const std::string why = pnm_header_problem(bytes, size); !why.empty()) throw io_error(fn, name, why);
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
   // Read only the header first: refuse absurd declared sizes before allocating anything.

@@ -2,6 +2,9 @@
 # Build the libFuzzer target for mcrise's image loader and run it for a bounded
 # time on a copy of the seed corpus.
 #   fuzz/run.sh [seconds=60] [build dir=build-fuzz]
+# Environment: FUZZ_SEED (libFuzzer -seed; default 0 = random) and FUZZ_RUNS
+# (stop after this many inputs; with a fixed seed the run is reproducible,
+# which is what CI uses).
 # Exit status is non-zero if the fuzzer found a crash; the crashing input is
 # left as <build dir>/crash-* : copy it (without its first, options byte) to
 # tests/data/broken/ as a regression file (tests/io_test.cpp loads every file
@@ -18,4 +21,5 @@ eigen=$(pkg-config --cflags eigen3 2>/dev/null || echo -I/usr/include/eigen3)
   -Iinclude $eigen fuzz/load_image_fuzz.cpp -o "$out/load_image_fuzz"
 cd "$out"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ./load_image_fuzz -max_total_time="$secs" -rss_limit_mb=2048 -max_len=65536 -timeout=10 -print_final_stats=1 corpus
+  ./load_image_fuzz -max_total_time="$secs" -seed="${FUZZ_SEED:-0}" -runs="${FUZZ_RUNS:--1}" \
+    -rss_limit_mb=2048 -max_len=65536 -timeout=10 -print_final_stats=1 corpus

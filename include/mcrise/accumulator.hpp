@@ -17,6 +17,7 @@
 
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
+#include <mcrise/detail/thread_pool.hpp>
 
 #include <Eigen/Core>
 
@@ -51,6 +52,7 @@ class GridAccumulator {
       throw std::invalid_argument(std::string(where) + ": se_groups must be 0 (off) or in [2, " +
                                   std::to_string(max_se_groups) + "], got " + std::to_string(se_groups));
     groups_ = se_groups;
+    block_ = static_cast<std::uint64_t>(gen.block_size());
     const auto G = static_cast<std::size_t>(groups_);
     group_sums_.assign(G * class_stride_ * classes_.size(), 0.0f);
     group_totals_.assign(G * classes_.size(), 0.0);
@@ -78,9 +80,11 @@ class GridAccumulator {
       totals_[j] += w;
     }
     if (groups_ > 0) {
-      // Batch means: sample n belongs to group n mod G, a pure function of n, so
+      // Batch means: sample n belongs to group (n / B) mod G, B the sampler's block size
+      // (1 for independent samples: n mod G), so a block's correlated samples stay in one
+      // group and the groups are independent. A pure function of n, so
       // the groups (and the standard errors) do not depend on threads or batches.
-      const auto g = static_cast<std::size_t>(s.index % static_cast<std::uint64_t>(groups_));
+      const auto g = static_cast<std::size_t>((s.index / block_) % static_cast<std::uint64_t>(groups_));
       for (std::size_t j = 0; j < classes_.size(); ++j) {
         const double w = scores[classes_[j]];
         const auto wf = static_cast<float>(w);
@@ -97,11 +101,11 @@ class GridAccumulator {
     const bool same = o.geo_.height == geo_.height && o.geo_.width == geo_.width && o.geo_.grid_h == geo_.grid_h &&
                       o.geo_.grid_w == geo_.grid_w && o.geo_.upsampling == geo_.upsampling &&
                       o.geo_.random_shift == geo_.random_shift && o.planes_ == planes_ && o.p_mask_ == p_mask_ &&
-                      o.classes_ == classes_ && o.groups_ == groups_;
+                      o.classes_ == classes_ && o.groups_ == groups_ && o.block_ == block_;
     if (!same)
       throw std::invalid_argument(std::string(where) +
-                                  ": the accumulators differ in image size, grid, colours, mask_probability, classes "
-                                  "or se_groups");
+                                  ": the accumulators differ in image size, grid, colours, mask_probability, classes, "
+                                  "se_groups or sampler block size");
     for (std::size_t i = 0; i < sums_.size(); ++i) sums_[i] += o.sums_[i];
     for (std::size_t i = 0; i < totals_.size(); ++i) totals_[i] += o.totals_[i];
     for (std::size_t i = 0; i < group_sums_.size(); ++i) group_sums_[i] += o.group_sums_[i];
@@ -136,6 +140,9 @@ class GridAccumulator {
   std::int64_t group_count(int g) const noexcept { return group_counts_[static_cast<std::size_t>(g)]; }
   /// G, the number of batch-means groups (0: standard errors off).
   int se_groups() const noexcept { return groups_; }
+  /// Threads for computing standard errors (0: all cores).
+  int threads() const noexcept { return threads_; }
+  void set_threads(int threads) noexcept { threads_ = threads < 0 ? 1 : threads; }
 
   /// Throws std::logic_error unless standard errors can be computed.
   void require_groups(const char* where) const {
@@ -204,6 +211,8 @@ class GridAccumulator {
   // Batch means (standard errors): G copies of the per-shift grid sums, in float
   // (they only feed the spread of the group maps, never the maps themselves).
   int groups_ = 0;
+  std::uint64_t block_ = 1;  // the generator's block size B: sample n is in group (n / B) mod G
+  int threads_ = 1;
   std::vector<float> group_sums_;      // [group][class][shift][plane][cell]
   std::vector<double> group_totals_;   // [group][class]
   std::vector<std::int64_t> group_counts_;
@@ -220,15 +229,27 @@ std::vector<SaliencyMap> batch_means_se(const GridAccumulator& acc, const std::v
                                         GroupMaps&& group_maps) {
   std::vector<SaliencyMap> var;
   for (const auto& m : overall) var.push_back(SaliencyMap::Zero(m.rows(), m.cols()));
-  int used = 0;
-  for (int g = 0; g < acc.se_groups(); ++g) {
-    const std::int64_t n = acc.group_count(g);
-    if (n == 0) continue;
-    ++used;
-    const std::vector<SaliencyMap> m = group_maps(g, static_cast<double>(n));
-    for (std::size_t k = 0; k < var.size(); ++k)
-      var[k].array() += static_cast<double>(n) * (m[k] - overall[k]).array().square();
+  std::vector<int> groups;  // the non-empty groups, in order
+  for (int g = 0; g < acc.se_groups(); ++g)
+    if (acc.group_count(g) > 0) groups.push_back(g);
+  // Group maps are computed `threads` at a time, in parallel, but always added
+  // in group order, so the result is bitwise the same for any thread count.
+  const int T = std::max(1, std::min(resolve_threads(acc.threads()), static_cast<int>(groups.size())));
+  ThreadPool pool(T);
+  std::vector<std::vector<SaliencyMap>> chunk(static_cast<std::size_t>(T));
+  for (std::size_t first = 0; first < groups.size(); first += static_cast<std::size_t>(T)) {
+    const int count = static_cast<int>(std::min(groups.size() - first, static_cast<std::size_t>(T)));
+    pool.parallel_for(count, [&](int i, int) {
+      const int g = groups[first + static_cast<std::size_t>(i)];
+      chunk[static_cast<std::size_t>(i)] = group_maps(g, static_cast<double>(acc.group_count(g)));
+    });
+    for (int i = 0; i < count; ++i) {
+      const double n = static_cast<double>(acc.group_count(groups[first + static_cast<std::size_t>(i)]));
+      const auto& m = chunk[static_cast<std::size_t>(i)];
+      for (std::size_t k = 0; k < var.size(); ++k) var[k].array() += n * (m[k] - overall[k]).array().square();
+    }
   }
+  const int used = static_cast<int>(groups.size());
   for (auto& v : var) {
     if (used < 2)
       v.setConstant(std::numeric_limits<double>::infinity());
@@ -272,7 +293,7 @@ class RiseAccumulator {
   /// @param generator the binary mask distribution the samples come from (K must be 1)
   /// @param classes target class indices, >= 0, non-empty
   /// @param se_groups G, batch-means groups for standard errors: 0 (off) or in [2, 1024];
-  ///        sample n goes to group n mod G. Costs G float copies of the per-shift grid sums.
+  ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
   /// @throws std::invalid_argument for K != 1, no class, a negative class or a bad se_groups.
   RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0)
       : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups) {}
@@ -312,6 +333,9 @@ class RiseAccumulator {
 
   /// @brief G, the number of batch-means groups (0: standard errors off).
   int se_groups() const noexcept { return acc_.se_groups(); }
+  /// @brief Threads used to compute standard-error maps (0: all cores; default 1).
+  ///        The result does not depend on it, bit for bit.
+  void set_threads(int threads) noexcept { acc_.set_threads(threads); }
 
   /// @brief Standard error of rise(cls) by batch means over the G groups (see
   ///        batch_means_se in the source): sd of the group maps / sqrt(G) for equal groups. H x W, >= 0.
@@ -358,7 +382,7 @@ class McRiseAccumulator {
   /// @param generator the colour mask distribution the samples come from (K colours)
   /// @param classes target class indices, >= 0, non-empty
   /// @param se_groups G, batch-means groups for standard errors: 0 (off) or in [2, 1024];
-  ///        sample n goes to group n mod G. Costs G float copies of the per-shift grid sums.
+  ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
   /// @throws std::invalid_argument for no class, a negative class or a bad se_groups.
   McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0)
       : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups) {}
@@ -410,6 +434,9 @@ class McRiseAccumulator {
 
   /// @brief G, the number of batch-means groups (0: standard errors off).
   int se_groups() const noexcept { return acc_.se_groups(); }
+  /// @brief Threads used to compute standard-error maps (0: all cores; default 1).
+  ///        The result does not depend on it, bit for bit.
+  void set_threads(int threads) noexcept { acc_.set_threads(threads); }
 
   /// @brief Standard errors of maps(cls) by batch means over the G groups: K maps H x W, >= 0.
   ///        The group maps are raw_k - baseline of each group, so the correlation of the two

@@ -92,6 +92,24 @@ inline std::string pnm_header_problem(const unsigned char* b, std::size_t n) {
   return {};
 }
 
+/// True if a PNG stream has a zero-length IDAT chunk before any image data.
+/// stb_image 2.27 then calls memcpy with a null destination (undefined
+/// behaviour; found by fuzz/run.sh, regression file png_empty_idat.png), so
+/// such files are refused. Walks the chunk list: 4-byte length, 4-byte type.
+inline bool png_has_leading_empty_idat(const unsigned char* b, std::size_t n) noexcept {
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  if (n < 8 || !std::equal(sig, sig + 8, b)) return false;
+  std::size_t i = 8;
+  while (i + 8 <= n) {
+    const std::size_t len = (static_cast<std::size_t>(b[i]) << 24) | (static_cast<std::size_t>(b[i + 1]) << 16) |
+                            (static_cast<std::size_t>(b[i + 2]) << 8) | b[i + 3];
+    if (b[i + 4] == 'I' && b[i + 5] == 'D' && b[i + 6] == 'A' && b[i + 7] == 'T') return len == 0;
+    if (len > n) return false;  // corrupt: stb rejects it
+    i += 12 + len;              // length, type, data, CRC
+  }
+  return false;
+}
+
 /// True if a JPEG stream holds a Huffman table (DHT segment) that declares
 /// more than 256 codes. Debian's stb_image (2.27) writes past its table arrays
 /// on such input before it notices (found by fuzz/run.sh; regression file
@@ -143,6 +161,8 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   if (jpeg_has_oversized_huffman_table(bytes, size))
     throw io_error(fn, name, "corrupt JPEG: a Huffman table declares more than 256 codes");
   if (const std::string why = pnm_header_problem(bytes, size); !why.empty()) throw io_error(fn, name, why);
+  if (png_has_leading_empty_idat(bytes, size))
+    throw io_error(fn, name, "PNG whose first IDAT chunk is empty is not supported");
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
   // Read only the header first: refuse absurd declared sizes before allocating anything.

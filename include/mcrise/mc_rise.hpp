@@ -76,6 +76,11 @@ struct McRiseOptions {
   /// so twice the batch memory). Worth it when the model is slow per call, e.g. a GPU; results are
   /// identical either way. The model is still called only from the calling thread.
   bool overlap = false;
+  /// How the masks are drawn (see mcrise::Sampler in masks.hpp): independent (the paper's) or a
+  /// variance-reduced block sampler that keeps every sample marginally the paper's, so the maps
+  /// stay unbiased. With a block sampler, standard-error groups hold whole blocks (sample n goes
+  /// to group (n / B) mod G) and adaptive stopping checks only after whole rounds of G blocks.
+  Sampler sampler = Sampler::independent;
 };
 
 /// @brief Maps of mc_rise(), per target class: K colour maps S(λ,k), the K raw
@@ -176,13 +181,16 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
       if (!std::isfinite(v))
         throw std::invalid_argument(std::string(where) + ": colour " + std::to_string(k) + " has a non-finite value");
   }
+  MaskOptions mopt = detail::mask_options(options);
+  mopt.sampler = options.sampler;
+  // Constructed before any model call, so a sampler that does not fit is refused first.
+  const MaskGenerator gen(image.height(), image.width(), static_cast<int>(res.mask_colors.size()), mopt, where);
   using Model = std::remove_reference_t<Classifier>;
   detail::ClassifierRunner<Model> run(model, where);
   res.classes = detail::resolve_classes(run, image, options.layout, options.classes, res.scores, where);
-  const MaskGenerator gen(image.height(), image.width(), static_cast<int>(res.mask_colors.size()),
-                          detail::mask_options(options), where);
   const Perturber perturb(image, gen, res.mask_colors, where);
   McRiseAccumulator acc(gen, res.classes, options.se_groups);
+  acc.set_threads(options.threads);
   // Maps and standard errors of every class from the samples so far; returns the worst relative SE.
   auto measure = [&](McRiseResult& r, bool keep_raw) {
     r.raw_.clear();
@@ -210,7 +218,7 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
     r.relative_standard_error = options.se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
     return r.relative_standard_error;
   };
-  auto stop = detail::make_adaptive_stop(options.target_relative_se, options.se_groups, [&] {
+  auto stop = detail::make_adaptive_stop(options.target_relative_se, options.se_groups * gen.block_size(), [&] {
     McRiseResult probe;
     probe.classes = res.classes;
     return measure(probe, false);

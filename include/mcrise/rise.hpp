@@ -47,6 +47,11 @@ struct RiseOptions {
   /// so twice the batch memory). Worth it when the model is slow per call, e.g. a GPU; results are
   /// identical either way. The model is still called only from the calling thread.
   bool overlap = false;
+  /// How the masks are drawn (see mcrise::Sampler in masks.hpp): independent (the paper's) or a
+  /// variance-reduced block sampler that keeps every sample marginally the paper's, so the maps
+  /// stay unbiased. With a block sampler, standard-error groups hold whole blocks (sample n goes
+  /// to group (n / B) mod G) and adaptive stopping checks only after whole rounds of G blocks.
+  Sampler sampler = Sampler::independent;
 };
 
 /// @brief Maps of rise() or debiased_rise(), one H x W map per target class.
@@ -102,12 +107,15 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
                         const char* task, Callbacks&... callbacks) {
   validate_sampling_options(img, opt, where);
   validate_precision_options(opt, where);
+  MaskOptions mopt = mask_options(opt);
+  mopt.sampler = opt.sampler;
+  const MaskGenerator gen(img.height(), img.width(), 1, mopt, where);  // checks the sampler before any model call
   ClassifierRunner<Classifier> run(model, where);
   SaliencyResult res;
   res.classes = resolve_classes(run, img, opt.layout, opt.classes, res.scores, where);
-  const MaskGenerator gen(img.height(), img.width(), 1, mask_options(opt), where);
   const Perturber perturb(img, gen, {Color(static_cast<std::size_t>(img.channels()), 0.0f)}, where);
   RiseAccumulator acc(gen, res.classes, opt.se_groups);
+  acc.set_threads(opt.threads);
   // Maps, standard errors and relative standard errors of every class, from the samples so far.
   auto measure = [&](SaliencyResult& r) {
     r.maps.clear();
@@ -125,7 +133,7 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
     r.relative_standard_error = opt.se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
     return r.relative_standard_error;
   };
-  auto stop = make_adaptive_stop(opt.target_relative_se, opt.se_groups, [&] {
+  auto stop = make_adaptive_stop(opt.target_relative_se, opt.se_groups * gen.block_size(), [&] {
     SaliencyResult probe;
     probe.classes = res.classes;
     return measure(probe);

@@ -41,6 +41,37 @@ enum class Upsampling {
   nearest    ///< blocky masks; exact binary masks with cell size 1
 };
 
+/// @brief How the samples of a run are drawn. Every sampler keeps each sample
+///        marginally distributed exactly as the paper's (every cell masked with
+///        probability mask_probability independently of the other cells, a
+///        masked cell's colour uniform over 1..K, the shift uniform), so every
+///        estimator stays unbiased; they differ in how samples are coupled.
+///
+/// A block sampler draws samples in blocks of B = MaskGenerator::block_size()
+/// consecutive numbers: block b = n / B draws its shared randomness from
+/// (seed, b) and member j = n % B is a pure function of (seed, n), so results
+/// stay bitwise identical across threads and batch sizes. A partial last block
+/// (n_masks not a multiple of B) is still unbiased, sample by sample.
+enum class Sampler {
+  /// The paper's: every sample drawn independently (B = 1).
+  independent,
+  /// Exactly balanced blocks: the B members share one shift, and across them
+  /// each cell is masked exactly p·B times and takes each of the K colours
+  /// exactly p·B/K times, in an independent uniformly random order per cell.
+  /// B is the smallest block size (<= 1024) for which p·B is a multiple of K:
+  /// B = 2 for binary masks at p = 0.5 (each mask followed by its complement,
+  /// i.e. antithetic pairs), B = 2K for K colours at p = 0.5. Then at every pixel
+  /// the block's estimator weights sum to zero, so the part of the variance due
+  /// to the model's mean score cancels exactly. Needs p·B integral for some
+  /// B <= 1024 (e.g. p = 0.3 with K = 5: B = 50); throws otherwise.
+  balanced,
+  /// Colour stratification (MC-RISE only, K >= 2): the K members of a block
+  /// share one spatial pattern (masked cells and shift), and masked cell c of
+  /// member j gets colour 1 + (base_c + j) mod K with base_c uniform, so each
+  /// masked cell takes each colour once per block (B = K).
+  color_stratified
+};
+
 /// @brief The random parts of a mask distribution.
 struct MaskOptions {
   int grid_h = 8;                              ///< grid rows, 1 <= grid_h <= H
@@ -49,6 +80,7 @@ struct MaskOptions {
   std::uint64_t seed = 2020;                   ///< sample n depends only on (seed, n)
   Upsampling upsampling = Upsampling::bilinear;///< grid -> pixels
   bool random_shift = true;                    ///< draw (dy, dx); false: always (0, 0)
+  Sampler sampler = Sampler::independent;      ///< how samples are coupled (see Sampler)
 };
 
 /// @brief One sample of a mask distribution, at grid resolution.
@@ -146,8 +178,10 @@ class MaskGenerator {
   /// @param height image rows H >= 1
   /// @param width image columns W >= 1
   /// @param num_colors K >= 1 (1 for binary masks)
-  /// @param opt grid, mask_probability in (0,1), seed, upsampling, shift
-  /// @throws std::invalid_argument for any value out of range.
+  /// @param opt grid, mask_probability in (0,1), seed, upsampling, shift, sampler
+  /// @param where the function name that starts error messages
+  /// @throws std::invalid_argument for any value out of range, a color_stratified sampler
+  ///         with K < 2, or a balanced sampler whose mask_probability has no block size (see Sampler).
   MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {},
                 const char* where = "mcrise::MaskGenerator()")
       : geometry_(MaskGeometry::make(height, width, opt, where)),
@@ -155,17 +189,53 @@ class MaskGenerator {
         p_mask_(opt.mask_probability),
         seed_(opt.seed),
         rows_(opt.grid_h, geometry_.cell_h, opt.upsampling),
-        cols_(opt.grid_w, geometry_.cell_w, opt.upsampling) {
+        cols_(opt.grid_w, geometry_.cell_w, opt.upsampling),
+        sampler_(opt.sampler) {
     if (!(opt.mask_probability > 0.0 && opt.mask_probability < 1.0))
       throw std::invalid_argument(std::string(where) + ": mask_probability must be in (0, 1), got " +
                                   std::to_string(opt.mask_probability));
     if (num_colors < 1 || num_colors > 255)
       throw std::invalid_argument(std::string(where) + ": the number of colours must be in [1, 255], got " +
                                   std::to_string(num_colors));
+    if (sampler_ == Sampler::color_stratified) {
+      if (num_colors < 2)
+        throw std::invalid_argument(std::string(where) +
+                                    ": sampler color_stratified needs colour masks (K >= 2), got K = " +
+                                    std::to_string(num_colors));
+      block_ = num_colors;
+    } else if (sampler_ == Sampler::balanced) {
+      // Smallest B with p·B = m, a multiple of K (to 1e-9: then the members' masking
+      // probability m/B differs from p by less than 1e-9).
+      for (int b = 2; b <= max_block_size && block_ == 0; ++b) {
+        const double pb = opt.mask_probability * b;
+        const double m = std::round(pb);
+        if (std::abs(pb - m) <= 1e-9 && m >= 1 && m < b && static_cast<int>(m) % num_colors == 0) {
+          block_ = b;
+          block_masked_ = static_cast<int>(m);
+        }
+      }
+      if (block_ == 0)
+        throw std::invalid_argument(std::string(where) + ": sampler balanced needs mask_probability·B to be a multiple of K = " +
+                                    std::to_string(num_colors) + " for some block size B <= " +
+                                    std::to_string(max_block_size) + " (e.g. 0.5, 0.25, 0.3), got mask_probability " +
+                                    std::to_string(opt.mask_probability));
+    } else if (sampler_ != Sampler::independent) {
+      throw std::invalid_argument(std::string(where) + ": unknown sampler " +
+                                  std::to_string(static_cast<int>(sampler_)));
+    } else {
+      block_ = 1;
+    }
   }
 
-  /// @brief Sample n, written into `out` (reuses its storage).
+  /// Largest block of a block sampler.
+  static constexpr int max_block_size = 1024;
+
+  /// @brief Sample n, written into `out` (reuses its storage); a pure function of (seed, n).
   void sample(std::uint64_t n, MaskSample& out) const {
+    if (sampler_ != Sampler::independent) {
+      sample_block_member(n, out);
+      return;
+    }
     detail::CounterRng rng(seed_, n);
     out.index = n;
     out.dy = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_h))) : 0;
@@ -224,6 +294,10 @@ class MaskGenerator {
   double mask_probability() const noexcept { return p_mask_; }
   /// @brief The seed samples are drawn from.
   std::uint64_t seed() const noexcept { return seed_; }
+  /// @brief The sampler.
+  Sampler sampler() const noexcept { return sampler_; }
+  /// @brief B, the number of consecutive samples that are drawn together (1 for independent).
+  int block_size() const noexcept { return block_; }
   /// @brief Row interpolation table over the canvas (internal use).
   const detail::AxisWeights& row_weights() const noexcept { return rows_; }
   /// @brief Column interpolation table over the canvas (internal use).
@@ -239,11 +313,64 @@ class MaskGenerator {
   }
 
  private:
+  // Member j = n mod B of block b = n / B. The block's randomness comes from
+  // streams keyed by (seed, b): one for the shift, one per cell, so each cell's
+  // states across the block are independent of the other cells'.
+  void sample_block_member(std::uint64_t n, MaskSample& out) const {
+    const auto B = static_cast<std::uint64_t>(block_);
+    const std::uint64_t b = n / B;
+    const auto j = static_cast<std::uint32_t>(n % B);
+    const std::uint64_t key = detail::mix64(detail::mix64(seed_ ^ 0x5A3C9E1B7D2F4680ULL) ^ b);
+    out.index = n;
+    {
+      detail::CounterRng rng(key, ~std::uint64_t{0});
+      out.dy = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_h))) : 0;
+      out.dx = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_w))) : 0;
+    }
+    const auto cells = static_cast<std::size_t>(geometry_.cells());
+    out.cells.resize(cells);
+    const auto K = static_cast<std::uint32_t>(num_colors_);
+    for (std::size_t c = 0; c < cells; ++c) {
+      detail::CounterRng rng(key, c);
+      if (sampler_ == Sampler::color_stratified) {
+        const bool masked = rng.uniform() < p_mask_;
+        const std::uint32_t base = rng.below(K);
+        out.cells[c] = !masked ? 0 : static_cast<std::uint8_t>(1 + (base + j) % K);
+        continue;
+      }
+      // balanced: positions 0..j of a uniformly random arrangement of the
+      // multiset {state 0 x (B - m), colour k x m/K for k = 1..K}, drawn
+      // sequentially without replacement.
+      std::uint32_t left = static_cast<std::uint32_t>(block_);
+      std::uint32_t kept = static_cast<std::uint32_t>(block_ - block_masked_);
+      std::uint32_t per[256];
+      for (std::uint32_t k = 1; k <= K; ++k) per[k] = static_cast<std::uint32_t>(block_masked_) / K;
+      std::uint8_t state = 0;
+      for (std::uint32_t i = 0; i <= j; ++i, --left) {
+        std::uint32_t r = rng.below(left);
+        if (r < kept) {
+          state = 0;
+          --kept;
+          continue;
+        }
+        r -= kept;
+        std::uint32_t k = 1;
+        while (r >= per[k]) r -= per[k++];
+        state = static_cast<std::uint8_t>(k);
+        --per[k];
+      }
+      out.cells[c] = state;
+    }
+  }
+
   MaskGeometry geometry_;
   int num_colors_;
   double p_mask_;
   std::uint64_t seed_;
   detail::AxisWeights rows_, cols_;
+  Sampler sampler_ = Sampler::independent;
+  int block_ = 0;         // B
+  int block_masked_ = 0;  // m = p·B, masked members per cell and block (balanced)
 };
 
 /// @brief RISE's binary masks: each cell kept (1) with probability 1 - p_mask.

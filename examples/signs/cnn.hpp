@@ -228,19 +228,30 @@ class SignCnn {
   Eigen::MatrixXf forward(const ImageBatch& batch, int b0, int n) const {
     int H = height_, W = width_;
     const int C = channels_;
-    RowMatrix x(C, static_cast<Eigen::Index>(n) * H * W);
+    // Working matrices are kept per thread and per layer, so that repeated
+    // batches of the same size reuse their memory instead of asking the
+    // kernel for fresh pages every call (which cost as much time as the
+    // arithmetic). The model stays const and safe to share between threads.
+    const std::size_t layers = convs_.size();
+    thread_local std::vector<RowMatrix> xs, colss, ys;
+    if (xs.size() < layers + 1) xs.resize(layers + 1), colss.resize(layers), ys.resize(layers);
+    RowMatrix& x0 = xs[0];
+    x0.resize(C, static_cast<Eigen::Index>(n) * H * W);
     for (int b = 0; b < n; ++b) {
       const float* src = batch.image_data(b0 + b);
       const Eigen::Index off = static_cast<Eigen::Index>(b) * H * W;
       if (batch.layout() == Layout::CHW) {
-        for (int c = 0; c < C; ++c) std::copy(src + c * H * W, src + (c + 1) * H * W, &x(c, off));
+        for (int c = 0; c < C; ++c) std::copy(src + c * H * W, src + (c + 1) * H * W, &x0(c, off));
       } else {
         for (int p = 0; p < H * W; ++p)
-          for (int c = 0; c < C; ++c) x(c, off + p) = src[p * C + c];
+          for (int c = 0; c < C; ++c) x0(c, off + p) = src[p * C + c];
       }
     }
-    RowMatrix cols, y;
-    for (const Conv& conv : convs_) {
+    for (std::size_t l = 0; l < layers; ++l) {
+      const Conv& conv = convs_[l];
+      RowMatrix& cols = colss[l];
+      RowMatrix& y = ys[l];
+      const RowMatrix& x = xs[l];
       // im2col with zero padding k/2: row (ci*k + ky)*k + kx, column b*H*W + y*W + x.
       const int k = conv.k, pad = k / 2, HW = H * W;
       cols.resize(static_cast<Eigen::Index>(conv.cin) * k * k, static_cast<Eigen::Index>(n) * HW);
@@ -267,7 +278,8 @@ class SignCnn {
       y.noalias() = conv.weight * cols;
       // bias + ReLU + 2x2 max-pool (max and ReLU commute, so pool first).
       const int H2 = H / 2, W2 = W / 2;
-      x.resize(conv.cout, static_cast<Eigen::Index>(n) * H2 * W2);
+      RowMatrix& out = xs[l + 1];
+      out.resize(conv.cout, static_cast<Eigen::Index>(n) * H2 * W2);
       for (int co = 0; co < conv.cout; ++co) {
         const float bias = conv.bias[co];
         for (int b = 0; b < n; ++b)
@@ -275,13 +287,14 @@ class SignCnn {
             for (int xx = 0; xx < W2; ++xx) {
               const Eigen::Index p = static_cast<Eigen::Index>(b) * HW + (2 * yy) * W + 2 * xx;
               const float m = std::max(std::max(y(co, p), y(co, p + 1)), std::max(y(co, p + W), y(co, p + W + 1)));
-              x(co, static_cast<Eigen::Index>(b) * H2 * W2 + yy * W2 + xx) = std::max(m + bias, 0.0f);
+              out(co, static_cast<Eigen::Index>(b) * H2 * W2 + yy * W2 + xx) = std::max(m + bias, 0.0f);
             }
       }
       H = H2;
       W = W2;
     }
     // Flatten each image in (channel, y, x) order, as torch.flatten does.
+    const RowMatrix& x = xs[layers];
     const int HW = H * W, D = static_cast<int>(x.rows()) * HW;
     Eigen::MatrixXf f(D, n);
     for (int b = 0; b < n; ++b)

@@ -63,7 +63,8 @@ struct Run {
 
 template <class Model>
 Run run_estimator(Estimator e, Model&& model, const mcrise::Image& img, long long n, double p, int grid, int groups,
-                  std::uint64_t seed, int cls, const std::vector<mcrise::Color>& colors) {
+                  std::uint64_t seed, int cls, const std::vector<mcrise::Color>& colors,
+                  mcrise::Sampler sampler = mcrise::Sampler::independent) {
   Run r;
   if (e == Estimator::mc) {
     mcrise::McRiseOptions o;
@@ -74,6 +75,7 @@ Run run_estimator(Estimator e, Model&& model, const mcrise::Image& img, long lon
     o.seed = seed;
     o.classes = {cls};
     o.colors = colors;
+    o.sampler = sampler;
     const auto res = mcrise::mc_rise(model, img, o);
     r.map = res.map(cls);
     r.se = res.standard_error(cls);
@@ -88,6 +90,7 @@ Run run_estimator(Estimator e, Model&& model, const mcrise::Image& img, long lon
   o.se_groups = groups;
   o.seed = seed;
   o.classes = {cls};
+  o.sampler = sampler;
   const auto res = e == Estimator::rise ? mcrise::rise(model, img, o) : mcrise::debiased_rise(model, img, o);
   r.map = {res.map(cls)};
   r.se = {res.standard_error(cls)};
@@ -245,6 +248,57 @@ TEST_CASE("calibration: the squared standard error is unbiased for the exact var
     }
     const double coverage = static_cast<double>(inside) / static_cast<double>(total);
     INFO(name(e) << ": coverage " << coverage << " of " << total << " intervals");
+    CHECK(coverage >= 0.90);
+    CHECK(coverage <= 0.98);
+  }
+}
+
+TEST_CASE("calibration with block samplers: the 95% intervals cover the exact map for 90-98% of pixels, and the "
+          "mean squared SE matches the mean squared error",
+          "[standard_error][calibration][samplers]") {
+  // As above, but the samples of a block are correlated, so the exact per-sample variance no
+  // longer gives the variance of the map; the exact map (enumerated) still gives its squared
+  // error. Groups hold whole blocks ((n / B) mod G): N = 1600 is 25 blocks of B = 4 per group.
+  const auto img = test::test_image(5, 6);
+  auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
+  const long long N = 1600;
+  const int G = 16, seeds = 100;
+  const double p = 0.5;
+  mcrise::MaskOptions mo;
+  mo.grid_h = mo.grid_w = 2;
+  mo.mask_probability = p;
+  const std::vector<mcrise::Color> colors{{1, 0, 0}, {0, 0.5f, 1}};
+  struct Case {
+    Estimator e;
+    mcrise::Sampler s;
+  };
+  for (const Case& c : {Case{Estimator::rise, mcrise::Sampler::balanced}, Case{Estimator::debiased, mcrise::Sampler::balanced},
+                        Case{Estimator::mc, mcrise::Sampler::balanced}, Case{Estimator::mc, mcrise::Sampler::color_stratified}}) {
+    long long inside = 0, total = 0;
+    for (int cls : {0, 1}) {
+      INFO(name(c.e) << (c.s == mcrise::Sampler::balanced ? " balanced" : " color_stratified") << " class " << cls);
+      const auto& cols = c.e == Estimator::mc ? colors : std::vector<mcrise::Color>{{0, 0, 0}};
+      const mcrise::MaskGenerator gen(5, 6, static_cast<int>(cols.size()), mo);
+      const Exact ex = exact_moments(c.e, img, gen, cols, model, cls);
+      double se2 = 0, err2 = 0;  // summed over pixels and planes, averaged over seeds
+      for (int s = 0; s < seeds; ++s) {
+        const auto r = run_estimator(c.e, model, img, N, p, 2, G, 7000 + static_cast<std::uint64_t>(s), cls, cols, c.s);
+        for (std::size_t k = 0; k < r.map.size(); ++k) {
+          se2 += r.se[k].squaredNorm() / seeds;
+          err2 += (r.map[k] - ex.mean[k]).squaredNorm() / seeds;
+          const auto in = ((r.map[k] - ex.mean[k]).array().abs() <= t975(G - 1) * r.se[k].array());
+          inside += in.count();
+          total += in.size();
+        }
+      }
+      // E[SE²] = Var(map) = E[(map - exact)²] at every pixel. Each mean over 100 seeds has a
+      // relative sd of about sqrt(2/100) = 0.14 (less for SE², G - 1 = 15 dof each); pixels are
+      // strongly correlated, so the pooled ratio is allowed the single-pixel band of 2.5 sd.
+      INFO("pooled mean SE² " << se2 << ", pooled mean squared error " << err2);
+      CHECK(se2 / err2 == Approx(1.0).margin(0.35));
+    }
+    const double coverage = static_cast<double>(inside) / static_cast<double>(total);
+    INFO(name(c.e) << ": coverage " << coverage << " of " << total << " intervals");
     CHECK(coverage >= 0.90);
     CHECK(coverage <= 0.98);
   }

@@ -28,7 +28,7 @@ namespace {
 enum class Est { rise, debiased, mc };
 const char* est_name(Est e) { return e == Est::rise ? "RISE" : e == Est::debiased ? "debiased RISE" : "MC-RISE"; }
 const char* sampler_name(mcrise::Sampler s) {
-  return s == mcrise::Sampler::independent ? "independent" : s == mcrise::Sampler::balanced ? "balanced" : "color_stratified";
+  return s == mcrise::Sampler::independent ? "independent" : "balanced";
 }
 
 struct Maps {
@@ -93,8 +93,7 @@ std::vector<Row> measure(const std::string& problem, Model& model, const mcrise:
               "from their standard errors\n",
               problem.c_str(), est_name(e), n_ref, std::sqrt(mean_square(ref.map, &ref_ind.map)),
               std::sqrt(floor2 + mean_square(ref_ind.se)));
-  std::vector<mcrise::Sampler> samplers{mcrise::Sampler::independent, mcrise::Sampler::balanced};
-  if (e == Est::mc) samplers.push_back(mcrise::Sampler::color_stratified);
+  const std::vector<mcrise::Sampler> samplers{mcrise::Sampler::independent, mcrise::Sampler::balanced};
   std::vector<Row> rows;
   for (auto s : samplers) {
     Row row{problem, e, s, {}};

@@ -26,12 +26,12 @@ mcrise::MaskOptions options(double p, mcrise::Sampler s, int grid = 2, std::uint
 }
 
 const char* name(mcrise::Sampler s) {
-  return s == mcrise::Sampler::independent ? "independent" : s == mcrise::Sampler::balanced ? "balanced" : "color_stratified";
+  return s == mcrise::Sampler::independent ? "independent" : "balanced";
 }
 
 }  // namespace
 
-TEST_CASE("block sizes: balanced is the smallest B with p·B a multiple of K; color_stratified is K", "[samplers]") {
+TEST_CASE("block sizes: balanced is the smallest B with p·B a multiple of K", "[samplers]") {
   using S = mcrise::Sampler;
   CHECK(mcrise::MaskGenerator(8, 8, 1, options(0.5, S::independent)).block_size() == 1);
   CHECK(mcrise::MaskGenerator(8, 8, 1, options(0.5, S::balanced)).block_size() == 2);  // antithetic pairs
@@ -40,7 +40,6 @@ TEST_CASE("block sizes: balanced is the smallest B with p·B a multiple of K; co
   CHECK(mcrise::MaskGenerator(8, 8, 1, options(0.3, S::balanced)).block_size() == 10);
   CHECK(mcrise::MaskGenerator(8, 8, 5, options(0.3, S::balanced)).block_size() == 50);
   CHECK(mcrise::MaskGenerator(8, 8, 2, options(0.7, S::balanced)).block_size() == 20);
-  CHECK(mcrise::MaskGenerator(8, 8, 5, options(0.5, S::color_stratified)).block_size() == 5);
 }
 
 TEST_CASE("binary balanced masks at p = 0.5 are antithetic pairs: each mask is followed by its complement",
@@ -62,14 +61,12 @@ TEST_CASE("every block member is marginally a paper sample", "[samplers][exact]"
     double p;
   };
   for (const Case& cs : {Case{S::balanced, 1, 0.5}, Case{S::balanced, 1, 0.3}, Case{S::balanced, 2, 0.5},
-                         Case{S::balanced, 3, 0.25}, Case{S::color_stratified, 3, 0.5},
-                         Case{S::color_stratified, 2, 0.3}}) {
+                         Case{S::balanced, 3, 0.25}, Case{S::balanced, 2, 0.7}}) {
     INFO(name(cs.sampler) << " K " << cs.K << " p " << cs.p);
     const mcrise::MaskGenerator gen(6, 6, cs.K, options(cs.p, cs.sampler, 3));  // 9 cells of 2 x 2, 4 shifts
     const int B = gen.block_size(), cells = 9, blocks = 4000;
     // Per block: the shift is shared; for balanced, each cell's states across the block are
-    // exactly the multiset {0 x (1-p)B, colour k x pB/K}; for color_stratified, a cell is masked
-    // in all or none of the members, and if masked takes each colour once.
+    // exactly the multiset {0 x (1-p)B, colour k x pB/K}.
     for (int b = 0; b < 300; ++b) {
       const auto first = gen.sample(static_cast<std::uint64_t>(b) * static_cast<std::uint64_t>(B));
       std::vector<std::vector<int>> count(cells, std::vector<int>(static_cast<std::size_t>(cs.K + 1), 0));
@@ -81,13 +78,8 @@ TEST_CASE("every block member is marginally a paper sample", "[samplers][exact]"
       }
       for (int c = 0; c < cells; ++c) {
         const auto& n = count[static_cast<std::size_t>(c)];
-        if (cs.sampler == S::balanced) {
-          REQUIRE(n[0] == static_cast<int>(std::lround((1 - cs.p) * B)));
-          for (int k = 1; k <= cs.K; ++k) REQUIRE(n[static_cast<std::size_t>(k)] == static_cast<int>(std::lround(cs.p * B / cs.K)));
-        } else {
-          REQUIRE((n[0] == B || n[0] == 0));
-          for (int k = 1; k <= cs.K; ++k) REQUIRE(n[static_cast<std::size_t>(k)] == (n[0] == 0 ? 1 : 0));
-        }
+        REQUIRE(n[0] == static_cast<int>(std::lround((1 - cs.p) * B)));
+        for (int k = 1; k <= cs.K; ++k) REQUIRE(n[static_cast<std::size_t>(k)] == static_cast<int>(std::lround(cs.p * B / cs.K)));
       }
     }
     // Marginal frequencies of a member over many blocks: each cell's state (0 w.p. 1-p, colour k
@@ -205,7 +197,7 @@ TEST_CASE("every sampler keeps every estimator unbiased: maps match the exact ex
         check_within_se(res.map(cls), ref.exact[0], ref.se[0]);
       }
       const std::vector<mcrise::Color> colors{{1, 0, 0}, {0, 0.5f, 1}};
-      for (auto s : {S::balanced, S::color_stratified}) {
+      for (auto s : {S::balanced}) {
         mcrise::McRiseOptions mo;
         mo.n_masks = N;
         mo.mask_probability = p;
@@ -230,7 +222,7 @@ TEST_CASE("block samplers are bitwise identical across thread counts, batch size
           "[samplers][determinism]") {
   const auto img = test::test_image(13, 11);
   auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
-  for (auto s : {mcrise::Sampler::balanced, mcrise::Sampler::color_stratified}) {
+  for (auto s : {mcrise::Sampler::balanced}) {
     INFO(name(s));
     mcrise::McRiseOptions o;
     o.n_masks = 517;
@@ -347,17 +339,14 @@ TEST_CASE("samplers that do not fit are refused before any model call", "[sample
     FAIL("no std::invalid_argument: " << what);
   };
   mcrise::RiseOptions ro;
-  ro.sampler = mcrise::Sampler::color_stratified;
-  throws_with([&] { mcrise::rise(model, img, ro); }, "mcrise::rise(): sampler color_stratified needs colour masks");
-  throws_with([&] { mcrise::debiased_rise(model, img, ro); }, "mcrise::debiased_rise(): sampler color_stratified");
   ro.sampler = mcrise::Sampler::balanced;
   ro.mask_probability = 0.123456789;
   throws_with([&] { mcrise::rise(model, img, ro); }, "mcrise::rise(): sampler balanced needs mask_probability");
+  throws_with([&] { mcrise::debiased_rise(model, img, ro); }, "mcrise::debiased_rise(): sampler balanced");
+  ro.mask_probability = 0.5;
+  ro.sampler = static_cast<mcrise::Sampler>(5);
+  throws_with([&] { mcrise::rise(model, img, ro); }, "mcrise::rise(): unknown sampler 5");
   mcrise::McRiseOptions mo;
-  mo.colors = {{1, 0, 0}};
-  mo.sampler = mcrise::Sampler::color_stratified;
-  throws_with([&] { mcrise::mc_rise(model, img, mo); }, "mcrise::mc_rise(): sampler color_stratified needs colour masks (K >= 2), got K = 1");
-  mo.colors = {};
   mo.sampler = mcrise::Sampler::balanced;
   mo.mask_probability = 1.0 / 3.0;  // p·B must be a multiple of K = 5: B = 15 works
   CHECK_NOTHROW(mcrise::MaskGenerator(8, 8, 5, options(1.0 / 3.0, mcrise::Sampler::balanced)));
@@ -367,8 +356,9 @@ TEST_CASE("samplers that do not fit are refused before any model call", "[sample
   mo.mask_probability = 0.5;
   throws_with([&] { mcrise::mc_rise(model, img, mo); }, "unknown sampler 17");
   CHECK(calls == 0);
-  throws_with([] { mcrise::ColorMaskGenerator(8, 8, 1, options(0.5, mcrise::Sampler::color_stratified)); },
-              "mcrise::ColorMaskGenerator(): sampler color_stratified");
+  throws_with([] { mcrise::ColorMaskGenerator(8, 8, 2, options(0.123456789, mcrise::Sampler::balanced)); },
+              "mcrise::ColorMaskGenerator(): sampler balanced needs mask_probability");
+  CHECK(mcrise::ColorMaskGenerator(8, 8, 2, options(0.25, mcrise::Sampler::balanced)).block_size() == 8);
 }
 
 TEST_CASE("accumulators with different samplers do not merge", "[samplers][errors]") {

@@ -64,12 +64,10 @@ enum class Sampler {
   /// the block's estimator weights sum to zero, so the part of the variance due
   /// to the model's mean score cancels exactly. Needs p·B integral for some
   /// B <= 1024 (e.g. p = 0.3 with K = 5: B = 50); throws otherwise.
-  balanced,
-  /// Colour stratification (MC-RISE only, K >= 2): the K members of a block
-  /// share one spatial pattern (masked cells and shift), and masked cell c of
-  /// member j gets colour 1 + (base_c + j) mod K with base_c uniform, so each
-  /// masked cell takes each colour once per block (B = K).
-  color_stratified
+  /// Measured (docs/readme_samplers.md): 2x to 500x fewer model calls for the
+  /// same error. (Colour stratification alone, K members sharing one spatial
+  /// pattern, was measured too and needed 1.2x to 1.9x more calls: not offered.)
+  balanced
 };
 
 /// @brief The random parts of a mask distribution.
@@ -180,8 +178,8 @@ class MaskGenerator {
   /// @param num_colors K >= 1 (1 for binary masks)
   /// @param opt grid, mask_probability in (0,1), seed, upsampling, shift, sampler
   /// @param where the function name that starts error messages
-  /// @throws std::invalid_argument for any value out of range, a color_stratified sampler
-  ///         with K < 2, or a balanced sampler whose mask_probability has no block size (see Sampler).
+  /// @throws std::invalid_argument for any value out of range, an unknown sampler, or a balanced
+  ///         sampler whose mask_probability has no block size (see Sampler).
   MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {},
                 const char* where = "mcrise::MaskGenerator()")
       : geometry_(MaskGeometry::make(height, width, opt, where)),
@@ -197,13 +195,7 @@ class MaskGenerator {
     if (num_colors < 1 || num_colors > 255)
       throw std::invalid_argument(std::string(where) + ": the number of colours must be in [1, 255], got " +
                                   std::to_string(num_colors));
-    if (sampler_ == Sampler::color_stratified) {
-      if (num_colors < 2)
-        throw std::invalid_argument(std::string(where) +
-                                    ": sampler color_stratified needs colour masks (K >= 2), got K = " +
-                                    std::to_string(num_colors));
-      block_ = num_colors;
-    } else if (sampler_ == Sampler::balanced) {
+    if (sampler_ == Sampler::balanced) {
       // Smallest B with p·B = m, a multiple of K (to 1e-9: then the members' masking
       // probability m/B differs from p by less than 1e-9).
       for (int b = 2; b <= max_block_size && block_ == 0; ++b) {
@@ -332,13 +324,7 @@ class MaskGenerator {
     const auto K = static_cast<std::uint32_t>(num_colors_);
     for (std::size_t c = 0; c < cells; ++c) {
       detail::CounterRng rng(key, c);
-      if (sampler_ == Sampler::color_stratified) {
-        const bool masked = rng.uniform() < p_mask_;
-        const std::uint32_t base = rng.below(K);
-        out.cells[c] = !masked ? 0 : static_cast<std::uint8_t>(1 + (base + j) % K);
-        continue;
-      }
-      // balanced: positions 0..j of a uniformly random arrangement of the
+      // Positions 0..j of a uniformly random arrangement of the
       // multiset {state 0 x (B - m), colour k x m/K for k = 1..K}, drawn
       // sequentially without replacement.
       std::uint32_t left = static_cast<std::uint32_t>(block_);

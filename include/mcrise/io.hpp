@@ -110,45 +110,31 @@ inline bool png_has_leading_empty_idat(const unsigned char* b, std::size_t n) no
   return false;
 }
 
-/// True if a JPEG stream holds a Huffman table (DHT segment) that declares
-/// more than 256 codes. Debian's stb_image (2.27) writes past its table arrays
-/// on such input before it notices (found by fuzz/run.sh; regression file
-/// tests/data/broken/jpeg_dht_overflow.jpg), so these streams are refused
-/// before stb sees them. Walks the marker segments; entropy-coded data (after
-/// SOS) is skipped byte by byte, honouring 0xFF00 stuffing and RSTn markers.
+/// True if a JPEG stream holds a Huffman table (DHT) that declares more than
+/// 256 codes. Debian's stb_image (2.27) writes past its table arrays on such
+/// input before it notices (found by fuzz/run.sh; regression files
+/// tests/data/broken/jpeg_dht_*.jpg), so these streams are refused before stb
+/// sees them. stb's own parser can reach a DHT marker at positions a
+/// length-based walk of the segments would skip (it consumes segments by their
+/// content), so every 0xFF 0xC4 in the stream is read as a DHT, table after
+/// table, exactly as stb reads one (bytes past the end read as 0). A valid
+/// stream never has such a table, so this refuses no valid JPEG.
 inline bool jpeg_has_oversized_huffman_table(const unsigned char* b, std::size_t n) noexcept {
   if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return false;  // not a JPEG (SOI)
-  std::size_t i = 2;
-  while (i + 1 < n) {
-    if (b[i] != 0xFF) {
-      ++i;
-      continue;
+  auto at = [&](std::size_t k) -> std::size_t { return k < n ? b[k] : 0; };
+  for (std::size_t i = 2; i + 1 < n; ++i) {
+    if (b[i] != 0xFF || b[i + 1] != 0xC4) continue;
+    long long left = static_cast<long long>((at(i + 2) << 8) | at(i + 3)) - 2;
+    std::size_t p = i + 4;
+    while (left > 0) {
+      const std::size_t q = at(p);
+      if ((q >> 4) > 1 || (q & 15) > 3) break;  // stb stops here with "bad DHT header"
+      std::size_t codes = 0;
+      for (std::size_t k = 1; k <= 16; ++k) codes += at(p + k);
+      if (codes > 256) return true;
+      p += 17 + codes;
+      left -= static_cast<long long>(17 + codes);
     }
-    const unsigned char m = b[i + 1];
-    if (m == 0x00 || m == 0xFF || (m >= 0xD0 && m <= 0xD7) || m == 0x01 || m == 0xD8) {
-      i += 2;  // stuffing, fill, RSTn, TEM, SOI: no length field
-      continue;
-    }
-    if (m == 0xD9) return false;  // EOI
-    if (i + 4 > n) return false;
-    const std::size_t len = (static_cast<std::size_t>(b[i + 2]) << 8) | b[i + 3];
-    if (len < 2) return false;
-    const std::size_t end = std::min(n, i + 2 + len);
-    if (m == 0xC4) {
-      // DHT: tables of 1 byte class/id, 16 code counts, then the codes. Read
-      // them as stb does: table after table while the declared length lasts,
-      // even past the segment's end, with 0 for bytes past the end of the file.
-      auto at = [&](std::size_t k) -> std::size_t { return k < n ? b[k] : 0; };
-      std::size_t p = i + 4;
-      for (long long left = static_cast<long long>(len) - 2; left > 0;) {
-        std::size_t codes = 0;
-        for (std::size_t k = 1; k <= 16; ++k) codes += at(p + k);
-        if (codes > 256) return true;
-        p += 17 + codes;
-        left -= static_cast<long long>(17 + codes);
-      }
-    }
-    i = end;
   }
   return false;
 }

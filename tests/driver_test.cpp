@@ -94,6 +94,7 @@ TEST_CASE("a user-driven loop with the public parts equals mc_rise, and accumula
   const auto img = test::test_image(20, 24);
   auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
   mcrise::McRiseOptions o;
+  o.sampler = mcrise::Sampler::independent;  // the public MaskGenerator below defaults to independent
   o.n_masks = 400;
   o.classes = {0};
   o.seed = 99;

@@ -187,6 +187,7 @@ TEST_CASE("mc_rise equals the plain full-resolution reference for K = 1..6, any 
   const std::int64_t N = 96;
   for (int K = 1; K <= 6; ++K) {
     mcrise::McRiseOptions o;
+    o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
     o.n_masks = N;
     o.grid_h = 6;
     o.grid_w = 7;
@@ -237,6 +238,7 @@ TEST_CASE("rise and debiased_rise equal the plain reference, any threads, batch 
   const std::int64_t N = 120;
   for (auto mode : {Upsampling::bilinear, Upsampling::nearest}) {
     mcrise::RiseOptions o;
+    o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
     o.n_masks = N;
     o.grid_h = 5;
     o.grid_w = 9;

@@ -367,3 +367,32 @@ TEST_CASE("accumulators with different samplers do not merge", "[samplers][error
   mcrise::RiseAccumulator x(a, {0}, 16), y(b, {0}, 16);
   CHECK_THROWS_AS(x.merge(y), std::invalid_argument);
 }
+
+TEST_CASE("the drivers' default sampler is balanced where a block exists and independent elsewhere", "[samplers]") {
+  const auto img = test::test_image(12, 12);
+  auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
+  mcrise::McRiseOptions o;
+  o.n_masks = 40;
+  o.grid_h = o.grid_w = 4;
+  CHECK(o.sampler == mcrise::Sampler::automatic);
+  CHECK(mcrise::mc_rise(model, img, o).sampler == mcrise::Sampler::balanced);
+  mcrise::RiseOptions r;
+  r.n_masks = 40;
+  r.grid_h = r.grid_w = 4;
+  CHECK(mcrise::debiased_rise(model, img, r).sampler == mcrise::Sampler::balanced);
+  // No B <= 1024 makes p·B a multiple of K: automatic falls back, balanced refuses.
+  o.mask_probability = r.mask_probability = 0.123456789;
+  CHECK(mcrise::MaskGenerator::balanced_block_size(0.123456789, 5) == 0);
+  CHECK(mcrise::mc_rise(model, img, o).sampler == mcrise::Sampler::independent);
+  CHECK(mcrise::rise(model, img, r).sampler == mcrise::Sampler::independent);
+  o.sampler = mcrise::Sampler::balanced;
+  CHECK_THROWS_WITH(mcrise::mc_rise(model, img, o), Catch::Contains("sampler balanced"));
+  // The automatic default of the drivers equals asking for balanced explicitly, bit for bit.
+  o.mask_probability = 0.5;
+  const auto expl = mcrise::mc_rise(model, img, o);
+  o.sampler = mcrise::Sampler::automatic;
+  const auto dflt = mcrise::mc_rise(model, img, o);
+  for (std::size_t k = 0; k < 5; ++k) CHECK(expl.map(expl.classes[0])[k] == dflt.map(dflt.classes[0])[k]);
+  CHECK(mcrise::MaskGenerator::balanced_block_size(0.5, 5) == 10);
+  CHECK(mcrise::MaskGenerator::balanced_block_size(0.5, 1) == 2);
+}

@@ -68,6 +68,7 @@ Run run_estimator(Estimator e, Model&& model, const mcrise::Image& img, long lon
   Run r;
   if (e == Estimator::mc) {
     mcrise::McRiseOptions o;
+    o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
     o.n_masks = n;
     o.mask_probability = p;
     o.grid_h = o.grid_w = grid;
@@ -84,6 +85,7 @@ Run run_estimator(Estimator e, Model&& model, const mcrise::Image& img, long lon
     return r;
   }
   mcrise::RiseOptions o;
+  o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
   o.n_masks = n;
   o.mask_probability = p;
   o.grid_h = o.grid_w = grid;
@@ -107,10 +109,12 @@ TEST_CASE("standard errors leave the maps bitwise unchanged, and can be turned o
   const auto img = test::test_image(20, 23);
   auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
   mcrise::RiseOptions ro;
+  ro.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
   ro.n_masks = 300;
   ro.classes = {0, 1};
   ro.grid_h = ro.grid_w = 5;
   mcrise::McRiseOptions mo;
+  mo.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
   mo.n_masks = 300;
   mo.classes = {0, 1};
   mo.grid_h = mo.grid_w = 5;
@@ -152,6 +156,7 @@ TEST_CASE("standard errors are bitwise identical across thread counts and batch 
   const auto img = test::test_image(17, 19);
   auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
   mcrise::McRiseOptions o;
+  o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
   o.n_masks = 250;
   o.classes = {1};
   o.grid_h = o.grid_w = 4;
@@ -317,6 +322,8 @@ TEST_CASE("adaptive stopping stops at the target, reports the truth, and never e
   const Exact ex = exact_moments(Estimator::debiased, img, bin, {{0, 0, 0}}, model, cls);
 
   mcrise::RiseOptions o;
+
+  o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
   o.n_masks = 200000;
   o.grid_h = o.grid_w = 2;
   o.mask_probability = p;
@@ -385,6 +392,7 @@ TEST_CASE("adaptive stopping in mc_rise: every colour map meets the target", "[s
   const auto img = test::test_image(12, 12);
   auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
   mcrise::McRiseOptions o;
+  o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
   o.n_masks = 100000;
   o.grid_h = o.grid_w = 3;
   o.classes = {0, 1};
@@ -414,6 +422,7 @@ TEST_CASE("precision options are checked before any model call", "[standard_erro
   };
   auto rise_msg = [&](auto edit) {
     mcrise::RiseOptions o;
+    o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
     edit(o);
     try {
       (void)mcrise::debiased_rise(model, img, o);
@@ -434,6 +443,7 @@ TEST_CASE("precision options are checked before any model call", "[standard_erro
           o.target_relative_se = 0.05;
         }) == "mcrise::debiased_rise(): target_relative_se needs standard errors, but se_groups is 0");
   mcrise::McRiseOptions mo;
+  mo.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
   mo.se_groups = 1;
   CHECK_THROWS_WITH(mcrise::mc_rise(model, img, mo),
                     "mcrise::mc_rise(): se_groups must be 0 (off) or in [2, 1024], got 1");

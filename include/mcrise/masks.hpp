@@ -67,7 +67,12 @@ enum class Sampler {
   /// Measured (docs/readme_samplers.md): 2x to 500x fewer model calls for the
   /// same error. (Colour stratification alone, K members sharing one spatial
   /// pattern, was measured too and needed 1.2x to 1.9x more calls: not offered.)
-  balanced
+  balanced,
+  /// balanced where a block exists (p·B a multiple of K for some B <= 1024:
+  /// every p with at most two decimals, for instance), else independent. The
+  /// default of rise(), debiased_rise() and mc_rise(); MaskGenerator::sampler()
+  /// and the results say which one was used.
+  automatic
 };
 
 /// @brief The random parts of a mask distribution.
@@ -195,6 +200,8 @@ class MaskGenerator {
     if (num_colors < 1 || num_colors > 255)
       throw std::invalid_argument(std::string(where) + ": the number of colours must be in [1, 255], got " +
                                   std::to_string(num_colors));
+    if (sampler_ == Sampler::automatic)
+      sampler_ = balanced_block_size(opt.mask_probability, num_colors) > 0 ? Sampler::balanced : Sampler::independent;
     if (sampler_ == Sampler::balanced) {
       // Smallest B with p·B = m, a multiple of K (to 1e-9: then the members' masking
       // probability m/B differs from p by less than 1e-9).
@@ -221,6 +228,17 @@ class MaskGenerator {
 
   /// Largest block of a block sampler.
   static constexpr int max_block_size = 1024;
+
+  /// @brief B of the balanced sampler for mask probability p and K colours: the
+  ///        smallest B in [2, 1024] with p·B a multiple of K (to 1e-9), or 0 if none.
+  static int balanced_block_size(double p, int num_colors) noexcept {
+    for (int b = 2; b <= max_block_size; ++b) {
+      const double pb = p * b;
+      const double m = std::round(pb);
+      if (std::abs(pb - m) <= 1e-9 && m >= 1 && m < b && static_cast<int>(m) % num_colors == 0) return b;
+    }
+    return 0;
+  }
 
   /// @brief Sample n, written into `out` (reuses its storage); a pure function of (seed, n).
   void sample(std::uint64_t n, MaskSample& out) const {

@@ -76,11 +76,13 @@ struct McRiseOptions {
   /// so twice the batch memory). Worth it when the model is slow per call, e.g. a GPU; results are
   /// identical either way. The model is still called only from the calling thread.
   bool overlap = false;
-  /// How the masks are drawn (see mcrise::Sampler in masks.hpp): independent (the paper's) or a
-  /// variance-reduced block sampler that keeps every sample marginally the paper's, so the maps
-  /// stay unbiased. With a block sampler, standard-error groups hold whole blocks (sample n goes
+  /// How the masks are drawn (see mcrise::Sampler in masks.hpp). Default automatic: the balanced
+  /// block sampler where it exists for this mask_probability and K, else independent (the paper's
+  /// i.i.d. masks). Either way every mask is marginally the paper's, so the maps stay unbiased; the
+  /// balanced sampler needs 2x-500x fewer masks for the same error (README#samplers). The result's
+  /// `sampler` says which was used. With a block sampler, standard-error groups hold whole blocks (sample n goes
   /// to group (n / B) mod G) and adaptive stopping checks only after whole rounds of G blocks.
-  Sampler sampler = Sampler::independent;
+  Sampler sampler = Sampler::automatic;
 };
 
 /// @brief Maps of mc_rise(), per target class: K colour maps S(λ,k), the K raw
@@ -104,6 +106,8 @@ struct McRiseResult {
   int se_groups = 0;                               ///< G used for the standard errors (0: off)
   /// true if target_relative_se > 0 and the reported relative_standard_error is <= it.
   bool target_reached = false;
+  /// The sampler actually used (independent or balanced; automatic resolved).
+  Sampler sampler = Sampler::independent;
 
   /// @brief The K MC-RISE maps S(λ,k) of class `cls` (eq. 9), each H x W, signed.
   /// @throws std::invalid_argument if `cls` was not a target class.
@@ -185,6 +189,7 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
   mopt.sampler = options.sampler;
   // Constructed before any model call, so a sampler that does not fit is refused first.
   const MaskGenerator gen(image.height(), image.width(), static_cast<int>(res.mask_colors.size()), mopt, where);
+  res.sampler = gen.sampler();
   using Model = std::remove_reference_t<Classifier>;
   detail::ClassifierRunner<Model> run(model, where);
   res.classes = detail::resolve_classes(run, image, options.layout, options.classes, res.scores, where);

@@ -47,11 +47,13 @@ struct RiseOptions {
   /// so twice the batch memory). Worth it when the model is slow per call, e.g. a GPU; results are
   /// identical either way. The model is still called only from the calling thread.
   bool overlap = false;
-  /// How the masks are drawn (see mcrise::Sampler in masks.hpp): independent (the paper's) or a
-  /// variance-reduced block sampler that keeps every sample marginally the paper's, so the maps
-  /// stay unbiased. With a block sampler, standard-error groups hold whole blocks (sample n goes
+  /// How the masks are drawn (see mcrise::Sampler in masks.hpp). Default automatic: the balanced
+  /// block sampler where it exists for this mask_probability and K, else independent (the paper's
+  /// i.i.d. masks). Either way every mask is marginally the paper's, so the maps stay unbiased; the
+  /// balanced sampler needs 2x-500x fewer masks for the same error (README#samplers). The result's
+  /// `sampler` says which was used. With a block sampler, standard-error groups hold whole blocks (sample n goes
   /// to group (n / B) mod G) and adaptive stopping checks only after whole rounds of G blocks.
-  Sampler sampler = Sampler::independent;
+  Sampler sampler = Sampler::automatic;
 };
 
 /// @brief Maps of rise() or debiased_rise(), one H x W map per target class.
@@ -74,6 +76,8 @@ struct SaliencyResult {
   int se_groups = 0;                 ///< G used for the standard errors (0: off)
   /// true if target_relative_se > 0 and the reported relative_standard_error is <= it.
   bool target_reached = false;
+  /// The sampler actually used (independent or balanced; automatic resolved).
+  Sampler sampler = Sampler::independent;
 
   /// @brief The map of class `cls`.
   /// @throws std::invalid_argument if `cls` was not a target class.
@@ -112,6 +116,7 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
   const MaskGenerator gen(img.height(), img.width(), 1, mopt, where);  // checks the sampler before any model call
   ClassifierRunner<Classifier> run(model, where);
   SaliencyResult res;
+  res.sampler = gen.sampler();
   res.classes = resolve_classes(run, img, opt.layout, opt.classes, res.scores, where);
   const Perturber perturb(img, gen, {Color(static_cast<std::size_t>(img.channels()), 0.0f)}, where);
   RiseAccumulator acc(gen, res.classes, opt.se_groups);

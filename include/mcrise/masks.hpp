@@ -69,7 +69,7 @@ enum class Sampler {
   /// pattern, was measured too and needed 1.2x to 1.9x more calls: not offered.)
   balanced,
   /// balanced where a block exists (p·B a multiple of K for some B <= 1024:
-  /// every p with at most two decimals, for instance), else independent. The
+  /// every p with at most two decimals when K <= 10, for instance), else independent. The
   /// default of rise(), debiased_rise() and mc_rise(); MaskGenerator::sampler()
   /// and the results say which one was used.
   automatic

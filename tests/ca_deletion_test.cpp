@@ -225,7 +225,7 @@ TEST_CASE("ca_deletion reports progress and validates its inputs", "[ca_deletion
   CHECK_THROWS_WITH(mcrise::ca_deletion(red_fraction, img, {s}, {Color{1.0f}}, 0),
                     Contains("colour 0 has 1 channels but the image has 3"));
   CHECK_THROWS_WITH(mcrise::ca_deletion(red_fraction, img, {s}, {kRed}, 5),
-                    Contains("class 5 is out of range for a model with 2 classes"));
+                    Contains("class 5 is out of range: the model returns 2 scores"));
   o.step = 0;
   CHECK_THROWS_WITH(mcrise::ca_deletion(red_fraction, img, {s}, {kRed}, 0, o),
                     Contains("mcrise::ca_deletion(): step must be >= 1, got 0"));

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -336,13 +337,13 @@ TEST_CASE("deletion and insertion validate their inputs", "[deletion][insertion]
   o.substrate = Image(2, 3, 1);
   CHECK_THROWS_WITH(mcrise::deletion(m, img, map, 0, o), Contains("the substrate is 2 x 3 x 1"));
 
-  CHECK_THROWS_WITH(mcrise::deletion(m, img, map, 2), Contains("class 2 is out of range for a model with 2 classes"));
-  CHECK_THROWS_WITH(mcrise::deletion(m, img, map, -1), Contains("class must be >= 0, got -1"));
+  CHECK_THROWS_WITH(mcrise::deletion(m, img, map, 2), Contains("class 2 is out of range: the model returns 2 scores"));
+  CHECK_THROWS_WITH(mcrise::deletion(m, img, map, -1), Contains("class index must be >= 0, got -1"));
   CHECK_THROWS_WITH(mcrise::deletion(m, Image(), SaliencyMap(), 0), Contains("the image is empty"));
 
   mcrise::InsertionOptions i;
   i.blur_sigma = -2.0;
-  CHECK_THROWS_WITH(mcrise::insertion(m, img, map, 0, i), Contains("blur_sigma must be finite and >= 0"));
+  CHECK_THROWS_WITH(mcrise::insertion(m, img, map, 0, i), Contains("blur_sigma must be in [0, 1e5] pixels"));
   i.blur_sigma = 1.0;
   i.step = -3;
   CHECK_THROWS_WITH(mcrise::insertion(m, img, map, 0, i), Contains("step must be >= 1, got -3"));
@@ -402,4 +403,21 @@ TEST_CASE("metrics work for any channel count (grey and RGBA)", "[deletion][inse
   i.blur_sigma = 1.0;
   const auto e = mcrise::insertion(mean, rgba, SaliencyMap::Zero(3, 3), 0, i);
   require_vec(e.confidences, {1.0, 1.0, 1.0, 1.0});  // a constant image blurs to itself
+}
+
+TEST_CASE("a step larger than the image removes everything in one step, without overflow", "[deletion]") {
+  Image img(3, 4, 3, 0.5f);
+  auto model = [](const Image& im) {
+    double s = 0;
+    for (std::size_t i = 0; i < im.size(); ++i) s += im.data()[i];
+    return std::vector<double>{s / static_cast<double>(im.size()), 1.0};
+  };
+  SaliencyMap map = SaliencyMap::Constant(3, 4, 1.0);
+  mcrise::DeletionOptions o;
+  o.step = std::numeric_limits<std::int64_t>::max();
+  const auto c = mcrise::deletion(model, img, map, 0, o);
+  REQUIRE(c.fractions == std::vector<double>{0.0, 1.0});
+  CHECK(c.confidences[0] == Approx(0.5));
+  CHECK(c.confidences[1] == Approx(0.0));
+  CHECK(c.auc == Approx(0.25));
 }

@@ -232,3 +232,28 @@ TEST_CASE("bad model answers name the sample; model exceptions pass through unto
     CHECK(ok.complete);
   }
 }
+
+TEST_CASE("an accumulator refuses a bad sample or score without changing", "[accumulator][errors]") {
+  mcrise::MaskOptions mo;
+  const mcrise::ColorMaskGenerator gen(16, 16, 2, mo);
+  mcrise::McRiseAccumulator acc(gen, {0, 5}, 4), ref(gen, {0, 5}, 4);
+  const auto s = gen.sample(0);
+  Eigen::VectorXd short_scores = Eigen::VectorXd::Constant(3, 0.5);  // class 5 is out of range
+  CHECK_THROWS_WITH(acc.add(s, short_scores), Catch::Contains("mcrise::McRiseAccumulator::add()") &&
+                                                  Catch::Contains("class 5 is out of range"));
+  Eigen::VectorXd scores = Eigen::VectorXd::Constant(6, 0.5);
+  scores(5) = std::nan("");
+  CHECK_THROWS_WITH(acc.add(s, scores), Catch::Contains("not finite"));
+  mcrise::MaskSample bad = s;
+  bad.dy = 1000;
+  scores(5) = 0.25;
+  CHECK_THROWS_WITH(acc.add(bad, scores), Catch::Contains("does not fit"));
+  CHECK(acc.count() == 0);
+  for (std::uint64_t n = 0; n < 20; ++n) {
+    const auto t = gen.sample(n);
+    acc.add(t, scores);
+    ref.add(t, scores);
+  }
+  CHECK(same(acc.maps(5), ref.maps(5)));
+  CHECK(same(acc.standard_errors(0), ref.standard_errors(0)));
+}

@@ -110,7 +110,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
       both([](auto& o) { o.threads = -1; }, {"threads", "[0, 1024]", "got -1"}),
       both([](auto& o) { o.threads = 5000; }, {"threads", "[0, 1024]", "got 5000"}),
       both([](auto& o) { o.batch_size = 1 << 30, o.n_masks = std::int64_t{1} << 40; },
-           {"batch_size", "GiB batch buffer", "limit 16 GiB"}),
+           {"batch_size", "GiB of batch buffers", "limit 16 GiB"}),
       both([](auto& o) { o.classes = {0, -2}; }, {"class", "got -2"}),
       both([](auto& o) { o.se_groups = 1; }, {"se_groups", "got 1"}),
       both([](auto& o) { o.se_groups = 1025; }, {"se_groups", "got 1025"}),
@@ -241,6 +241,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
   ins([](auto&) {}, {"class", "got -5"}, -5);
   ins([](auto& o) { o.blur_sigma = -1.0; }, {"blur_sigma", "got -1"});
   ins([](auto& o) { o.blur_sigma = std::nan(""); }, {"blur_sigma", "nan"});
+  ins([](auto& o) { o.blur_sigma = 1e9; }, {"blur_sigma", "[0, 1e5]"});
   ins([](auto&) {}, {"saliency map", "NaN"}, 0, &nan_map);
   ins([](auto& o) { o.substrate = Image(12, 16, 3); }, {"substrate", "12 x 16 x 3"});
   cad([](auto& o) { o.step = 0; }, {"step", "got 0"});
@@ -288,7 +289,7 @@ TEST_CASE("an unknown class index is rejected after exactly the one call on the 
     CHECK_THROWS_WITH(mcrise::insertion(m, img, map, cls),
                       Catch::Contains("mcrise::insertion()") && Catch::Contains("class " + std::to_string(cls)));
     CHECK_THROWS_WITH(mcrise::ca_deletion(m, img, {map}, {{0, 0, 0}}, cls),
-                      Catch::Contains("mcrise::ca_deletion()") && Catch::Contains("2 classes"));
+                      Catch::Contains("mcrise::ca_deletion()") && Catch::Contains("the model returns 2 scores"));
   }
 }
 

@@ -396,3 +396,22 @@ TEST_CASE("the drivers' default sampler is balanced where a block exists and ind
   CHECK(mcrise::MaskGenerator::balanced_block_size(0.5, 5) == 10);
   CHECK(mcrise::MaskGenerator::balanced_block_size(0.5, 1) == 2);
 }
+
+TEST_CASE("adaptive stopping works for batch sizes that do not divide a round of G blocks", "[samplers][adaptive]") {
+  // Default MC-RISE: G = 16 groups of B = 10 masks, so a round is 160 masks; a batch of 63
+  // reaches a multiple of 160 only at 10,080. The stop must still be checked and taken.
+  const auto img = test::test_image(12, 12);
+  auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
+  mcrise::McRiseOptions o;
+  o.grid_h = o.grid_w = 4;
+  o.classes = {0};
+  o.n_masks = 8000;
+  o.batch_size = 63;
+  o.target_relative_se = 0.2;
+  const auto r = mcrise::mc_rise(model, img, o);
+  CHECK(r.sampler == mcrise::Sampler::balanced);
+  CHECK(r.target_reached);
+  CHECK(r.masks_used < 8000);
+  CHECK(r.masks_used % 63 == 0);
+  CHECK(r.relative_standard_error <= 0.2);
+}

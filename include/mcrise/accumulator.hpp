@@ -22,6 +22,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -63,17 +64,26 @@ class GridAccumulator {
   static constexpr int max_se_groups = 1024;
 
   /// Add sample `s` whose model scores (all L classes) are `scores[0..L)`.
-  void add(const MaskSample& s, const double* scores, long long num_scores) {
+  /// Everything is checked before anything is added, so a refused sample
+  /// leaves the accumulator as it was.
+  void add(const MaskSample& s, const double* scores, long long num_scores, const char* where) {
     bool fits = s.cells.size() == static_cast<std::size_t>(geo_.cells()) && s.dy >= 0 && s.dy < geo_.shifts_h() &&
                 s.dx >= 0 && s.dx < geo_.shifts_w();
     for (auto c : s.cells) fits = fits && c < planes_;
-    if (!fits) throw std::invalid_argument("mcrise: the mask sample does not fit this accumulator's generator");
+    if (!fits)
+      throw std::invalid_argument(std::string(where) + ": mask sample " + std::to_string(s.index) +
+                                  " does not fit this accumulator's generator");
+    for (int cls : classes_) {
+      if (cls >= num_scores)
+        throw std::invalid_argument(std::string(where) + ": class " + std::to_string(cls) +
+                                    " is out of range: the model returns " + std::to_string(num_scores) + " scores");
+      if (!std::isfinite(scores[cls]))
+        throw std::invalid_argument(std::string(where) + ": the score of class " + std::to_string(cls) + " for sample " +
+                                    std::to_string(s.index) + " is not finite (" + std::to_string(scores[cls]) + ")");
+    }
     const auto shift = static_cast<std::size_t>(s.dy * geo_.shifts_w() + s.dx);
     const std::size_t cells = static_cast<std::size_t>(geo_.cells());
     for (std::size_t j = 0; j < classes_.size(); ++j) {
-      if (classes_[j] >= num_scores)
-        throw std::invalid_argument("mcrise: class " + std::to_string(classes_[j]) + " is out of range: the model returns " +
-                                    std::to_string(num_scores) + " scores");
       const double w = scores[classes_[j]];
       double* base = sums_.data() + j * class_stride_ + shift * shift_stride_;
       for (std::size_t c = 0; c < cells; ++c) base[s.cells[c] * cells + c] += w;
@@ -300,9 +310,10 @@ class RiseAccumulator {
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
-  /// @throws std::invalid_argument if a target class is >= L.
+  /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
+  ///         sample does not fit the generator; the accumulator is then left unchanged.
   void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
-    acc_.add(sample, scores.data(), scores.size());
+    acc_.add(sample, scores.data(), scores.size(), "mcrise::RiseAccumulator::add()");
   }
   /// @brief Add the samples of another accumulator (disjoint sample numbers).
   /// @throws std::invalid_argument if the two differ in geometry, probability or classes.
@@ -389,9 +400,10 @@ class McRiseAccumulator {
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
-  /// @throws std::invalid_argument if a target class is >= L.
+  /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
+  ///         sample does not fit the generator; the accumulator is then left unchanged.
   void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
-    acc_.add(sample, scores.data(), scores.size());
+    acc_.add(sample, scores.data(), scores.size(), "mcrise::McRiseAccumulator::add()");
   }
   /// @brief Add the samples of another accumulator (disjoint sample numbers).
   /// @throws std::invalid_argument if the two differ in geometry, colours, probability or classes.

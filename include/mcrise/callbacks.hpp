@@ -8,7 +8,9 @@
 /// returning `true` asks the run to stop; the run then returns a partial
 /// result computed from the samples done so far. mcrise itself never prints.
 
+#include <algorithm>
 #include <cstdint>
+#include <iostream>
 #include <ostream>
 #include <string>
 #include <type_traits>
@@ -27,23 +29,31 @@ struct Progress {
 ///        stream (std::cerr by default), redrawn in place with '\r'.
 class ProgressBar {
  public:
-  /// @param out the stream to draw on; must outlive the bar
+  /// @param out the stream to draw on (std::cerr by default); must outlive the bar
   /// @param width characters of the bar itself, >= 1
-  explicit ProgressBar(std::ostream& out, int width = 40) : out_(&out), width_(width < 1 ? 1 : width) {}
+  explicit ProgressBar(std::ostream& out = std::cerr, int width = 40) : out_(&out), width_(width < 1 ? 1 : width) {}
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+  /// @brief Ends the line if a run stopped before its total (early stop, adaptive stop, exception).
+  ~ProgressBar() {
+    if (open_) *out_ << '\n' << std::flush;
+  }
 
   /// @brief Draw the bar for `p`; ends the line when `p.done == p.total`. Never stops the run.
   void operator()(const Progress& p) {
     const double f = p.total > 0 ? static_cast<double>(p.done) / static_cast<double>(p.total) : 1.0;
-    const int filled = static_cast<int>(f * width_ + 0.5);
+    const int filled = std::min(width_, std::max(0, static_cast<int>(f * width_ + 0.5)));
     *out_ << '\r' << p.task << " [" << std::string(static_cast<std::size_t>(filled), '#')
           << std::string(static_cast<std::size_t>(width_ - filled), ' ') << "] " << p.done << '/' << p.total;
-    if (p.done >= p.total) *out_ << '\n';
+    open_ = p.done < p.total;
+    if (!open_) *out_ << '\n';
     out_->flush();
   }
 
  private:
   std::ostream* out_;
   int width_;
+  bool open_ = false;
 };
 
 namespace detail {

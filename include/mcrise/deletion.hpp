@@ -94,8 +94,8 @@ struct InsertionOptions {
 /// @return the blurred H x W x C image
 /// @throws std::invalid_argument for a negative or non-finite sigma.
 inline Image gaussian_blur(const Image& image, double sigma) {
-  if (!std::isfinite(sigma) || sigma < 0.0)
-    throw std::invalid_argument("mcrise::gaussian_blur(): sigma must be finite and >= 0, got " +
+  if (!std::isfinite(sigma) || sigma < 0.0 || sigma > 1e5)
+    throw std::invalid_argument("mcrise::gaussian_blur(): sigma must be in [0, 1e5] pixels, got " +
                                 std::to_string(sigma));
   return detail::gaussian_blur_impl(image, sigma);
 }
@@ -121,6 +121,7 @@ inline void check_substrate(const Image& substrate, const Image& img, const char
                                 std::to_string(substrate.channels()) + " but the image is " +
                                 std::to_string(img.height()) + " x " + std::to_string(img.width()) + " x " +
                                 std::to_string(img.channels()));
+  check_metric_finite(substrate, where, "the substrate");
 }
 
 /// An H x W x C image with every pixel equal to `color`.
@@ -209,8 +210,8 @@ MetricCurve insertion(Classifier&& model, const Image& image, const SaliencyMap&
   detail::check_metric_map(map, image, where, "the saliency map");
   Image blurred;
   if (options.substrate.empty()) {
-    if (!std::isfinite(options.blur_sigma) || options.blur_sigma < 0.0)
-      throw std::invalid_argument(std::string(where) + ": blur_sigma must be finite and >= 0, got " +
+    if (!std::isfinite(options.blur_sigma) || options.blur_sigma < 0.0 || options.blur_sigma > 1e5)
+      throw std::invalid_argument(std::string(where) + ": blur_sigma must be in [0, 1e5] pixels, got " +
                                   std::to_string(options.blur_sigma));
     blurred = detail::gaussian_blur_impl(image, options.blur_sigma);
   } else {

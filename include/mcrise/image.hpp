@@ -115,7 +115,9 @@ class ImageBatch {
   ImageBatch(int size, int height, int width, int channels, Layout layout = Layout::HWC)
       : size_(size), height_(height), width_(width), channels_(channels), layout_(layout) {
     if (size < 0 || height < 0 || width < 0 || channels < 1)
-      throw std::invalid_argument("mcrise::ImageBatch(): invalid shape");
+      throw std::invalid_argument("mcrise::ImageBatch(): invalid shape " + std::to_string(size) + " x " +
+                                  std::to_string(height) + " x " + std::to_string(width) + " x " +
+                                  std::to_string(channels));
     data_.assign(static_cast<std::size_t>(size) * image_floats(), 0.0f);
   }
 
@@ -185,7 +187,7 @@ class ImageBatch {
   /// @brief Set the number of images in use, keeping the buffer if it is large enough.
   /// @throws std::invalid_argument if n < 0.
   void resize(int n) {
-    if (n < 0) throw std::invalid_argument("mcrise::ImageBatch::resize(): negative size");
+    if (n < 0) throw std::invalid_argument("mcrise::ImageBatch::resize(): size must be >= 0, got " + std::to_string(n));
     const std::size_t need = static_cast<std::size_t>(n) * image_floats();
     if (data_.size() < need) data_.resize(need, 0.0f);
     size_ = n;

@@ -249,8 +249,8 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const Loa
 /// @param value_max value of a full-intensity channel, > 0
 /// @throws std::invalid_argument on another channel count or value_max <= 0.
 inline Picture to_picture(const Image& img, float value_max = 1.0f) {
-  if (!(value_max > 0.0f))
-    throw std::invalid_argument("mcrise::to_picture(): value_max must be > 0, got " + std::to_string(value_max));
+  if (!(value_max > 0.0f) || !std::isfinite(value_max))
+    throw std::invalid_argument("mcrise::to_picture(): value_max must be finite and > 0, got " + std::to_string(value_max));
   const int C = img.channels();
   if (C != 1 && C != 3 && C != 4)
     throw std::invalid_argument("mcrise::to_picture(): image must have 1, 3 or 4 channels, got " + std::to_string(C));
@@ -274,8 +274,8 @@ inline Picture to_picture(const Image& img, float value_max = 1.0f) {
 /// @param value_max value of 255, > 0
 /// @throws std::invalid_argument if value_max <= 0.
 inline Image to_image(const Picture& pic, float value_max = 1.0f) {
-  if (!(value_max > 0.0f))
-    throw std::invalid_argument("mcrise::to_image(): value_max must be > 0, got " + std::to_string(value_max));
+  if (!(value_max > 0.0f) || !std::isfinite(value_max))
+    throw std::invalid_argument("mcrise::to_image(): value_max must be finite and > 0, got " + std::to_string(value_max));
   Image out(pic.height(), pic.width(), 3);
   for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(pic.data()[i]) * value_max / 255.0f;
   return out;
@@ -297,8 +297,8 @@ inline void save_png(const std::string& path, const Picture& pic) {
 /// @param value_max value of a full-intensity channel (1 for [0,1] images, 255 for 0..255), > 0
 /// @throws std::invalid_argument on C > 4 or value_max <= 0; io_error if the file cannot be written.
 inline void save_png(const std::string& path, const Image& img, float value_max = 1.0f) {
-  if (!(value_max > 0.0f))
-    throw std::invalid_argument("mcrise::save_png(): value_max must be > 0, got " + std::to_string(value_max));
+  if (!(value_max > 0.0f) || !std::isfinite(value_max))
+    throw std::invalid_argument("mcrise::save_png(): value_max must be finite and > 0, got " + std::to_string(value_max));
   if (img.channels() > 4)
     throw std::invalid_argument("mcrise::save_png(): image must have 1 to 4 channels, got " +
                                 std::to_string(img.channels()));

@@ -232,6 +232,7 @@ class MaskGenerator {
   /// @brief B of the balanced sampler for mask probability p and K colours: the
   ///        smallest B in [2, 1024] with p·B a multiple of K (to 1e-9), or 0 if none.
   static int balanced_block_size(double p, int num_colors) noexcept {
+    if (num_colors < 1 || !(p > 0.0 && p < 1.0)) return 0;
     for (int b = 2; b <= max_block_size; ++b) {
       const double pb = p * b;
       const double m = std::round(pb);

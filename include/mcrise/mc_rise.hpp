@@ -51,7 +51,10 @@ inline std::vector<std::string> paper_color_names(int channels = 3) {
 
 /// @brief Options of mc_rise(); defaults are the paper's (§5.1).
 struct McRiseOptions {
-  std::vector<int> classes{};        ///< target classes; empty: the class the model predicts for the image
+  /// Target classes; empty: the class the model predicts for the image. Each target class costs
+  /// memory for its accumulator: about (K+1)·H·W·(8 + 4·se_groups) bytes (K = 1 for RISE), e.g.
+  /// 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024.
+  std::vector<int> classes{};
   std::int64_t n_masks = 8000;       ///< N, number of masks, >= 1
   double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in (0, 1)
   int grid_h = 8;                    ///< grid rows, in [1, H]
@@ -65,7 +68,7 @@ struct McRiseOptions {
   std::vector<Color> colors{};       ///< K mask colours (C values each, image value range); empty: paper_colors()
   float value_max = 1.0f;            ///< scale of the default colours: 1 for [0,1] images, 255 for [0,255]
   /// G, batch-means groups for the standard-error maps: 0 (off) or in [2, 1024]. Sample n goes to
-  /// group n mod G. Memory: G float copies of the per-shift grid sums, per class; at 224 x 224 with
+  /// group (n / B) mod G, B the sampler's block size (1 for independent masks). Memory: G float copies of the per-shift grid sums, per class; at 224 x 224 with
   /// an 8 x 8 grid and K = 5 that is 28·28 shifts x 6 planes x 64 cells x 4 B = 1.2 MB per group,
   /// 19 MB for G = 16.
   int se_groups = 16;
@@ -90,15 +93,15 @@ struct McRiseOptions {
 struct McRiseResult {
   std::vector<int> classes;                        ///< the target classes, in order
   std::vector<Color> mask_colors;                  ///< the K colours used
-  std::vector<std::vector<SaliencyMap>> maps_;     ///< [class slot][k], H x W
-  std::vector<std::vector<SaliencyMap>> raw_;      ///< [class slot][k], H x W
-  std::vector<SaliencyMap> baseline_;              ///< [class slot], H x W
+  std::vector<std::vector<SaliencyMap>> color_maps;      ///< color_maps[j][k]: S(λ,k) of classes[j], H x W
+  std::vector<std::vector<SaliencyMap>> raw_color_maps;  ///< raw_color_maps[j][k]: raw colour map k of classes[j], H x W
+  std::vector<SaliencyMap> baselines;                    ///< baselines[j]: baseline map of classes[j], H x W
   Eigen::VectorXd scores;                          ///< the model's L scores on the unperturbed image
   std::int64_t masks_used = 0;                     ///< N actually used, <= n_masks (less if the target was reached or a callback stopped the run)
   /// true if the run reached its goal: it used all n_masks, or target_reached. false only if a
   /// user callback stopped it early before the target was reached.
   bool complete = false;
-  std::vector<std::vector<SaliencyMap>> se_;       ///< [class slot][k], H x W; empty if se_groups = 0
+  std::vector<std::vector<SaliencyMap>> standard_errors; ///< standard_errors[j][k]: SE of color_maps[j][k]; empty if se_groups = 0
   /// relative_standard_errors[j] = max over k, λ of SE / max over k, λ of |S(λ,k)| for classes[j]; empty if off.
   std::vector<double> relative_standard_errors;
   /// The summary precision: the largest relative_standard_errors[j] over the classes; NaN if se_groups = 0.
@@ -111,21 +114,21 @@ struct McRiseResult {
 
   /// @brief The K MC-RISE maps S(λ,k) of class `cls` (eq. 9), each H x W, signed.
   /// @throws std::invalid_argument if `cls` was not a target class.
-  const std::vector<SaliencyMap>& map(int cls) const { return maps_[slot(cls, "map")]; }
+  const std::vector<SaliencyMap>& map(int cls) const { return color_maps[slot(cls, "map")]; }
   /// @brief The K raw colour maps 1/N Σ K·m^c(λ,k)/p_mask · M_n of class `cls`.
   /// @throws std::invalid_argument if `cls` was not a target class.
-  const std::vector<SaliencyMap>& raw_maps(int cls) const { return raw_[slot(cls, "raw_maps")]; }
+  const std::vector<SaliencyMap>& raw_maps(int cls) const { return raw_color_maps[slot(cls, "raw_maps")]; }
   /// @brief The baseline map 1/N Σ m0(λ)/(1-p_mask) · M_n of class `cls`.
   /// @throws std::invalid_argument if `cls` was not a target class.
-  const SaliencyMap& baseline(int cls) const { return baseline_[slot(cls, "baseline")]; }
+  const SaliencyMap& baseline(int cls) const { return baselines[slot(cls, "baseline")]; }
   /// @brief The K standard-error maps of map(cls) (each H x W, >= 0), by batch means over se_groups
   ///        groups. A 95% interval is S(λ,k) ± t_{0.975, G-1}·SE (t = 2.131 for G = 16).
   /// @throws std::invalid_argument if `cls` was not a target class; std::logic_error if se_groups was 0.
   const std::vector<SaliencyMap>& standard_error(int cls) const {
     const std::size_t j = slot(cls, "standard_error");
-    if (se_.size() != classes.size())
+    if (standard_errors.size() != classes.size())
       throw std::logic_error("mcrise::McRiseResult::standard_error(): standard errors are off (se_groups = 0)");
-    return se_[j];
+    return standard_errors[j];
   }
   /// @brief The K mask colours, in the order of the maps.
   const std::vector<Color>& colors() const noexcept { return mask_colors; }
@@ -198,10 +201,10 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
   acc.set_threads(options.threads);
   // Maps and standard errors of every class from the samples so far; returns the worst relative SE.
   auto measure = [&](McRiseResult& r, bool keep_raw) {
-    r.raw_.clear();
-    r.baseline_.clear();
-    r.maps_.clear();
-    r.se_.clear();
+    r.raw_color_maps.clear();
+    r.baselines.clear();
+    r.color_maps.clear();
+    r.standard_errors.clear();
     r.relative_standard_errors.clear();
     double worst = 0.0;
     for (int c : r.classes) {
@@ -210,15 +213,15 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
       auto s = raw;
       for (auto& m : s) m -= base;
       if (options.se_groups != 0) {
-        r.se_.push_back(acc.standard_errors(c, s));
-        r.relative_standard_errors.push_back(relative_standard_error(s, r.se_.back()));
+        r.standard_errors.push_back(acc.standard_errors(c, s));
+        r.relative_standard_errors.push_back(relative_standard_error(s, r.standard_errors.back()));
         worst = std::max(worst, r.relative_standard_errors.back());
       }
       if (keep_raw) {
-        r.raw_.push_back(std::move(raw));
-        r.baseline_.push_back(std::move(base));
+        r.raw_color_maps.push_back(std::move(raw));
+        r.baselines.push_back(std::move(base));
       }
-      r.maps_.push_back(std::move(s));
+      r.color_maps.push_back(std::move(s));
     }
     r.relative_standard_error = options.se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
     return r.relative_standard_error;

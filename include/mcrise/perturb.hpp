@@ -33,8 +33,10 @@ class Perturber {
     std::vector<float> color_rows;  ///< grid_h x C x W (CHW) or grid_h x W·C (HWC): Σ_k c_k m^c interpolated along x
   };
 
+  /// @brief Prepares the perturbation of `image` by the masks of `generator`.
   /// @param image the image to explain, H x W x C (must match the generator's H x W)
-  /// @param generator the mask distribution (its K must equal fills.size())
+  /// @param generator the mask distribution (its K must equal fills.size()); kept by reference,
+  ///        so it must outlive the Perturber (do not pass a temporary)
   /// @param fills K colours, each with C values in the image's value range
   ///        (RISE: one all-zero colour)
   /// @param where the calling function's name, for error messages
@@ -69,7 +71,13 @@ class Perturber {
         for (int x = 0; x < W_; ++x) planar_[index(c, y, x)] = image(y, x, c);
   }
 
+  /// @brief Refused at compile time: the Perturber keeps a reference to its generator,
+  ///        which must outlive it, so a temporary generator is not accepted.
+  Perturber(const Image& image, MaskGenerator&& generator, std::vector<Color> fills,
+            const char* where = "mcrise::Perturber()") = delete;
+
   /// @brief Write the perturbed image of sample `s` to `dst` (H*W*C floats) in `layout`.
+  /// @throws std::invalid_argument if the sample does not fit the generator.
   void operator()(const MaskSample& s, float* dst, Layout layout, Scratch& scratch) const {
     (*this)(s, dst, layout, scratch, 0, H_);
   }
@@ -80,7 +88,14 @@ class Perturber {
   ///        each with its own Scratch; the values equal those of a whole-image call.
   /// @param y0 first row, 0 <= y0 <= y1
   /// @param y1 one past the last row, y1 <= H
+  /// @throws std::invalid_argument if the sample does not fit the generator or the rows are out of range
+  ///         (checked up front, a few dozen comparisons: a sample from another generator must not be
+  ///         read out of bounds).
   void operator()(const MaskSample& s, float* dst, Layout layout, Scratch& scratch, int y0, int y1) const {
+    gen_.check_sample(s, "mcrise::Perturber::operator()");
+    if (y0 < 0 || y1 > H_ || y0 > y1)
+      throw std::invalid_argument("mcrise::Perturber::operator(): rows [" + std::to_string(y0) + ", " +
+                                  std::to_string(y1) + ") are not within [0, " + std::to_string(H_) + ")");
     if (y0 >= y1) return;
     const auto& g = gen_.geometry();
     const auto& rw = gen_.row_weights();

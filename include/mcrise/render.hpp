@@ -223,8 +223,8 @@ inline FigureLayout figure_layout(int image_height, int image_width, const std::
     throw std::invalid_argument("mcrise::figure_layout(): panel_size must be >= 8, got " + std::to_string(opt.panel_size));
   if (opt.text_scale < 1)
     throw std::invalid_argument("mcrise::figure_layout(): text_scale must be >= 1, got " + std::to_string(opt.text_scale));
-  if (!(opt.value_max > 0.0f))
-    throw std::invalid_argument("mcrise::figure_layout(): value_max must be > 0, got " + std::to_string(opt.value_max));
+  if (!(opt.value_max > 0.0f) || !std::isfinite(opt.value_max))
+    throw std::invalid_argument("mcrise::figure_layout(): value_max must be finite and > 0, got " + std::to_string(opt.value_max));
   const std::size_t K = colors.size();
   bool rise = false;
   for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -571,7 +571,9 @@ inline Picture curve_plot(const std::vector<Curve>& curves, const CurvePlotOptio
 /// @param opt see FigureOptions; with no color_names, the paper's colours get their names
 /// @throws std::invalid_argument if `cls` was not a target class, or as class_comparison_figure().
 inline Picture color_saliency_figure(const Image& img, const McRiseResult& res, int cls, FigureOptions opt = {}) {
-  if (opt.color_names.empty() && res.colors() == paper_colors(img.channels(), opt.value_max))
+  const int C = img.channels();
+  if (opt.color_names.empty() && (C == 1 || C == 3 || C == 4) && opt.value_max > 0.0f && std::isfinite(opt.value_max) &&
+      res.colors() == paper_colors(C, opt.value_max))
     opt.color_names = paper_color_names(img.channels());
   return color_saliency_figure(img, res.map(cls), res.colors(), opt);
 }

@@ -34,12 +34,13 @@ void validate_precision_options(const Options& o, const char* where) {
 /// The adaptive-stopping callback. After a batch it measures the relative
 /// standard error (through `measure()`, which computes the maps and their
 /// standard errors from the accumulator) and asks the run to stop once it is
-/// <= target. It measures only after whole rounds of G groups (done a multiple
-/// of G, so every group has the same number of samples), never before
-/// 10 samples per group, and then only once the sample count has grown by 10%
-/// since the last measurement: O(log N) measurements, each costing about
-/// G·(planes) upsamplings, and at most ~10% (plus one batch) more samples
-/// than the first sufficient round.
+/// <= target. `groups` is the number of samples in one round of the G groups
+/// (G, or G·B with a block sampler). It measures at the first batch boundary
+/// at or past 10 rounds, then at the first boundary at or past 10% more
+/// samples than the last measurement (and at least one more round): O(log N)
+/// measurements, each costing about G·(planes) upsamplings, and at most ~10%
+/// plus one batch more samples than needed. Batch boundaries need not fall on
+/// whole rounds: batch means weight each group by its sample count.
 template <class Measure>
 class AdaptiveStop {
  public:
@@ -47,11 +48,11 @@ class AdaptiveStop {
       : target_(target), groups_(groups), measure_(std::move(measure)), next_(10 * static_cast<std::int64_t>(groups)) {}
 
   bool operator()(const Progress& p) {
-    if (target_ <= 0.0 || groups_ < 2 || p.done < next_ || p.done % groups_ != 0) return false;
+    if (target_ <= 0.0 || groups_ < 2 || p.done < next_) return false;
     const double rel = measure_();
     const std::int64_t G = groups_;
     const auto grown = static_cast<std::int64_t>(std::ceil(static_cast<double>(p.done) * 1.1));
-    next_ = std::max(p.done + G, (grown + G - 1) / G * G);
+    next_ = std::max(p.done + G, grown);
     return rel <= target_;
   }
 

@@ -57,11 +57,12 @@ void validate_sampling_options(const Image& img, const Options& o, const char* w
   {
     // The batch buffer holds min(batch_size, n_masks) images (two with overlap): refuse
     // absurd sizes with a clear message instead of a bad_alloc deep inside.
-    const double images = static_cast<double>(std::min<std::int64_t>(o.batch_size, std::max<std::int64_t>(o.n_masks, 1)));
+    const double images = static_cast<double>(std::min<std::int64_t>(o.batch_size, std::max<std::int64_t>(o.n_masks, 1))) *
+                          (o.overlap ? 2.0 : 1.0);
     const double gib = images * static_cast<double>(img.size()) * sizeof(float) / (1024.0 * 1024.0 * 1024.0);
     if (gib > 16.0)
-      throw std::invalid_argument(w + ": batch_size " + std::to_string(o.batch_size) + " needs a " +
-                                  std::to_string(gib) + " GiB batch buffer for this image (limit 16 GiB)");
+      throw std::invalid_argument(w + ": batch_size " + std::to_string(o.batch_size) + (o.overlap ? " with overlap" : "") +
+                                  " needs " + std::to_string(gib) + " GiB of batch buffers for this image (limit 16 GiB)");
   }
   for (int c : o.classes)
     if (c < 0) throw std::invalid_argument(w + ": class index must be >= 0, got " + std::to_string(c));

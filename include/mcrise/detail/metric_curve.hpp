@@ -61,18 +61,31 @@ inline void check_metric_color(const Color& color, const Image& img, const char*
   if (static_cast<long long>(color.size()) != img.channels())
     throw std::invalid_argument(std::string(where) + ": " + what + " has " + std::to_string(color.size()) +
                                 " channels but the image has " + std::to_string(img.channels()));
+  for (float v : color)
+    if (!std::isfinite(v)) throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value");
+}
+
+/// @brief Throws std::invalid_argument if an image (the explained one, or a substrate) has a
+///        non-finite value: it would reach the model and be blamed on it.
+inline void check_metric_finite(const Image& img, const char* where, const std::string& what) {
+  for (std::size_t i = 0; i < img.size(); ++i)
+    if (!std::isfinite(img.data()[i]))
+      throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value at float index " +
+                                  std::to_string(i));
 }
 
 /// @brief Common option checks: non-empty image, step >= 1, batch_size >= 1, class >= 0.
 inline void check_metric_options(const Image& img, std::int64_t step, int batch_size, int cls, const char* where) {
   if (img.empty()) throw std::invalid_argument(std::string(where) + ": the image is empty");
+  check_metric_finite(img, where, "the image");
   if (step < 1) throw std::invalid_argument(std::string(where) + ": step must be >= 1, got " + std::to_string(step));
   if (batch_size < 1)
     throw std::invalid_argument(std::string(where) + ": batch_size must be >= 1, got " + std::to_string(batch_size));
-  if (cls < 0) throw std::invalid_argument(std::string(where) + ": class must be >= 0, got " + std::to_string(cls));
+  if (cls < 0)
+    throw std::invalid_argument(std::string(where) + ": class index must be >= 0, got " + std::to_string(cls));
 }
 
-/// @brief Normalised area under a curve by the trapezoid rule:
+/// @brief Area under a curve by the trapezoid rule (not divided by the x range):
 ///        sum_j (x_{j+1} - x_j) (y_j + y_{j+1}) / 2. With x the removal
 ///        fractions 0..1 this is the mean confidence over the removal.
 inline double trapezoid_auc(const std::vector<double>& x, const std::vector<double>& y) {
@@ -83,7 +96,9 @@ inline double trapezoid_auc(const std::vector<double>& x, const std::vector<doub
 
 /// @brief Number of curve points for H*W pixels and `step` pixels per step:
 ///        ceil(HW / step) + 1 (0 removed, ..., all removed).
-inline std::int64_t metric_points(std::int64_t pixels, std::int64_t step) { return (pixels + step - 1) / step + 1; }
+inline std::int64_t metric_points(std::int64_t pixels, std::int64_t step) {
+  return pixels / step + (pixels % step != 0 ? 1 : 0) + 1;  // no overflow for any step >= 1
+}
 
 /// @brief What the engine computed: the curve prefix and whether it is whole.
 struct CurveData {
@@ -132,7 +147,7 @@ CurveData run_metric_curve(Classifier& model, const Image& start, const Image& t
     batch.resize(B);
     for (int b = 0; b < B; ++b) {
       const std::int64_t j = done + b;
-      const std::int64_t upto = std::min(j * step, pixels);
+      const std::int64_t upto = j >= total - 1 ? pixels : std::min(j * step, pixels);  // j * step < pixels + step here
       for (; processed < upto; ++processed) {
         const auto p = static_cast<std::size_t>(order[static_cast<std::size_t>(processed)]);
         std::copy(target.data() + p * C_sz, target.data() + (p + 1) * C_sz, current.data() + p * C_sz);
@@ -140,10 +155,10 @@ CurveData run_metric_curve(Classifier& model, const Image& start, const Image& t
       copy_into_batch(current, batch, b);
       out.fractions.push_back(static_cast<double>(upto) / static_cast<double>(pixels));
     }
-    const Eigen::MatrixXd& scores = run(batch, done);
+    const auto& scores = run(batch, done);
     if (cls >= scores.cols())
       throw std::invalid_argument(std::string(where) + ": class " + std::to_string(cls) +
-                                  " is out of range for a model with " + std::to_string(scores.cols()) + " classes");
+                                  " is out of range: the model returns " + std::to_string(scores.cols()) + " scores");
     for (int b = 0; b < B; ++b) out.confidences.push_back(scores(b, cls));
     done += B;
     if constexpr (sizeof...(Callbacks) > 0) {

@@ -120,9 +120,13 @@ inline bool png_has_leading_empty_idat(const unsigned char* b, std::size_t n) no
 /// table, exactly as stb reads one (bytes past the end read as 0). A valid
 /// stream never has such a table, so this refuses no valid JPEG.
 inline bool jpeg_has_oversized_huffman_table(const unsigned char* b, std::size_t n) noexcept {
-  if (n < 4 || b[0] != 0xFF || b[1] != 0xD8) return false;  // not a JPEG (SOI)
+  // stb takes a stream as JPEG if it starts with 0xFF, any number of 0xFF fill
+  // bytes, then SOI (0xD8).
+  std::size_t start = 0;
+  while (start < n && b[start] == 0xFF) ++start;
+  if (start == 0 || start >= n || b[start] != 0xD8) return false;
   auto at = [&](std::size_t k) -> std::size_t { return k < n ? b[k] : 0; };
-  for (std::size_t i = 2; i + 1 < n; ++i) {
+  for (std::size_t i = start + 1; i + 1 < n; ++i) {
     if (b[i] != 0xFF || b[i + 1] != 0xC4) continue;
     long long left = static_cast<long long>((at(i + 2) << 8) | at(i + 3)) - 2;
     std::size_t p = i + 4;

@@ -64,7 +64,7 @@ enum class Sampler {
   /// the block's estimator weights sum to zero, so the part of the variance due
   /// to the model's mean score cancels exactly. Needs p·B integral for some
   /// B <= 1024 (e.g. p = 0.3 with K = 5: B = 50); throws otherwise.
-  /// Measured (docs/readme_samplers.md): 2x to 500x fewer model calls for the
+  /// Measured (README, "Samplers"): 2x to 500x fewer model calls for the
   /// same error. (Colour stratification alone, K members sharing one spatial
   /// pattern, was measured too and needed 1.2x to 1.9x more calls: not offered.)
   balanced,

@@ -39,16 +39,6 @@ ExactAndMc exact_and_mc(Estimator e, const mcrise::Image& img, const mcrise::Mas
   return out;
 }
 
-// |estimate - exact| <= 5 standard errors at every pixel (the estimate is a
-// mean of N i.i.d. terms; with fixed seeds this is deterministic, and a 5-SE
-// band makes a false failure over a few hundred pixels improbable).
-void check_within_se(const mcrise::SaliencyMap& estimate, const mcrise::SaliencyMap& exact, const mcrise::SaliencyMap& se) {
-  for (Eigen::Index i = 0; i < estimate.size(); ++i) {
-    INFO("pixel " << i << " estimate " << estimate.data()[i] << " exact " << exact.data()[i] << " se " << se.data()[i]);
-    CHECK(std::abs(estimate.data()[i] - exact.data()[i]) <= 5.0 * se.data()[i] + 1e-12);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("every estimator is unbiased: Monte-Carlo maps match the exact expectation over all masks and shifts",
@@ -77,7 +67,7 @@ TEST_CASE("every estimator is unbiased: Monte-Carlo maps match the exact expecta
         // samples (up to the float rounding of the perturbed pixels, ~1e-7, times weights below 10)...
         CHECK((res.map(cls) - ref.mc.mean[0]).cwiseAbs().maxCoeff() < 1e-6);
         // ...and sit within their standard error of the exact expectation.
-        check_within_se(res.map(cls), ref.exact[0], ref.mc.se(0));
+        test::check_within_se(res.map(cls), ref.exact[0], ref.mc.se(0));
       }
       mcrise::McRiseOptions mo2;
       mo2.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
@@ -91,7 +81,7 @@ TEST_CASE("every estimator is unbiased: Monte-Carlo maps match the exact expecta
       const auto res = mcrise::mc_rise(model, img, mo2);
       for (std::size_t k = 0; k < 2; ++k) {
         CHECK((res.map(cls)[k] - ref.mc.mean[k]).cwiseAbs().maxCoeff() < 1e-6);
-        check_within_se(res.map(cls)[k], ref.exact[k], ref.mc.se(k));
+        test::check_within_se(res.map(cls)[k], ref.exact[k], ref.mc.se(k));
       }
     }
   }
@@ -156,8 +146,8 @@ TEST_CASE("with cell size 1 and no shift the estimators target the paper's defin
   ro.upsampling = mcrise::Upsampling::nearest;
   ro.random_shift = false;
   ro.classes = {cls};
-  check_within_se(mcrise::rise(model, img, ro).map(cls), eq1, r2.mc.se(0));
-  check_within_se(mcrise::debiased_rise(model, img, ro).map(cls), eq3, r5.mc.se(0));
+  test::check_within_se(mcrise::rise(model, img, ro).map(cls), eq1, r2.mc.se(0));
+  test::check_within_se(mcrise::debiased_rise(model, img, ro).map(cls), eq3, r5.mc.se(0));
   mcrise::McRiseOptions mo2;
   mo2.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
   mo2.n_masks = N;
@@ -169,7 +159,7 @@ TEST_CASE("with cell size 1 and no shift the estimators target the paper's defin
   mo2.classes = {cls};
   mo2.colors = colors;
   const auto mc = mcrise::mc_rise(model, img, mo2);
-  for (std::size_t k = 0; k < 2; ++k) check_within_se(mc.map(cls)[k], eq8[k], r9.mc.se(k));
+  for (std::size_t k = 0; k < 2; ++k) test::check_within_se(mc.map(cls)[k], eq8[k], r9.mc.se(k));
 }
 
 TEST_CASE("Proposition 1: debiased RISE and MC-RISE are zero where the model looks away, for every p_mask",

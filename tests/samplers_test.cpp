@@ -163,13 +163,6 @@ ExactAndBlocks exact_and_blocks(Estimator e, const mcrise::Image& img, const mcr
   return out;
 }
 
-void check_within_se(const mcrise::SaliencyMap& estimate, const mcrise::SaliencyMap& exact, const mcrise::SaliencyMap& se) {
-  for (Eigen::Index i = 0; i < estimate.size(); ++i) {
-    INFO("pixel " << i << " estimate " << estimate.data()[i] << " exact " << exact.data()[i] << " se " << se.data()[i]);
-    CHECK(std::abs(estimate.data()[i] - exact.data()[i]) <= 5.0 * se.data()[i] + 1e-12);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("every sampler keeps every estimator unbiased: maps match the exact expectation within 5 block-mean SE",
@@ -194,7 +187,7 @@ TEST_CASE("every sampler keeps every estimator unbiased: maps match the exact ex
         const auto res = e == Estimator::rise ? mcrise::rise(model, img, ro) : mcrise::debiased_rise(model, img, ro);
         CHECK(res.masks_used == N);
         CHECK((res.map(cls) - ref.mean[0]).cwiseAbs().maxCoeff() < 1e-6);
-        check_within_se(res.map(cls), ref.exact[0], ref.se[0]);
+        test::check_within_se(res.map(cls), ref.exact[0], ref.se[0]);
       }
       const std::vector<mcrise::Color> colors{{1, 0, 0}, {0, 0.5f, 1}};
       for (auto s : {S::balanced}) {
@@ -211,7 +204,7 @@ TEST_CASE("every sampler keeps every estimator unbiased: maps match the exact ex
         const auto res = mcrise::mc_rise(model, img, mo);
         for (std::size_t k = 0; k < 2; ++k) {
           CHECK((res.map(cls)[k] - ref.mean[k]).cwiseAbs().maxCoeff() < 1e-6);
-          check_within_se(res.map(cls)[k], ref.exact[k], ref.se[k]);
+          test::check_within_se(res.map(cls)[k], ref.exact[k], ref.se[k]);
         }
       }
     }

@@ -5,6 +5,8 @@
 
 #include <mcrise/mcrise.hpp>
 
+#include <catch2/catch.hpp>
+
 #include <cmath>
 #include <functional>
 #include <vector>
@@ -105,6 +107,17 @@ inline Eigen::VectorXd toy_scores(const Image& im) {
   s(0) = 1.0 / (1.0 + std::exp(-4.0 * a / n));
   s(1) = std::tanh(b / n) + 0.2 * std::sin(3.0 * a / n);
   return s;
+}
+
+/// |estimate - exact| <= 5 standard errors at every pixel. The estimate is a
+/// mean of N terms (i.i.d., or i.i.d. block means for a block sampler, whose SE
+/// the caller computes); with fixed seeds the check is deterministic, and a
+/// 5-SE band makes a false failure over a few hundred pixels improbable.
+inline void check_within_se(const SaliencyMap& estimate, const SaliencyMap& exact, const SaliencyMap& se) {
+  for (Eigen::Index i = 0; i < estimate.size(); ++i) {
+    INFO("pixel " << i << " estimate " << estimate.data()[i] << " exact " << exact.data()[i] << " se " << se.data()[i]);
+    CHECK(std::abs(estimate.data()[i] - exact.data()[i]) <= 5.0 * se.data()[i] + 1e-12);
+  }
 }
 
 /// A deterministic test image with values in [0,1].

@@ -620,3 +620,14 @@ TEST_CASE("two explanations at once in two threads equal the same two run one af
   CHECK(del_par.confidences == del_seq.confidences);
   CHECK(del_par.auc == del_seq.auc);
 }
+
+TEST_CASE("accumulators that would exceed 16 GiB are refused with a clear message", "[hostile][memory]") {
+  // 1024 x 1024, K = 5, 16 groups: about 0.45 GB per target class; 100 classes is ~45 GB.
+  mcrise::MaskOptions mo;
+  const mcrise::ColorMaskGenerator gen(1024, 1024, 5, mo);
+  std::vector<int> classes(100);
+  for (int i = 0; i < 100; ++i) classes[static_cast<std::size_t>(i)] = i;
+  CHECK_THROWS_WITH(mcrise::McRiseAccumulator(gen, classes, 16),
+                    Catch::Contains("mcrise::McRiseAccumulator()") && Catch::Contains("100 target classes") &&
+                        Catch::Contains("limit 16 GiB"));
+}

@@ -47,11 +47,18 @@ class GridAccumulator {
       if (c < 0) throw std::invalid_argument(std::string(where) + ": class index must be >= 0, got " + std::to_string(c));
     shift_stride_ = static_cast<std::size_t>(planes_) * static_cast<std::size_t>(geo_.cells());
     class_stride_ = shift_stride_ * static_cast<std::size_t>(geo_.shifts_h()) * static_cast<std::size_t>(geo_.shifts_w());
-    sums_.assign(class_stride_ * classes_.size(), 0.0);
-    totals_.assign(classes_.size(), 0.0);
     if (se_groups != 0 && (se_groups < 2 || se_groups > max_se_groups))
       throw std::invalid_argument(std::string(where) + ": se_groups must be 0 (off) or in [2, " +
                                   std::to_string(max_se_groups) + "], got " + std::to_string(se_groups));
+    // A clear error instead of a bad_alloc deep inside: 8 bytes per sum, 4 per group sum.
+    const double gib = static_cast<double>(class_stride_) * static_cast<double>(classes_.size()) *
+                       (8.0 + 4.0 * se_groups) / (1024.0 * 1024.0 * 1024.0);
+    if (gib > 16.0)
+      throw std::invalid_argument(std::string(where) + ": " + std::to_string(classes_.size()) +
+                                  " target classes with se_groups = " + std::to_string(se_groups) + " need " +
+                                  std::to_string(gib) + " GiB of accumulators for this image (limit 16 GiB)");
+    sums_.assign(class_stride_ * classes_.size(), 0.0);
+    totals_.assign(classes_.size(), 0.0);
     groups_ = se_groups;
     block_ = static_cast<std::uint64_t>(gen.block_size());
     const auto G = static_cast<std::size_t>(groups_);

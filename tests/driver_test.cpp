@@ -9,16 +9,6 @@
 
 namespace {
 
-// A batch model with a known answer per image (toy_scores), counting its calls.
-struct CountingBatchModel {
-  int calls = 0;
-  Eigen::MatrixXf operator()(const mcrise::ImageBatch& b) {
-    ++calls;
-    Eigen::MatrixXf out(b.size(), 2);
-    for (int i = 0; i < b.size(); ++i) out.row(i) = test::toy_scores(b.image(i)).cast<float>().transpose();
-    return out;
-  }
-};
 
 bool same(const std::vector<mcrise::SaliencyMap>& a, const std::vector<mcrise::SaliencyMap>& b) {
   if (a.size() != b.size()) return false;
@@ -39,7 +29,7 @@ TEST_CASE("maps are bitwise identical across thread counts, batch sizes, layouts
   o.n_masks = 300;
   o.classes = {0, 1};
   o.grid_h = o.grid_w = 6;
-  CountingBatchModel batch_model;
+  test::CountingBatchModel batch_model;
   auto single_model = [&](const mcrise::Image& im) {  // the same scores as batch_model, through the same code
     mcrise::ImageBatch one(1, im.height(), im.width(), im.channels());
     mcrise::detail::copy_into_batch(im, one, 0);
@@ -153,7 +143,7 @@ TEST_CASE("a callback sees every batch and can stop the run; the partial map equ
 
 TEST_CASE("options out of range throw std::invalid_argument before any model call", "[driver][errors]") {
   const auto img = test::test_image(16, 16);
-  CountingBatchModel model;
+  test::CountingBatchModel model;
   auto bad = [&](auto mutate, const char* needle) {
     mcrise::McRiseOptions o;
     mutate(o);

@@ -20,16 +20,6 @@ namespace {
 using mcrise::Image;
 using mcrise::SaliencyMap;
 
-// A batch model with toy_scores per image, counting its calls.
-struct Counting {
-  int calls = 0;
-  Eigen::MatrixXf operator()(const mcrise::ImageBatch& b) {
-    ++calls;
-    Eigen::MatrixXf out(b.size(), 2);
-    for (int i = 0; i < b.size(); ++i) out.row(i) = test::toy_scores(b.image(i)).cast<float>().transpose();
-    return out;
-  }
-};
 
 // An exception type of the user's own, to see that it reaches the caller unchanged.
 struct UserModelError {
@@ -68,7 +58,7 @@ bool all_finite(const SaliencyMap& m) { return m.allFinite(); }
 // and what the message must contain (function, option, value).
 struct Case {
   std::string name;
-  std::function<void(Counting&)> call;
+  std::function<void(test::CountingBatchModel&)> call;
   std::vector<std::string> needles;
 };
 
@@ -128,7 +118,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
   for (const auto& b : sampling) {
     const std::string value = b.needles.back();
     cases.push_back({"rise " + b.needles.front() + " " + value,
-                     [&img, f = b.rise](Counting& m) {
+                     [&img, f = b.rise](test::CountingBatchModel& m) {
                        RO o;
                        f(o);
                        (void)mcrise::rise(m, img, o);
@@ -139,7 +129,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
                        return n;
                      }()});
     cases.push_back({"debiased_rise " + b.needles.front() + " " + value,
-                     [&img, f = b.rise](Counting& m) {
+                     [&img, f = b.rise](test::CountingBatchModel& m) {
                        RO o;
                        f(o);
                        (void)mcrise::debiased_rise(m, img, o);
@@ -150,7 +140,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
                        return n;
                      }()});
     cases.push_back({"mc_rise " + b.needles.front() + " " + value,
-                     [&img, f = b.mc](Counting& m) {
+                     [&img, f = b.mc](test::CountingBatchModel& m) {
                        MO o;
                        f(o);
                        (void)mcrise::mc_rise(m, img, o);
@@ -166,7 +156,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
   auto mc = [&](std::function<void(MO&)> f, std::vector<std::string> n, const Image* im = nullptr) {
     n.push_back("mcrise::mc_rise()");
     cases.push_back({"mc_rise " + n.front(),
-                     [&img, f, im](Counting& m) {
+                     [&img, f, im](test::CountingBatchModel& m) {
                        MO o;
                        f(o);
                        (void)mcrise::mc_rise(m, im ? *im : img, o);
@@ -189,7 +179,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
                  const SaliencyMap* m = nullptr) {
     n.push_back("mcrise::deletion()");
     cases.push_back({"deletion " + n.front(),
-                     [&img, &map, f, cls, m](Counting& model) {
+                     [&img, &map, f, cls, m](test::CountingBatchModel& model) {
                        mcrise::DeletionOptions o;
                        f(o);
                        (void)mcrise::deletion(model, img, m ? *m : map, cls, o);
@@ -200,7 +190,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
                  const SaliencyMap* m = nullptr) {
     n.push_back("mcrise::insertion()");
     cases.push_back({"insertion " + n.front(),
-                     [&img, &map, f, cls, m](Counting& model) {
+                     [&img, &map, f, cls, m](test::CountingBatchModel& model) {
                        mcrise::InsertionOptions o;
                        f(o);
                        (void)mcrise::insertion(model, img, m ? *m : map, cls, o);
@@ -215,7 +205,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
       cols = colors;
     }
     cases.push_back({"ca_deletion " + n.front(),
-                     [&img, f, cls, maps, cols](Counting& model) {
+                     [&img, f, cls, maps, cols](test::CountingBatchModel& model) {
                        mcrise::CaDeletionOptions o;
                        f(o);
                        (void)mcrise::ca_deletion(model, img, maps, cols, cls, o);
@@ -256,7 +246,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
 
   for (const auto& c : cases) {
     INFO(c.name);
-    Counting model;
+    test::CountingBatchModel model;
     try {
       c.call(model);
       FAIL("no exception");
@@ -274,7 +264,7 @@ TEST_CASE("an unknown class index is rejected after exactly the one call on the 
           "[hostile][options]") {
   const Image img = test::test_image(8, 8);
   const SaliencyMap map = SaliencyMap::Zero(8, 8);
-  Counting m;
+  test::CountingBatchModel m;
   mcrise::RiseOptions ro;
   ro.classes = {1, 2};
   CHECK_THROWS_WITH(mcrise::rise(m, img, ro), Catch::Contains("mcrise::rise()") && Catch::Contains("class 2"));
@@ -295,7 +285,7 @@ TEST_CASE("an unknown class index is rejected after exactly the one call on the 
 
 TEST_CASE("degenerate images: empty is rejected, 1 x 1 / non-square / 1 and 4 channels / odd sizes work",
           "[hostile][images]") {
-  Counting m;
+  test::CountingBatchModel m;
   for (const Image& empty : {Image(), Image(0, 0, 3), Image(0, 5, 3), Image(7, 0, 1)}) {
     CHECK_THROWS_WITH(mcrise::rise(m, empty), Catch::Contains("mcrise::rise()") && Catch::Contains("empty"));
     CHECK_THROWS_WITH(mcrise::mc_rise(m, empty), Catch::Contains("mcrise::mc_rise()") && Catch::Contains("empty"));

@@ -120,6 +120,17 @@ inline void check_within_se(const SaliencyMap& estimate, const SaliencyMap& exac
   }
 }
 
+/// A batch model with a known answer per image (toy_scores, 2 classes), counting its calls.
+struct CountingBatchModel {
+  int calls = 0;
+  Eigen::MatrixXf operator()(const mcrise::ImageBatch& b) {
+    ++calls;
+    Eigen::MatrixXf out(b.size(), 2);
+    for (int i = 0; i < b.size(); ++i) out.row(i) = toy_scores(b.image(i)).cast<float>().transpose();
+    return out;
+  }
+};
+
 /// A deterministic test image with values in [0,1].
 inline Image test_image(int h, int w, int c = 3) {
   Image im(h, w, c);

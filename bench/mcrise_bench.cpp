@@ -69,6 +69,7 @@ struct Config {
   int batch = 64;
   int grid = 8;
   double model_us = 0.0;
+  int se_groups = 16;  // the library's default
 };
 
 struct Result {
@@ -94,7 +95,7 @@ mcrise::Image bench_image(int size) {
   return img;
 }
 
-bool is_metric(const std::string& m) { return m == "deletion" || m == "ca_deletion"; }
+bool is_metric(const std::string& m) { return m == "deletion" || m == "ca_deletion" || m == "copy_floor"; }
 
 // Runs one configuration in this process.
 Result run_once(const Config& cfg) {
@@ -111,6 +112,7 @@ Result run_once(const Config& cfg) {
     o.threads = cfg.threads;
     o.batch_size = cfg.batch;
     o.grid_h = o.grid_w = cfg.grid;
+    o.se_groups = cfg.se_groups;
     o.classes.clear();
     for (int j = 0; j < cfg.targets; ++j) o.classes.push_back(j);
     auto res = cfg.method == "rise" ? mcrise::rise(model, img, o) : mcrise::debiased_rise(model, img, o);
@@ -123,6 +125,7 @@ Result run_once(const Config& cfg) {
     o.grid_h = o.grid_w = cfg.grid;
     o.colors = mcrise::paper_colors(3);
     o.colors.resize(static_cast<std::size_t>(cfg.colors), mcrise::Color{0.5f, 0.5f, 0.5f});
+    o.se_groups = cfg.se_groups;
     o.classes.clear();
     for (int j = 0; j < cfg.targets; ++j) o.classes.push_back(j);
     auto res = mcrise::mc_rise(model, img, o);
@@ -155,7 +158,16 @@ Result run_once(const Config& cfg) {
     }
     const std::int64_t steps = std::max<std::int64_t>(1, std::min<std::int64_t>(cfg.masks, std::int64_t(H) * W));
     const std::int64_t step = (std::int64_t(H) * W + steps - 1) / steps;
-    if (cfg.method == "deletion") {
+    if (cfg.method == "copy_floor") {
+      // The least any metric must do for `steps` step images: a fresh batch buffer, one
+      // copy of an image into it per step, the model call. No sorting, no step images.
+      mcrise::ImageBatch batch(static_cast<int>(std::min<std::int64_t>(cfg.batch, steps)), H, W, 3);
+      for (std::int64_t done = 0; done < steps; done += batch.size()) {
+        batch.resize(static_cast<int>(std::min<std::int64_t>(cfg.batch, steps - done)));
+        for (int b = 0; b < batch.size(); ++b) mcrise::detail::copy_into_batch(img, batch, b);
+        units += static_cast<double>(model(batch).rows());
+      }
+    } else if (cfg.method == "deletion") {
       mcrise::DeletionOptions o;
       o.step = step;
       o.batch_size = cfg.batch;
@@ -241,13 +253,15 @@ void row(const Config& c, const Result& r) {
 }
 
 void usage() {
-  std::cout << "usage: mcrise_bench [--method rise|debiased_rise|mc_rise|deletion|ca_deletion|mc_rise_overlap|mc_rise_nooverlap|all]\n"
+  std::cout << "usage: mcrise_bench [--method rise|debiased_rise|mc_rise|deletion|ca_deletion|copy_floor|mc_rise_overlap|mc_rise_nooverlap|all]\n"
                "                    [--size S] [--masks N] [--threads T] [--classes L] [--targets T] [--colors K]\n"
-               "                    [--batch B] [--grid G] [--model-us U] [--repeat R] [--memory] [--no-fork]\n"
+               "                    [--batch B] [--grid G] [--se-groups G] [--model-us U] [--repeat R] [--memory] [--no-fork]\n"
                "Without --method: the default table (all methods, 1 and 2 threads, 1 and 1000 classes).\n"
                "--memory: peak RSS of mc_rise and debiased_rise at N = 1,000 and N = 64,000.\n"
                "--model-us: the model sleeps U microseconds per image (like waiting for a GPU).\n"
                "Methods mc_rise_overlap / mc_rise_nooverlap: the driver with and without double buffering.\n"
+               "Method copy_floor: the least a metric must do for N step images (a fresh batch buffer, one copy\n"
+               "of the image into it per step, the model call), to compare deletion / ca_deletion with.\n"
                "--no-fork: run in this process (RSS is then cumulative), e.g. under valgrind --tool=callgrind.\n";
 }
 
@@ -277,6 +291,7 @@ int main(int argc, char** argv) {
     else if (a == "--colors") base.colors = std::stoi(next());
     else if (a == "--batch") base.batch = std::stoi(next());
     else if (a == "--grid") base.grid = std::stoi(next());
+    else if (a == "--se-groups") base.se_groups = std::stoi(next());
     else if (a == "--model-us") base.model_us = std::stod(next());
     else if (a == "--repeat") repeat = std::max(1, std::stoi(next()));
     else if (a == "--memory") memory = true;

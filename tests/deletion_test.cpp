@@ -421,3 +421,35 @@ TEST_CASE("a step larger than the image removes everything in one step, without 
   CHECK(c.confidences[1] == Approx(0.0));
   CHECK(c.auc == Approx(0.25));
 }
+
+TEST_CASE("the pixel order is std::stable_sort's, with ties by pixel index and -0 equal to +0", "[deletion][order]") {
+  std::uint64_t state = 99;
+  auto next = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return state >> 33;
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  for (std::int64_t n : {0, 1, 2, 7, 1000, 50176}) {
+    std::vector<double> key(static_cast<std::size_t>(n));
+    for (auto& k : key) {
+      switch (next() % 8) {
+        case 0: k = 0.0; break;
+        case 1: k = -0.0; break;
+        case 2: k = static_cast<double>(next() % 5) - 2.0; break;  // many ties
+        case 3: k = (next() % 2 ? 1 : -1) * inf; break;
+        case 4: k = (next() % 2 ? 1 : -1) * 4.9e-324 * static_cast<double>(next() % 3); break;  // denormals
+        default: k = (static_cast<double>(next()) / 2147483648.0 - 1.0) * std::pow(10.0, static_cast<double>(next() % 40) - 20);
+      }
+    }
+    for (bool descending : {true, false}) {
+      std::vector<std::int64_t> ref(static_cast<std::size_t>(n));
+      for (std::int64_t i = 0; i < n; ++i) ref[static_cast<std::size_t>(i)] = i;
+      std::stable_sort(ref.begin(), ref.end(), [&](std::int64_t a, std::int64_t b) {
+        return descending ? key[static_cast<std::size_t>(a)] > key[static_cast<std::size_t>(b)]
+                          : key[static_cast<std::size_t>(a)] < key[static_cast<std::size_t>(b)];
+      });
+      INFO("n = " << n << (descending ? ", descending" : ", ascending"));
+      CHECK(mcrise::detail::metric_order(key.data(), n, descending) == ref);
+    }
+  }
+}

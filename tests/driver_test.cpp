@@ -247,3 +247,154 @@ TEST_CASE("an accumulator refuses a bad sample or score without changing", "[acc
   CHECK(same(acc.maps(5), ref.maps(5)));
   CHECK(same(acc.standard_errors(0), ref.standard_errors(0)));
 }
+
+namespace {
+
+// A model with many classes: class c's score mixes the two toy scores and the mean of
+// one channel over one region, so every class has a different map.
+struct ManyClassModel {
+  int classes = 40;
+  Eigen::MatrixXd operator()(const mcrise::ImageBatch& b) const {
+    Eigen::MatrixXd out(b.size(), classes);
+    for (int i = 0; i < b.size(); ++i) {
+      const mcrise::Image im = b.image(i);
+      const Eigen::VectorXd t = test::toy_scores(im);
+      for (int c = 0; c < classes; ++c) {
+        const int y0 = (c * 7) % im.height(), x0 = (c * 11) % im.width(), ch = c % im.channels();
+        double region = 0;
+        for (int y = y0; y < std::min(im.height(), y0 + 5); ++y)
+          for (int x = x0; x < std::min(im.width(), x0 + 5); ++x) region += im(y, x, ch);
+        out(i, c) = std::sin(0.3 * c) * t(0) + std::cos(0.2 * c) * t(1) + 0.05 * region;
+      }
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a batch add, on any pool, is bitwise the same as adding the samples one by one", "[accumulator][classes]") {
+  mcrise::MaskOptions mo;
+  mo.seed = 5;
+  const mcrise::ColorMaskGenerator gen(18, 22, 3, mo);
+  const mcrise::BinaryMaskGenerator bgen(18, 22, mo);
+  const int L = 600, B = 50;
+  mcrise::RowMatrixXd scores(B, L);
+  for (int i = 0; i < B; ++i)
+    for (int c = 0; c < L; ++c) scores(i, c) = std::sin(0.37 * i + 0.11 * c) + 0.01 * c;
+  std::vector<mcrise::MaskSample> samples, bsamples;
+  for (int i = 0; i < B; ++i) {
+    samples.push_back(gen.sample(static_cast<std::uint64_t>(i)));
+    bsamples.push_back(bgen.sample(static_cast<std::uint64_t>(i)));
+  }
+  std::vector<int> contiguous(L), scattered;
+  for (int c = 0; c < L; ++c) contiguous[static_cast<std::size_t>(c)] = c;
+  for (int c = L - 1; c >= 0; c -= 3) scattered.push_back(c);  // not contiguous, descending
+  mcrise::detail::ThreadPool pool(3);
+  for (const auto& classes : {contiguous, scattered}) {
+    mcrise::McRiseAccumulator one(gen, classes, 4), batch(gen, classes, 4);
+    mcrise::RiseAccumulator rone(bgen, classes, 4), rbatch(bgen, classes, 4);
+    for (int i = 0; i < B; ++i) {
+      one.add(samples[static_cast<std::size_t>(i)], scores.row(i).transpose());
+      rone.add(bsamples[static_cast<std::size_t>(i)], scores.row(i).transpose());
+    }
+    batch.add(samples, B, scores, &pool);  // 600 (200) classes x 50 samples: split over the pool
+    rbatch.add(bsamples, B, scores, &pool);
+    REQUIRE(batch.count() == B);
+    for (int c : {classes.front(), classes[classes.size() / 2], classes.back()}) {
+      CHECK(same(batch.maps(c), one.maps(c)));
+      CHECK(same(batch.standard_errors(c), one.standard_errors(c)));
+      CHECK(rbatch.debiased(c) == rone.debiased(c));
+      CHECK(rbatch.rise_standard_error(c) == rone.rise_standard_error(c));
+    }
+  }
+  mcrise::McRiseAccumulator acc(gen, {0, 5});
+  CHECK_THROWS_WITH(acc.add(samples, B + 1, scores), Catch::Contains("51 samples"));
+  mcrise::RowMatrixXd narrow = scores.leftCols(3);  // class 5 is out of range in the 20th row
+  CHECK_THROWS_WITH(acc.add(samples, B, narrow), Catch::Contains("class 5 is out of range"));
+  CHECK(acc.count() == 0);
+}
+
+TEST_CASE("the bulk maps equal the per-class maps, bitwise, on any number of threads", "[accumulator][classes]") {
+  mcrise::MaskOptions mo;
+  const mcrise::ColorMaskGenerator gen(17, 19, 4, mo);
+  const mcrise::BinaryMaskGenerator bgen(17, 19, mo);
+  std::vector<int> classes;
+  for (int c = 0; c < 21; ++c) classes.push_back(c);  // 21: three blocks of 8, the last partial
+  mcrise::McRiseAccumulator mc(gen, classes);
+  mcrise::RiseAccumulator rs(bgen, classes);
+  Eigen::VectorXd scores(21);
+  for (std::uint64_t n = 0; n < 200; ++n) {
+    for (int c = 0; c < 21; ++c) scores(c) = std::cos(0.1 * static_cast<double>(n) * (c + 1));
+    mc.add(gen.sample(n), scores);
+    rs.add(bgen.sample(n), scores);
+  }
+  for (int threads : {1, 2, 5}) {
+    mc.set_threads(threads);
+    rs.set_threads(threads);
+    std::vector<mcrise::SaliencyMap> baselines;
+    const auto maps = mc.all_maps(&baselines);
+    const auto rise = rs.rise_maps(), deb = rs.debiased_maps();
+    REQUIRE(maps.size() == 21);
+    REQUIRE(baselines.size() == 21);
+    for (int c = 0; c < 21; ++c) {
+      const auto j = static_cast<std::size_t>(c);
+      CHECK(same(maps[j], mc.maps(c)));
+      CHECK(baselines[j] == mc.baseline(c));
+      CHECK(rise[j] == rs.rise(c));
+      CHECK(deb[j] == rs.debiased(c));
+    }
+  }
+}
+
+TEST_CASE("all_classes gives every class the map a one-class run gives it, bitwise", "[driver][classes]") {
+  const auto img = test::test_image(21, 26);
+  ManyClassModel model;
+  mcrise::McRiseOptions o;
+  o.n_masks = 260;
+  o.all_classes = true;
+  const auto all = mcrise::mc_rise(model, img, o);
+  REQUIRE(all.classes.size() == 40);
+  CHECK(all.se_groups == 0);
+  CHECK(all.standard_errors.empty());
+  CHECK_THROWS_AS(all.standard_error(3), std::logic_error);
+  mcrise::RiseOptions r;
+  r.n_masks = 260;
+  r.all_classes = true;
+  r.threads = 3;
+  const auto rall = mcrise::rise(model, img, r), dall = mcrise::debiased_rise(model, img, r);
+  REQUIRE(rall.maps.size() == 40);
+  for (int c : {0, 1, 17, 39}) {
+    mcrise::McRiseOptions one = o;
+    one.all_classes = false;
+    one.classes = {c};
+    one.se_groups = 0;
+    const auto single = mcrise::mc_rise(model, img, one);
+    CHECK(same(all.map(c), single.map(c)));
+    CHECK(all.baseline(c) == single.baseline(c));
+    CHECK(same(all.raw_maps(c), single.raw_maps(c)));
+    mcrise::RiseOptions rone = r;
+    rone.all_classes = false;
+    rone.classes = {c};
+    CHECK(rall.map(c) == mcrise::rise(model, img, rone).map(c));
+    CHECK(dall.map(c) == mcrise::debiased_rise(model, img, rone).map(c));
+  }
+  // The raw maps are the maps plus the baseline (eq. 9 read backwards).
+  for (std::size_t k = 0; k < all.colors().size(); ++k)
+    CHECK((all.raw_maps(5)[k] - all.map(5)[k] - all.baseline(5)).cwiseAbs().maxCoeff() == 0.0);
+}
+
+TEST_CASE("all_classes refuses classes and an adaptive target before calling the model", "[driver][classes][errors]") {
+  const auto img = test::test_image(12, 12);
+  test::CountingBatchModel model;
+  mcrise::McRiseOptions o;
+  o.all_classes = true;
+  o.classes = {1};
+  CHECK_THROWS_WITH(mcrise::mc_rise(model, img, o), Catch::Contains("mcrise::mc_rise()") &&
+                                                        Catch::Contains("leave classes empty"));
+  mcrise::RiseOptions r;
+  r.all_classes = true;
+  r.target_relative_se = 0.1;
+  CHECK_THROWS_WITH(mcrise::debiased_rise(model, img, r), Catch::Contains("target_relative_se must be 0"));
+  CHECK(model.calls == 0);
+}

@@ -18,6 +18,7 @@
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/detail/thread_pool.hpp>
+#include <mcrise/detail/upsample.hpp>
 
 #include <Eigen/Core>
 
@@ -30,40 +31,50 @@
 #include <vector>
 
 namespace mcrise {
+
+/// Row-major double matrix: the scores of a batch, one row of L per image.
+using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
 namespace detail {
 
-/// Per class, per shift, per plane, per grid cell: Σ_n M_n·[cell state == plane].
+/// Per shift, per plane, per grid cell, per target class: Σ_n M_n·[cell state == plane].
+/// `colour_planes` false keeps only plane 0 (the kept cells), all that RISE needs.
 class GridAccumulator {
  public:
-  GridAccumulator(const MaskGenerator& gen, std::vector<int> classes, const char* where, int se_groups = 0)
+  GridAccumulator(const MaskGenerator& gen, std::vector<int> classes, const char* where, int se_groups,
+                  bool colour_planes)
       : geo_(gen.geometry()),
         planes_(gen.num_colors() + 1),
         p_mask_(gen.mask_probability()),
         classes_(std::move(classes)),
-        rows_(geo_.grid_h, geo_.cell_h, geo_.upsampling),
-        cols_(geo_.grid_w, geo_.cell_w, geo_.upsampling) {
+        up_(geo_) {
     if (classes_.empty()) throw std::invalid_argument(std::string(where) + ": no target classes given");
     for (int c : classes_)
       if (c < 0) throw std::invalid_argument(std::string(where) + ": class index must be >= 0, got " + std::to_string(c));
-    shift_stride_ = static_cast<std::size_t>(planes_) * static_cast<std::size_t>(geo_.cells());
-    class_stride_ = shift_stride_ * static_cast<std::size_t>(geo_.shifts_h()) * static_cast<std::size_t>(geo_.shifts_w());
+    // RISE and debiased RISE read only the kept plane; MC-RISE reads all K + 1.
+    stored_planes_ = colour_planes ? planes_ : 1;
+    const std::size_t T = classes_.size();
+    contiguous_ = true;
+    for (std::size_t j = 1; j < T; ++j) contiguous_ = contiguous_ && classes_[j] == classes_[0] + static_cast<int>(j);
+    shift_stride_ = static_cast<std::size_t>(stored_planes_) * static_cast<std::size_t>(geo_.cells()) * T;
+    shifts_ = static_cast<std::size_t>(geo_.shifts_h()) * static_cast<std::size_t>(geo_.shifts_w());
     if (se_groups != 0 && (se_groups < 2 || se_groups > max_se_groups))
       throw std::invalid_argument(std::string(where) + ": se_groups must be 0 (off) or in [2, " +
                                   std::to_string(max_se_groups) + "], got " + std::to_string(se_groups));
     // A clear error instead of a bad_alloc deep inside: 8 bytes per sum, 4 per group sum.
-    const double gib = static_cast<double>(class_stride_) * static_cast<double>(classes_.size()) *
-                       (8.0 + 4.0 * se_groups) / (1024.0 * 1024.0 * 1024.0);
+    const double gib = static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * (8.0 + 4.0 * se_groups) /
+                       (1024.0 * 1024.0 * 1024.0);
     if (gib > 16.0)
       throw std::invalid_argument(std::string(where) + ": " + std::to_string(classes_.size()) +
                                   " target classes with se_groups = " + std::to_string(se_groups) + " need " +
                                   std::to_string(gib) + " GiB of accumulators for this image (limit 16 GiB)");
-    sums_.assign(class_stride_ * classes_.size(), 0.0);
-    totals_.assign(classes_.size(), 0.0);
+    sums_.assign(shift_stride_ * shifts_, 0.0);
+    totals_.assign(T, 0.0);
     groups_ = se_groups;
     block_ = static_cast<std::uint64_t>(gen.block_size());
     const auto G = static_cast<std::size_t>(groups_);
-    group_sums_.assign(G * class_stride_ * classes_.size(), 0.0f);
-    group_totals_.assign(G * classes_.size(), 0.0);
+    group_sums_.assign(G * shift_stride_ * shifts_, 0.0f);
+    group_totals_.assign(G * T, 0.0);
     group_counts_.assign(G, 0);
   }
 
@@ -74,6 +85,44 @@ class GridAccumulator {
   /// Everything is checked before anything is added, so a refused sample
   /// leaves the accumulator as it was.
   void add(const MaskSample& s, const double* scores, long long num_scores, const char* where) {
+    check(s, scores, num_scores, where);
+    add_rows(&s, 1, scores, 0, 0, classes_.size());
+    count_samples(&s, 1);
+  }
+
+  /// Add samples[0..b) whose scores are the rows scores + i·stride (L each): bitwise the
+  /// same as b calls of add(). All samples are checked first. With a pool and many target
+  /// classes, the classes are split into ranges, one per thread; every sum still sees the
+  /// samples in order, so the result does not depend on the pool.
+  void add_batch(const std::vector<MaskSample>& samples, int b, const Eigen::Ref<const RowMatrixXd>& score_rows,
+                 ThreadPool* pool, const char* where) {
+    if (b < 0 || static_cast<std::size_t>(b) > samples.size() || b > score_rows.rows())
+      throw std::invalid_argument(std::string(where) + ": asked to add " + std::to_string(b) + " samples but " +
+                                  std::to_string(samples.size()) + " samples and " + std::to_string(score_rows.rows()) +
+                                  " score rows are given");
+    const MaskSample* s = samples.data();
+    const double* scores = score_rows.data();
+    const std::ptrdiff_t stride = score_rows.outerStride();
+    for (int i = 0; i < b; ++i) check(s[i], scores + i * stride, score_rows.cols(), where);
+    const std::size_t T = classes_.size();
+    // Waking a thread costs about as much as 2^16 additions; split only when each gets far more.
+    const double work = static_cast<double>(b) * static_cast<double>(geo_.cells()) * static_cast<double>(T);
+    const int parts = pool == nullptr ? 1
+                                      : static_cast<int>(std::min<double>({static_cast<double>(pool->size()),
+                                                                           static_cast<double>(T), work / 262144.0}));
+    if (parts <= 1) {
+      add_rows(s, b, scores, stride, 0, T);
+    } else {
+      pool->parallel_for(parts, [&](int p, int) {
+        add_rows(s, b, scores, stride, T * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts),
+                 T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts));
+      });
+    }
+    count_samples(s, b);
+  }
+
+ private:
+  void check(const MaskSample& s, const double* scores, long long num_scores, const char* where) const {
     bool fits = s.cells.size() == static_cast<std::size_t>(geo_.cells()) && s.dy >= 0 && s.dy < geo_.shifts_h() &&
                 s.dx >= 0 && s.dx < geo_.shifts_w();
     for (auto c : s.cells) fits = fits && c < planes_;
@@ -88,37 +137,65 @@ class GridAccumulator {
         throw std::invalid_argument(std::string(where) + ": the score of class " + std::to_string(cls) + " for sample " +
                                     std::to_string(s.index) + " is not finite (" + std::to_string(scores[cls]) + ")");
     }
-    const auto shift = static_cast<std::size_t>(s.dy * geo_.shifts_w() + s.dx);
-    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
-    for (std::size_t j = 0; j < classes_.size(); ++j) {
-      const double w = scores[classes_[j]];
-      double* base = sums_.data() + j * class_stride_ + shift * shift_stride_;
-      for (std::size_t c = 0; c < cells; ++c) base[s.cells[c] * cells + c] += w;
-      totals_[j] += w;
-    }
-    if (groups_ > 0) {
-      // Batch means: sample n belongs to group (n / B) mod G, B the sampler's block size
-      // (1 for independent samples: n mod G), so a block's correlated samples stay in one
-      // group and the groups are independent. A pure function of n, so
-      // the groups (and the standard errors) do not depend on threads or batches.
-      const auto g = static_cast<std::size_t>((s.index / block_) % static_cast<std::uint64_t>(groups_));
-      for (std::size_t j = 0; j < classes_.size(); ++j) {
-        const double w = scores[classes_[j]];
-        const auto wf = static_cast<float>(w);
-        float* base = group_sums_.data() + (g * classes_.size() + j) * class_stride_ + shift * shift_stride_;
-        for (std::size_t c = 0; c < cells; ++c) base[s.cells[c] * cells + c] += wf;
-        group_totals_[g * classes_.size() + j] += w;
-      }
-      ++group_counts_[g];
-    }
-    ++count_;
   }
 
+  /// Batch-means group of sample n: (n / B) mod G, B the sampler's block size (1 for
+  /// independent samples), so a block's correlated samples stay in one group and the groups
+  /// are independent. A pure function of n: the standard errors do not depend on threads or batches.
+  std::size_t group_of(const MaskSample& s) const {
+    return static_cast<std::size_t>((s.index / block_) % static_cast<std::uint64_t>(groups_));
+  }
+
+  /// Adds target slots [j0, j1) of samples[0..b) (already checked). Layout: per shift, per
+  /// stored plane, per cell, the T slots contiguously, so one cell's update is a vector add.
+  void add_rows(const MaskSample* s, int b, const double* scores, std::ptrdiff_t stride, std::size_t j0,
+                std::size_t j1) {
+    const std::size_t T = classes_.size(), n = j1 - j0, cells = static_cast<std::size_t>(geo_.cells());
+    std::vector<double> gathered(contiguous_ ? 0 : n);
+    std::vector<float> wf(groups_ > 0 ? n : 0);
+    for (int i = 0; i < b; ++i) {
+      const double* row = scores + i * stride;
+      const double* w = row + classes_[0] + j0;
+      if (!contiguous_) {
+        for (std::size_t j = 0; j < n; ++j) gathered[j] = row[classes_[j0 + j]];
+        w = gathered.data();
+      }
+      const auto shift = static_cast<std::size_t>(s[i].dy * geo_.shifts_w() + s[i].dx);
+      double* base = sums_.data() + shift * shift_stride_ + j0;
+      for (std::size_t c = 0; c < cells; ++c) {
+        const int state = s[i].cells[c];
+        if (state >= stored_planes_) continue;
+        double* d = base + (static_cast<std::size_t>(state) * cells + c) * T;
+        for (std::size_t j = 0; j < n; ++j) d[j] += w[j];
+      }
+      for (std::size_t j = 0; j < n; ++j) totals_[j0 + j] += w[j];
+      if (groups_ == 0) continue;
+      const std::size_t g = group_of(s[i]);
+      for (std::size_t j = 0; j < n; ++j) wf[j] = static_cast<float>(w[j]);
+      float* gbase = group_sums_.data() + (g * shifts_ + shift) * shift_stride_ + j0;
+      for (std::size_t c = 0; c < cells; ++c) {
+        const int state = s[i].cells[c];
+        if (state >= stored_planes_) continue;
+        float* d = gbase + (static_cast<std::size_t>(state) * cells + c) * T;
+        for (std::size_t j = 0; j < n; ++j) d[j] += wf[j];
+      }
+      for (std::size_t j = 0; j < n; ++j) group_totals_[g * T + j0 + j] += w[j];
+    }
+  }
+
+  void count_samples(const MaskSample* s, int b) {
+    for (int i = 0; i < b; ++i)
+      if (groups_ > 0) ++group_counts_[group_of(s[i])];
+    count_ += b;
+  }
+
+ public:
   void merge(const GridAccumulator& o, const char* where) {
     const bool same = o.geo_.height == geo_.height && o.geo_.width == geo_.width && o.geo_.grid_h == geo_.grid_h &&
                       o.geo_.grid_w == geo_.grid_w && o.geo_.upsampling == geo_.upsampling &&
                       o.geo_.random_shift == geo_.random_shift && o.planes_ == planes_ && o.p_mask_ == p_mask_ &&
-                      o.classes_ == classes_ && o.groups_ == groups_ && o.block_ == block_;
+                      o.classes_ == classes_ && o.groups_ == groups_ && o.block_ == block_ &&
+                      o.stored_planes_ == stored_planes_;
     if (!same)
       throw std::invalid_argument(std::string(where) +
                                   ": the accumulators differ in image size, grid, colours, mask_probability, classes, "
@@ -140,14 +217,50 @@ class GridAccumulator {
   }
 
   /// Σ_n M_n·m_n^plane(λ): H x W, upsampled from the per-shift grid sums.
-  SaliencyMap plane_sum(std::size_t slot, int plane) const {
-    return upsample_sums(sums_.data() + slot * class_stride_, plane);
+  SaliencyMap plane_sum(std::size_t slot, int plane) const { return upsample_sums(sums_.data(), slot, plane); }
+
+  /// plane_sum(j, plane) for every target slot j, in slot order, computed on threads()
+  /// threads (contiguous slot ranges; bitwise the same for any thread count). `f(j, map)`
+  /// is then applied to each map on the same thread, so the caller can scale it in place.
+  /// Slots are read in blocks of 8 (one cache line of sums): each line is read once.
+  template <class Finish = void (*)(std::size_t, SaliencyMap&)>
+  std::vector<SaliencyMap> plane_sums(int plane, Finish f = [](std::size_t, SaliencyMap&) {}) const {
+    const std::size_t T = classes_.size(), cells = static_cast<std::size_t>(geo_.cells());
+    std::vector<SaliencyMap> out(T);
+    const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), T));
+    auto work = [&](int p, int) {
+      constexpr std::size_t block = 8;
+      const std::size_t j0 = T * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts);
+      const std::size_t j1 = T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts);
+      std::vector<double> scratch(block * shifts_ * cells);  // [slot in block][shift][cell]
+      for (std::size_t b0 = j0; b0 < j1; b0 += block) {
+        const std::size_t nb = std::min(block, j1 - b0);
+        for (std::size_t sh = 0; sh < shifts_; ++sh)
+          for (std::size_t c = 0; c < cells; ++c) {
+            const double* src = sums_.data() + sh * shift_stride_ + (static_cast<std::size_t>(plane) * cells + c) * T + b0;
+            for (std::size_t i = 0; i < nb; ++i) scratch[(i * shifts_ + sh) * cells + c] = src[i];
+          }
+        for (std::size_t i = 0; i < nb; ++i) {
+          const double* v = scratch.data() + i * shifts_ * cells;
+          out[b0 + i] = up_([v, cells](int shift, int cell) {
+            return v[static_cast<std::size_t>(shift) * cells + static_cast<std::size_t>(cell)];
+          });
+          f(b0 + i, out[b0 + i]);
+        }
+      }
+    };
+    if (parts <= 1) {
+      work(0, 0);
+    } else {
+      ThreadPool pool(parts);
+      pool.parallel_for(parts, work);
+    }
+    return out;
   }
 
   /// Σ_{n in group g} M_n·m_n^plane(λ): H x W (batch-means group g, 0 <= g < se_groups()).
   SaliencyMap group_plane_sum(std::size_t slot, int g, int plane) const {
-    const auto G = static_cast<std::size_t>(g);
-    return upsample_sums(group_sums_.data() + (G * classes_.size() + slot) * class_stride_, plane);
+    return upsample_sums(group_sums_.data() + static_cast<std::size_t>(g) * shifts_ * shift_stride_, slot, plane);
   }
   /// Σ_{n in group g} M_n.
   double group_total(std::size_t slot, int g) const noexcept {
@@ -169,38 +282,14 @@ class GridAccumulator {
   }
 
  private:
-  /// Upsamples one plane of a class's per-shift grid sums (`a` points at the class's block).
+  /// Upsamples one plane of one class of per-shift grid sums (`sums` points at shift 0).
   template <class T>
-  SaliencyMap upsample_sums(const T* class_block, int plane) const {
-    const int H = geo_.height, W = geo_.width, gh = geo_.grid_h, gw = geo_.grid_w;
-    SaliencyMap out = SaliencyMap::Zero(H, W);
-    Eigen::MatrixXd t(gh, W);  // grid rows interpolated along x, summed over dx
-    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
-    for (int dy = 0; dy < geo_.shifts_h(); ++dy) {
-      t.setZero();
-      bool any = false;
-      for (int dx = 0; dx < geo_.shifts_w(); ++dx) {
-        const T* a = class_block + static_cast<std::size_t>(dy * geo_.shifts_w() + dx) * shift_stride_ +
-                     static_cast<std::size_t>(plane) * cells;
-        if (std::all_of(a, a + cells, [](T v) { return v == T(0); })) continue;
-        any = true;
-        for (int r = 0; r < gh; ++r) {
-          const T* row = a + static_cast<std::size_t>(r * gw);
-          for (int x = 0; x < W; ++x) {
-            const auto v = static_cast<std::size_t>(x + dx);
-            t(r, x) += cols_.w0[v] * static_cast<double>(row[cols_.i0[v]]) +
-                       cols_.w1[v] * static_cast<double>(row[cols_.i1[v]]);
-          }
-        }
-      }
-      if (!any) continue;
-      for (int y = 0; y < H; ++y) {
-        const auto u = static_cast<std::size_t>(y + dy);
-        out.row(y) += static_cast<double>(rows_.w0[u]) * t.row(rows_.i0[u]) +
-                      static_cast<double>(rows_.w1[u]) * t.row(rows_.i1[u]);
-      }
-    }
-    return out;
+  SaliencyMap upsample_sums(const T* sums, std::size_t slot, int plane) const {
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells()), L = classes_.size();
+    const T* base = sums + static_cast<std::size_t>(plane) * cells * L + slot;
+    return up_([&](int shift, int cell) {
+      return base[static_cast<std::size_t>(shift) * shift_stride_ + static_cast<std::size_t>(cell) * L];
+    });
   }
 
  public:
@@ -220,9 +309,11 @@ class GridAccumulator {
   int planes_;
   double p_mask_;
   std::vector<int> classes_;
-  AxisWeights rows_, cols_;
-  std::size_t shift_stride_ = 0, class_stride_ = 0;
-  std::vector<double> sums_;
+  ShiftUpsampler up_;
+  int stored_planes_ = 0;    // planes kept in the sums: all K+1, or only plane 0 for binary masks
+  bool contiguous_ = false;  // classes_ are c0, c0+1, ...: scores are read in place
+  std::size_t shift_stride_ = 0, shifts_ = 0;
+  std::vector<double> sums_;  // [shift][stored plane][cell][class slot]
   std::vector<double> totals_;
   std::int64_t count_ = 0;
   // Batch means (standard errors): G copies of the per-shift grid sums, in float
@@ -230,7 +321,7 @@ class GridAccumulator {
   int groups_ = 0;
   std::uint64_t block_ = 1;  // the generator's block size B: sample n is in group (n / B) mod G
   int threads_ = 1;
-  std::vector<float> group_sums_;      // [group][class][shift][plane][cell]
+  std::vector<float> group_sums_;      // [group][shift][stored plane][cell][class slot]
   std::vector<double> group_totals_;   // [group][class]
   std::vector<std::int64_t> group_counts_;
 };
@@ -313,7 +404,7 @@ class RiseAccumulator {
   ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
   /// @throws std::invalid_argument for K != 1, no class, a negative class or a bad se_groups.
   RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0)
-      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups) {}
+      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
@@ -321,6 +412,15 @@ class RiseAccumulator {
   ///         sample does not fit the generator; the accumulator is then left unchanged.
   void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
     acc_.add(sample, scores.data(), scores.size(), "mcrise::RiseAccumulator::add()");
+  }
+  /// @brief Add samples[0..n) with the rows of `scores` (row i: the L scores of samples[i]); bitwise the
+  ///        same as n calls of add(sample, row). All n are checked before anything is added.
+  /// @param pool optional: with many target classes the classes are split over its threads (the
+  ///        drivers pass theirs); the result does not depend on it
+  /// @throws std::invalid_argument as add(), or if n exceeds samples.size() or scores.rows().
+  void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
+           detail::ThreadPool* pool = nullptr) {
+    acc_.add_batch(samples, n, scores, pool, "mcrise::RiseAccumulator::add()");
   }
   /// @brief Add the samples of another accumulator (disjoint sample numbers).
   /// @throws std::invalid_argument if the two differ in geometry, probability or classes.
@@ -344,14 +444,30 @@ class RiseAccumulator {
     acc_.require_samples("mcrise::RiseAccumulator::debiased()");
     const std::size_t j = acc_.slot(cls, "mcrise::RiseAccumulator::debiased()");
     const double keep = 1.0 - acc_.mask_probability(), n = static_cast<double>(count());
-    SaliencyMap s = acc_.plane_sum(j, 0) / n;
-    s.array() -= keep * acc_.total(j) / n;
-    return s / (keep * (1.0 - keep));
+    return debiased_from(acc_.plane_sum(j, 0), j, keep, n);
+  }
+
+  /// @brief rise(c) of every target class c, in the order of classes(), computed on
+  ///        set_threads() threads; bitwise equal to calling rise(c) one by one.
+  /// @throws std::logic_error if N = 0.
+  std::vector<SaliencyMap> rise_maps() const {
+    acc_.require_samples("mcrise::RiseAccumulator::rise_maps()");
+    const double div = static_cast<double>(count()) * (1.0 - acc_.mask_probability());
+    return acc_.plane_sums(0, [div](std::size_t, SaliencyMap& m) { m /= div; });
+  }
+
+  /// @brief debiased(c) of every target class c, in the order of classes(), computed on
+  ///        set_threads() threads; bitwise equal to calling debiased(c) one by one.
+  /// @throws std::logic_error if N = 0.
+  std::vector<SaliencyMap> debiased_maps() const {
+    acc_.require_samples("mcrise::RiseAccumulator::debiased_maps()");
+    const double keep = 1.0 - acc_.mask_probability(), n = static_cast<double>(count());
+    return acc_.plane_sums(0, [&](std::size_t j, SaliencyMap& m) { m = debiased_from(m, j, keep, n); });
   }
 
   /// @brief G, the number of batch-means groups (0: standard errors off).
   int se_groups() const noexcept { return acc_.se_groups(); }
-  /// @brief Threads used to compute standard-error maps (0: all cores; default 1).
+  /// @brief Threads used to compute standard-error maps and the bulk maps (0: all cores; default 1).
   ///        The result does not depend on it, bit for bit.
   void set_threads(int threads) noexcept { acc_.set_threads(threads); }
 
@@ -384,6 +500,12 @@ class RiseAccumulator {
   }
 
  private:
+  // Eq. 5 from the kept-plane sum of slot j.
+  SaliencyMap debiased_from(const SaliencyMap& kept_sum, std::size_t j, double keep, double n) const {
+    SaliencyMap s = kept_sum / n;
+    s.array() -= keep * acc_.total(j) / n;
+    return s / (keep * (1.0 - keep));
+  }
   static const MaskGenerator& check_binary(const MaskGenerator& g) {
     if (g.num_colors() != 1)
       throw std::invalid_argument("mcrise::RiseAccumulator(): needs binary masks (1 colour), got " +
@@ -403,7 +525,7 @@ class McRiseAccumulator {
   ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
   /// @throws std::invalid_argument for no class, a negative class or a bad se_groups.
   McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0)
-      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups) {}
+      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
@@ -411,6 +533,15 @@ class McRiseAccumulator {
   ///         sample does not fit the generator; the accumulator is then left unchanged.
   void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
     acc_.add(sample, scores.data(), scores.size(), "mcrise::McRiseAccumulator::add()");
+  }
+  /// @brief Add samples[0..n) with the rows of `scores` (row i: the L scores of samples[i]); bitwise the
+  ///        same as n calls of add(sample, row). All n are checked before anything is added.
+  /// @param pool optional: with many target classes the classes are split over its threads (the
+  ///        drivers pass theirs); the result does not depend on it
+  /// @throws std::invalid_argument as add(), or if n exceeds samples.size() or scores.rows().
+  void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
+           detail::ThreadPool* pool = nullptr) {
+    acc_.add_batch(samples, n, scores, pool, "mcrise::McRiseAccumulator::add()");
   }
   /// @brief Add the samples of another accumulator (disjoint sample numbers).
   /// @throws std::invalid_argument if the two differ in geometry, colours, probability or classes.
@@ -451,9 +582,31 @@ class McRiseAccumulator {
     return raw;
   }
 
+  /// @brief maps(c) of every target class c, in the order of classes(), computed on
+  ///        set_threads() threads; bitwise equal to calling maps(c) one by one.
+  /// @param baselines if not null, receives baseline(c) of every target class, in order
+  /// @throws std::logic_error if N = 0.
+  std::vector<std::vector<SaliencyMap>> all_maps(std::vector<SaliencyMap>* baselines = nullptr) const {
+    acc_.require_samples("mcrise::McRiseAccumulator::all_maps()");
+    const int K = acc_.num_colors();
+    const double n = static_cast<double>(count()), p = acc_.mask_probability();
+    const double base_div = n * (1.0 - p), raw_scale = K / (n * p);  // as baseline() and raw_maps()
+    auto base = acc_.plane_sums(0, [base_div](std::size_t, SaliencyMap& m) { m /= base_div; });
+    std::vector<std::vector<SaliencyMap>> out(base.size());
+    for (int k = 1; k <= K; ++k) {
+      auto raw = acc_.plane_sums(k, [&](std::size_t j, SaliencyMap& m) {
+        m *= raw_scale;
+        m -= base[j];
+      });
+      for (std::size_t j = 0; j < raw.size(); ++j) out[j].push_back(std::move(raw[j]));
+    }
+    if (baselines != nullptr) *baselines = std::move(base);
+    return out;
+  }
+
   /// @brief G, the number of batch-means groups (0: standard errors off).
   int se_groups() const noexcept { return acc_.se_groups(); }
-  /// @brief Threads used to compute standard-error maps (0: all cores; default 1).
+  /// @brief Threads used to compute standard-error maps and all_maps() (0: all cores; default 1).
   ///        The result does not depend on it, bit for bit.
   void set_threads(int threads) noexcept { acc_.set_threads(threads); }
 

@@ -141,10 +141,12 @@ struct MaskGeometry {
 namespace detail {
 
 /// @brief Interpolation weights of one axis: canvas position u reads grid
-///        indices i0[u], i1[u] with weights w0[u], w1[u] (w0 + w1 = 1).
+///        indices i0[u], i1[u] with weights w0[u], w1[u] (w0 + w1 = 1), in float
+///        for the perturber and exactly (d0, d1, double) for the accumulators.
 struct AxisWeights {
   std::vector<int> i0, i1;
   std::vector<float> w0, w1;
+  std::vector<double> d0, d1;
 
   AxisWeights(int grid, int cell, Upsampling mode) {
     const int canvas = (grid + 1) * cell;
@@ -152,12 +154,16 @@ struct AxisWeights {
     i1 = i0;
     w0.resize(static_cast<std::size_t>(canvas));
     w1 = w0;
+    d0.resize(static_cast<std::size_t>(canvas));
+    d1 = d0;
     for (int u = 0; u < canvas; ++u) {
       const auto k = static_cast<std::size_t>(u);
       if (mode == Upsampling::nearest) {
         i0[k] = i1[k] = std::min(u / cell, grid - 1);
         w0[k] = 1.0f;
         w1[k] = 0.0f;
+        d0[k] = 1.0;
+        d1[k] = 0.0;
         continue;
       }
       const double s = (u + 0.5) * grid / static_cast<double>(canvas) - 0.5;
@@ -166,8 +172,10 @@ struct AxisWeights {
       const int a = static_cast<int>(f);
       i0[k] = std::clamp(a, 0, grid - 1);
       i1[k] = std::clamp(a + 1, 0, grid - 1);
-      w0[k] = static_cast<float>(1.0 - t);
-      w1[k] = static_cast<float>(t);
+      d0[k] = 1.0 - t;
+      d1[k] = t;
+      w0[k] = static_cast<float>(d0[k]);
+      w1[k] = static_cast<float>(d1[k]);
     }
   }
 };

@@ -52,8 +52,8 @@ inline std::vector<std::string> paper_color_names(int channels = 3) {
 /// @brief Options of mc_rise(); defaults are the paper's (§5.1).
 struct McRiseOptions {
   /// Target classes; empty: the class the model predicts for the image. Each target class costs
-  /// memory for its accumulator: about (K+1)·H·W·(8 + 4·se_groups) bytes (K = 1 for RISE), e.g.
-  /// 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024.
+  /// memory for its accumulator: about P·H·W·(8 + 4·se_groups) bytes (P = 1 plane for RISE, K+1 for
+  /// MC-RISE), e.g. 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024.
   std::vector<int> classes{};
   std::int64_t n_masks = 8000;       ///< N, number of masks, >= 1
   double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in (0, 1)
@@ -86,15 +86,20 @@ struct McRiseOptions {
   /// `sampler` says which was used. With a block sampler, standard-error groups hold whole blocks (sample n goes
   /// to group (n / B) mod G) and adaptive stopping checks only after whole rounds of G blocks.
   Sampler sampler = Sampler::automatic;
+  /// Maps for every class the model returns (`classes` must then be empty): one run, the
+  /// same masks and model calls as for one class. No standard errors are computed (se_groups
+  /// is not used; target_relative_se must be 0): they would cost se_groups times the memory.
+  /// Memory: about 8 bytes x (K+1) x (H·W + shifts·cells) per class, e.g. 4.8 GB for 1000
+  /// classes at 224 x 224 with K = 5 (README#many-classes).
+  bool all_classes = false;
 };
 
-/// @brief Maps of mc_rise(), per target class: K colour maps S(λ,k), the K raw
-///        colour maps and the baseline map (S = raw - baseline).
+/// @brief Maps of mc_rise(), per target class: K colour maps S(λ,k) and the baseline
+///        map; the K raw colour maps are raw = S + baseline (raw_maps()).
 struct McRiseResult {
   std::vector<int> classes;                        ///< the target classes, in order
   std::vector<Color> mask_colors;                  ///< the K colours used
   std::vector<std::vector<SaliencyMap>> color_maps;      ///< color_maps[j][k]: S(λ,k) of classes[j], H x W
-  std::vector<std::vector<SaliencyMap>> raw_color_maps;  ///< raw_color_maps[j][k]: raw colour map k of classes[j], H x W
   std::vector<SaliencyMap> baselines;                    ///< baselines[j]: baseline map of classes[j], H x W
   Eigen::VectorXd scores;                          ///< the model's L scores on the unperturbed image
   std::int64_t masks_used = 0;                     ///< N actually used, <= n_masks (less if the target was reached or a callback stopped the run)
@@ -115,9 +120,15 @@ struct McRiseResult {
   /// @brief The K MC-RISE maps S(λ,k) of class `cls` (eq. 9), each H x W, signed.
   /// @throws std::invalid_argument if `cls` was not a target class.
   const std::vector<SaliencyMap>& map(int cls) const { return color_maps[slot(cls, "map")]; }
-  /// @brief The K raw colour maps 1/N Σ K·m^c(λ,k)/p_mask · M_n of class `cls`.
+  /// @brief The K raw colour maps 1/N Σ K·m^c(λ,k)/p_mask · M_n of class `cls`, computed as
+  ///        map(cls)[k] + baseline(cls) (not stored: with all_classes they would double the memory).
   /// @throws std::invalid_argument if `cls` was not a target class.
-  const std::vector<SaliencyMap>& raw_maps(int cls) const { return raw_color_maps[slot(cls, "raw_maps")]; }
+  std::vector<SaliencyMap> raw_maps(int cls) const {
+    const std::size_t j = slot(cls, "raw_maps");
+    std::vector<SaliencyMap> raw = color_maps[j];
+    for (auto& m : raw) m += baselines[j];
+    return raw;
+  }
   /// @brief The baseline map 1/N Σ m0(λ)/(1-p_mask) · M_n of class `cls`.
   /// @throws std::invalid_argument if `cls` was not a target class.
   const SaliencyMap& baseline(int cls) const { return baselines[slot(cls, "baseline")]; }
@@ -195,38 +206,28 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
   res.sampler = gen.sampler();
   using Model = std::remove_reference_t<Classifier>;
   detail::ClassifierRunner<Model> run(model, where);
-  res.classes = detail::resolve_classes(run, image, options.layout, options.classes, res.scores, where);
+  res.classes = detail::resolve_classes(run, image, options.layout, options.classes, options.all_classes, res.scores,
+                                       where);
   const Perturber perturb(image, gen, res.mask_colors, where);
-  McRiseAccumulator acc(gen, res.classes, options.se_groups);
+  const int se_groups = options.all_classes ? 0 : options.se_groups;
+  McRiseAccumulator acc(gen, res.classes, se_groups);
   acc.set_threads(options.threads);
   // Maps and standard errors of every class from the samples so far; returns the worst relative SE.
-  auto measure = [&](McRiseResult& r, bool keep_raw) {
-    r.raw_color_maps.clear();
+  auto measure = [&](McRiseResult& r, bool keep_baselines) {
     r.baselines.clear();
-    r.color_maps.clear();
+    r.color_maps = acc.all_maps(keep_baselines ? &r.baselines : nullptr);
     r.standard_errors.clear();
     r.relative_standard_errors.clear();
     double worst = 0.0;
-    for (int c : r.classes) {
-      auto raw = acc.raw_maps(c);
-      SaliencyMap base = acc.baseline(c);
-      auto s = raw;
-      for (auto& m : s) m -= base;
-      if (options.se_groups != 0) {
-        r.standard_errors.push_back(acc.standard_errors(c, s));
-        r.relative_standard_errors.push_back(relative_standard_error(s, r.standard_errors.back()));
-        worst = std::max(worst, r.relative_standard_errors.back());
-      }
-      if (keep_raw) {
-        r.raw_color_maps.push_back(std::move(raw));
-        r.baselines.push_back(std::move(base));
-      }
-      r.color_maps.push_back(std::move(s));
+    for (std::size_t j = 0; j < r.classes.size() && se_groups != 0; ++j) {
+      r.standard_errors.push_back(acc.standard_errors(r.classes[j], r.color_maps[j]));
+      r.relative_standard_errors.push_back(relative_standard_error(r.color_maps[j], r.standard_errors.back()));
+      worst = std::max(worst, r.relative_standard_errors.back());
     }
-    r.relative_standard_error = options.se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
+    r.relative_standard_error = se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
     return r.relative_standard_error;
   };
-  auto stop = detail::make_adaptive_stop(options.target_relative_se, options.se_groups * gen.block_size(), [&] {
+  auto stop = detail::make_adaptive_stop(options.target_relative_se, se_groups * gen.block_size(), [&] {
     McRiseResult probe;
     probe.classes = res.classes;
     return measure(probe, false);
@@ -235,7 +236,7 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
                                                options.threads, options.layout, image.channels(), options.overlap,
                                                "mc_rise", callbacks..., stop);
   measure(res, true);
-  res.se_groups = options.se_groups;
+  res.se_groups = se_groups;
   res.target_reached =
       options.target_relative_se > 0.0 && res.relative_standard_error <= options.target_relative_se;
   res.complete = res.masks_used == options.n_masks || res.target_reached;

@@ -26,8 +26,8 @@ namespace mcrise {
 /// @brief Options of rise() and debiased_rise(); defaults are the paper's (§5.1).
 struct RiseOptions {
   /// Target classes; empty: the class the model predicts for the image. Each target class costs
-  /// memory for its accumulator: about (K+1)·H·W·(8 + 4·se_groups) bytes (K = 1 for RISE), e.g.
-  /// 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024.
+  /// memory for its accumulator: about P·H·W·(8 + 4·se_groups) bytes (P = 1 plane for RISE, K+1 for
+  /// MC-RISE), e.g. 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024.
   std::vector<int> classes{};
   std::int64_t n_masks = 8000;       ///< N, number of masks, >= 1
   double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in (0, 1)
@@ -41,7 +41,7 @@ struct RiseOptions {
   bool random_shift = true;          ///< random (dy, dx) shift of each mask
   /// G, batch-means groups for the standard-error maps: 0 (off) or in [2, 1024]. Sample n goes to
   /// group (n / B) mod G, B the sampler's block size (1 for independent masks). Memory: G float copies of the per-shift grid sums, per class; at 224 x 224 with
-  /// an 8 x 8 grid that is 28·28 shifts x 2 planes x 64 cells x 4 B = 0.4 MB per group, 6.4 MB for G = 16.
+  /// an 8 x 8 grid that is 28·28 shifts x 64 cells x 4 B = 0.2 MB per group, 3.2 MB for G = 16.
   int se_groups = 16;
   /// Adaptive stopping: stop as soon as the relative standard error (see SaliencyResult) is at most
   /// this, using n_masks as the maximum; 0: off (always n_masks). Must be finite and >= 0; needs se_groups >= 2.
@@ -57,6 +57,12 @@ struct RiseOptions {
   /// `sampler` says which was used. With a block sampler, standard-error groups hold whole blocks (sample n goes
   /// to group (n / B) mod G) and adaptive stopping checks only after whole rounds of G blocks.
   Sampler sampler = Sampler::automatic;
+  /// Maps for every class the model returns (`classes` must then be empty): one run, the
+  /// same masks and model calls as for one class. No standard errors are computed (se_groups
+  /// is not used; target_relative_se must be 0): they would cost se_groups times the memory.
+  /// Memory: about 8 bytes x (H·W + shifts·cells) per class, e.g. 0.8 GB for 1000 classes at
+  /// 224 x 224 (README#many-classes).
+  bool all_classes = false;
 };
 
 /// @brief Maps of rise() or debiased_rise(), one H x W map per target class.
@@ -120,28 +126,28 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
   ClassifierRunner<Classifier> run(model, where);
   SaliencyResult res;
   res.sampler = gen.sampler();
-  res.classes = resolve_classes(run, img, opt.layout, opt.classes, res.scores, where);
+  res.classes = resolve_classes(run, img, opt.layout, opt.classes, opt.all_classes, res.scores, where);
   const Perturber perturb(img, gen, {Color(static_cast<std::size_t>(img.channels()), 0.0f)}, where);
-  RiseAccumulator acc(gen, res.classes, opt.se_groups);
+  const int se_groups = opt.all_classes ? 0 : opt.se_groups;
+  RiseAccumulator acc(gen, res.classes, se_groups);
   acc.set_threads(opt.threads);
   // Maps, standard errors and relative standard errors of every class, from the samples so far.
   auto measure = [&](SaliencyResult& r) {
-    r.maps.clear();
+    r.maps = kind == RiseKind::plain ? acc.rise_maps() : acc.debiased_maps();
     r.standard_errors.clear();
     r.relative_standard_errors.clear();
     double worst = 0.0;
-    for (int c : r.classes) {
-      r.maps.push_back(kind == RiseKind::plain ? acc.rise(c) : acc.debiased(c));
-      if (opt.se_groups == 0) continue;
+    for (std::size_t j = 0; j < r.classes.size() && se_groups != 0; ++j) {
+      const int c = r.classes[j];
       r.standard_errors.push_back(kind == RiseKind::plain ? acc.rise_standard_error(c)
                                                           : acc.debiased_standard_error(c));
-      r.relative_standard_errors.push_back(relative_standard_error({r.maps.back()}, {r.standard_errors.back()}));
+      r.relative_standard_errors.push_back(relative_standard_error({r.maps[j]}, {r.standard_errors.back()}));
       worst = std::max(worst, r.relative_standard_errors.back());
     }
-    r.relative_standard_error = opt.se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
+    r.relative_standard_error = se_groups == 0 ? std::numeric_limits<double>::quiet_NaN() : worst;
     return r.relative_standard_error;
   };
-  auto stop = make_adaptive_stop(opt.target_relative_se, opt.se_groups * gen.block_size(), [&] {
+  auto stop = make_adaptive_stop(opt.target_relative_se, se_groups * gen.block_size(), [&] {
     SaliencyResult probe;
     probe.classes = res.classes;
     return measure(probe);
@@ -149,7 +155,7 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
   res.masks_used = run_masks_pipelined(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads, opt.layout,
                                        img.channels(), opt.overlap, task, callbacks..., stop);
   measure(res);
-  res.se_groups = opt.se_groups;
+  res.se_groups = se_groups;
   res.target_reached = opt.target_relative_se > 0.0 && res.relative_standard_error <= opt.target_relative_se;
   res.complete = res.masks_used == opt.n_masks || res.target_reached;
   return res;

@@ -66,18 +66,27 @@ void validate_sampling_options(const Image& img, const Options& o, const char* w
   }
   for (int c : o.classes)
     if (c < 0) throw std::invalid_argument(w + ": class index must be >= 0, got " + std::to_string(c));
+  if (o.all_classes && !o.classes.empty())
+    throw std::invalid_argument(w + ": all_classes computes every class; leave classes empty (got " +
+                                std::to_string(o.classes.size()) + " classes)");
+  if (o.all_classes && o.target_relative_se > 0.0)
+    throw std::invalid_argument(w + ": all_classes computes no standard errors, so target_relative_se must be 0");
   (void)MaskGeometry::make(img.height(), img.width(), mask_options(o), where);
 }
 
-/// Scores on the unperturbed image and the resolved target classes (argmax if none given).
+/// Scores on the unperturbed image and the resolved target classes: 0 .. L-1 if `all`,
+/// else `classes`, or the argmax if none given.
 /// @throws std::invalid_argument if a class is >= L.
 template <class Classifier>
 std::vector<int> resolve_classes(ClassifierRunner<Classifier>& run, const Image& img, Layout layout,
-                                 std::vector<int> classes, Eigen::VectorXd& scores, const char* where) {
+                                 std::vector<int> classes, bool all, Eigen::VectorXd& scores, const char* where) {
   ImageBatch one(1, img.height(), img.width(), img.channels(), layout);
   copy_into_batch(img, one, 0);
   scores = run(one, -1).row(0).transpose();
-  if (classes.empty()) {
+  if (all) {
+    classes.resize(static_cast<std::size_t>(scores.size()));
+    for (std::size_t j = 0; j < classes.size(); ++j) classes[j] = static_cast<int>(j);
+  } else if (classes.empty()) {
     Eigen::Index best = 0;
     scores.maxCoeff(&best);
     classes.push_back(static_cast<int>(best));
@@ -194,7 +203,8 @@ std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGe
     }
     const auto& scores = run(batch[static_cast<std::size_t>(cur)], first);
     const auto& smp = samples[static_cast<std::size_t>(cur)];
-    for (int i = 0; i < b; ++i) acc.add(smp[static_cast<std::size_t>(i)], scores.row(i).transpose());
+    // Added in sample order; the pool (idle now unless it perturbs the next batch) may split the classes.
+    acc.add(smp, b, scores, buffers == 2 ? nullptr : &pool);
     done += b;
     const bool stop = notify(Progress{task, done, n_masks}, callbacks...);
     if (stop || next_b <= 0) break;

@@ -398,7 +398,8 @@ TEST_CASE("the second-difference upsampler equals the direct sum over shifts of 
   };
   const std::vector<Case> cases = {{1, 1, 1, 1, true},   {1, 7, 1, 3, true},  {2, 2, 2, 1, true},
                                    {3, 2, 2, 2, false},  {37, 53, 5, 7, true}, {37, 53, 37, 53, true},
-                                   {16, 16, 8, 8, true}, {40, 24, 1, 1, true}, {29, 31, 4, 6, false}};
+                                   {16, 16, 8, 8, true}, {40, 24, 1, 1, true}, {29, 31, 4, 6, false},
+                                   {301, 20, 150, 7, true}};  // knots 1/300 of a pixel from a sample point
   std::uint64_t state = 12345;
   auto uniform = [&state] {  // a small LCG: the values only need to be arbitrary
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;

@@ -55,19 +55,24 @@ class GridAccumulator {
     stored_planes_ = colour_planes ? planes_ : 1;
     const std::size_t T = classes_.size();
     contiguous_ = true;
-    for (std::size_t j = 1; j < T; ++j) contiguous_ = contiguous_ && classes_[j] == classes_[0] + static_cast<int>(j);
+    for (std::size_t j = 1; j < T; ++j)
+      contiguous_ = contiguous_ && static_cast<long long>(classes_[j]) == static_cast<long long>(classes_[0]) +
+                                                                            static_cast<long long>(j);
     shift_stride_ = static_cast<std::size_t>(stored_planes_) * static_cast<std::size_t>(geo_.cells()) * T;
     shifts_ = static_cast<std::size_t>(geo_.shifts_h()) * static_cast<std::size_t>(geo_.shifts_w());
     if (se_groups != 0 && (se_groups < 2 || se_groups > max_se_groups))
       throw std::invalid_argument(std::string(where) + ": se_groups must be 0 (off) or in [2, " +
                                   std::to_string(max_se_groups) + "], got " + std::to_string(se_groups));
-    // A clear error instead of a bad_alloc deep inside: 8 bytes per sum, 4 per group sum.
-    const double gib = static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * (8.0 + 4.0 * se_groups) /
-                       (1024.0 * 1024.0 * 1024.0);
+    // A clear error instead of a bad_alloc deep inside (or after the whole run): 8 bytes per sum,
+    // 4 per group sum, and the H x W double maps the result will hold (one per stored plane and class).
+    const double maps = static_cast<double>(stored_planes_) * static_cast<double>(T) *
+                        static_cast<double>(geo_.height) * static_cast<double>(geo_.width) * 8.0;
+    const double gib = (static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * (8.0 + 4.0 * se_groups) +
+                        maps) / (1024.0 * 1024.0 * 1024.0);
     if (gib > 16.0)
       throw std::invalid_argument(std::string(where) + ": " + std::to_string(classes_.size()) +
                                   " target classes with se_groups = " + std::to_string(se_groups) + " need " +
-                                  std::to_string(gib) + " GiB of accumulators for this image (limit 16 GiB)");
+                                  std::to_string(gib) + " GiB of accumulators and maps for this image (limit 16 GiB)");
     sums_.assign(shift_stride_ * shifts_, 0.0);
     totals_.assign(T, 0.0);
     groups_ = se_groups;
@@ -86,7 +91,9 @@ class GridAccumulator {
   /// leaves the accumulator as it was.
   void add(const MaskSample& s, const double* scores, long long num_scores, const char* where) {
     check(s, scores, num_scores, where);
-    add_rows(&s, 1, scores, 0, 0, classes_.size());
+    RowScratch scratch;
+    scratch.reserve(classes_.size(), contiguous_, groups_ > 0);
+    add_rows(&s, 1, scores, 0, 0, classes_.size(), scratch);
     count_samples(&s, 1);
   }
 
@@ -110,18 +117,35 @@ class GridAccumulator {
     const int parts = pool == nullptr ? 1
                                       : static_cast<int>(std::min<double>({static_cast<double>(pool->size()),
                                                                            static_cast<double>(T), work / 262144.0}));
+    // Scratch is allocated before anything is added, so a bad_alloc leaves the sums as they were.
+    std::vector<RowScratch> scratch(static_cast<std::size_t>(std::max(parts, 1)));
+    for (int p = 0; p < std::max(parts, 1); ++p)
+      scratch[static_cast<std::size_t>(p)].reserve(T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(std::max(parts, 1)) -
+                                                   T * static_cast<std::size_t>(p) / static_cast<std::size_t>(std::max(parts, 1)),
+                                                   contiguous_, groups_ > 0);
     if (parts <= 1) {
-      add_rows(s, b, scores, stride, 0, T);
+      add_rows(s, b, scores, stride, 0, T, scratch[0]);
     } else {
       pool->parallel_for(parts, [&](int p, int) {
         add_rows(s, b, scores, stride, T * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts),
-                 T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts));
+                 T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts),
+                 scratch[static_cast<std::size_t>(p)]);
       });
     }
     count_samples(s, b);
   }
 
  private:
+  // Per-thread buffers of add_rows: the gathered target scores (unless contiguous) and their floats.
+  struct RowScratch {
+    std::vector<double> gathered;
+    std::vector<float> wf;
+    void reserve(std::size_t n, bool contiguous, bool groups) {
+      gathered.resize(contiguous ? 0 : n);
+      wf.resize(groups ? n : 0);
+    }
+  };
+
   void check(const MaskSample& s, const double* scores, long long num_scores, const char* where) const {
     bool fits = s.cells.size() == static_cast<std::size_t>(geo_.cells()) && s.dy >= 0 && s.dy < geo_.shifts_h() &&
                 s.dx >= 0 && s.dx < geo_.shifts_w();
@@ -149,10 +173,10 @@ class GridAccumulator {
   /// Adds target slots [j0, j1) of samples[0..b) (already checked). Layout: per shift, per
   /// stored plane, per cell, the T slots contiguously, so one cell's update is a vector add.
   void add_rows(const MaskSample* s, int b, const double* scores, std::ptrdiff_t stride, std::size_t j0,
-                std::size_t j1) {
+                std::size_t j1, RowScratch& scratch) noexcept {
     const std::size_t T = classes_.size(), n = j1 - j0, cells = static_cast<std::size_t>(geo_.cells());
-    std::vector<double> gathered(contiguous_ ? 0 : n);
-    std::vector<float> wf(groups_ > 0 ? n : 0);
+    std::vector<double>& gathered = scratch.gathered;
+    std::vector<float>& wf = scratch.wf;
     for (int i = 0; i < b; ++i) {
       const double* row = scores + i * stride;
       const double* w = row + classes_[0] + j0;
@@ -222,7 +246,8 @@ class GridAccumulator {
   /// plane_sum(j, plane) for every target slot j, in slot order, computed on threads()
   /// threads (contiguous slot ranges; bitwise the same for any thread count). `f(j, map)`
   /// is then applied to each map on the same thread, so the caller can scale it in place.
-  /// Slots are read in blocks of 8 (one cache line of sums): each line is read once.
+  /// Slots are read in blocks of up to 8 (about a cache line of sums), so each line is read from
+  /// memory about once however many classes there are.
   template <class Finish = void (*)(std::size_t, SaliencyMap&)>
   std::vector<SaliencyMap> plane_sums(int plane, Finish f = [](std::size_t, SaliencyMap&) {}) const {
     const std::size_t T = classes_.size(), cells = static_cast<std::size_t>(geo_.cells());
@@ -232,7 +257,7 @@ class GridAccumulator {
       constexpr std::size_t block = 8;
       const std::size_t j0 = T * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts);
       const std::size_t j1 = T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts);
-      std::vector<double> scratch(block * shifts_ * cells);  // [slot in block][shift][cell]
+      std::vector<double> scratch(std::min(block, j1 - j0) * shifts_ * cells);  // [slot in block][shift][cell]
       for (std::size_t b0 = j0; b0 < j1; b0 += block) {
         const std::size_t nb = std::min(block, j1 - b0);
         for (std::size_t sh = 0; sh < shifts_; ++sh)
@@ -270,7 +295,7 @@ class GridAccumulator {
   std::int64_t group_count(int g) const noexcept { return group_counts_[static_cast<std::size_t>(g)]; }
   /// G, the number of batch-means groups (0: standard errors off).
   int se_groups() const noexcept { return groups_; }
-  /// Threads for computing standard errors (0: all cores).
+  /// Threads for standard errors and the bulk maps (0: all cores).
   int threads() const noexcept { return threads_; }
   void set_threads(int threads) noexcept { threads_ = threads < 0 ? 1 : threads; }
 

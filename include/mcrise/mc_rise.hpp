@@ -88,7 +88,8 @@ struct McRiseOptions {
   Sampler sampler = Sampler::automatic;
   /// Maps for every class the model returns (`classes` must then be empty): one run, the
   /// same masks and model calls as for one class. No standard errors are computed (se_groups
-  /// is not used; target_relative_se must be 0): they would cost se_groups times the memory.
+  /// is not used, though it must still be valid; target_relative_se must be 0): they would cost
+  /// se_groups times the memory.
   /// Memory: about 8 bytes x (K+1) x (H·W + shifts·cells) per class, e.g. 4.8 GB for 1000
   /// classes at 224 x 224 with K = 5 (README#many-classes).
   bool all_classes = false;
@@ -165,8 +166,8 @@ struct McRiseResult {
 /// @param image H x W x C, in the model's value range
 /// @param options see McRiseOptions
 /// @throws std::invalid_argument for options out of range (before any model call), a colour
-///         with the wrong channel count, or a class index >= L (after the one call on the
-///         unperturbed image); std::runtime_error for a model answer of the wrong shape or a
+///         with the wrong channel count, or a class index >= L or target classes whose
+///         accumulators and maps would exceed 16 GiB (both after the one call on the unperturbed image); std::runtime_error for a model answer of the wrong shape or a
 ///         non-finite score (naming the sample); exceptions thrown by the model pass through.
 template <class Classifier, class... Callbacks>
 McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions& options = {},

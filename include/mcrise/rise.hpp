@@ -59,7 +59,8 @@ struct RiseOptions {
   Sampler sampler = Sampler::automatic;
   /// Maps for every class the model returns (`classes` must then be empty): one run, the
   /// same masks and model calls as for one class. No standard errors are computed (se_groups
-  /// is not used; target_relative_se must be 0): they would cost se_groups times the memory.
+  /// is not used, though it must still be valid; target_relative_se must be 0): they would cost
+  /// se_groups times the memory.
   /// Memory: about 8 bytes x (H·W + shifts·cells) per class, e.g. 0.8 GB for 1000 classes at
   /// 224 x 224 (README#many-classes).
   bool all_classes = false;
@@ -171,8 +172,9 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
 /// @param image H x W x C, in the model's value range
 /// @param options see RiseOptions
 /// @return one H x W map per target class, values in the model's score range
-/// @throws std::invalid_argument for options out of range (before any model call) or a class
-///         index >= L (after the one call on the unperturbed image); std::runtime_error for a
+/// @throws std::invalid_argument for options out of range (before any model call), or a class
+///         index >= L or target classes whose accumulators and maps would exceed 16 GiB (both
+///         after the one call on the unperturbed image); std::runtime_error for a
 ///         model answer of the wrong shape or a non-finite score (naming the sample); exceptions
 ///         thrown by the model pass through unchanged.
 template <class Classifier, class... Callbacks>

@@ -35,18 +35,18 @@ namespace detail {
 ///        -0 and +0 are equal keys.
 ///
 /// A stable LSD radix sort on the keys' bits (11-bit digits, 6 passes),
-/// about 8x faster than std::stable_sort at 224 x 224 (a deletion curve with
-/// a trivial model spent a third of its time sorting). Each double is mapped
-/// to an unsigned integer with the same order; decreasing order flips it.
+/// about 4x faster than std::stable_sort at 224 x 224 (0.95 vs 4.1 ms, 12% of
+/// a 225-step deletion curve with a trivial model). Each double is mapped to
+/// an unsigned integer with the same order; decreasing order flips it.
 /// @param key n values, none NaN (checked by the caller)
 inline std::vector<std::int64_t> metric_order(const double* key, std::int64_t n, bool descending) {
   const auto N = static_cast<std::size_t>(n);
   std::vector<std::uint64_t> bits(N), bits_tmp(N);
   std::vector<std::int64_t> order(N), order_tmp(N);
   for (std::size_t i = 0; i < N; ++i) {
-    const double k = key[i] + 0.0;  // -0 -> +0
     std::uint64_t u;
-    std::memcpy(&u, &k, sizeof u);
+    std::memcpy(&u, key + i, sizeof u);
+    if ((u << 1) == 0) u = 0;  // -0 -> +0 (also under -ffast-math)
     u = (u >> 63) != 0 ? ~u : u | (std::uint64_t{1} << 63);  // IEEE order -> unsigned order
     bits[i] = descending ? ~u : u;
     order[i] = static_cast<std::int64_t>(i);

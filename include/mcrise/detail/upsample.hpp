@@ -9,10 +9,10 @@
 /// and last; nearest: constant within a cell), so its second difference is
 /// zero except at a few knots. The sum over shifts is therefore computed as
 /// the first two outputs directly plus a sparse scatter of second differences,
-/// then one running recurrence t[x] = 2·t[x-1] - t[x-2] + e[x]. Per shift this
-/// costs O(grid) instead of O(W), per plane O(shifts·grid·W + H·W) instead of
-/// O(shifts·W·grid + cell_h·H·W). All in double; the weights are the exact
-/// (unrounded) interpolation weights.
+/// then one running recurrence t[x] = 2·t[x-1] - t[x-2] + e[x]. Per plane this
+/// costs O(shifts·cells + H·W) instead of O(shifts·grid_h·W + cell_h·H·W). All in
+/// double, with the exact (unrounded) interpolation weights; the perturber uses
+/// them rounded to float, so a map differs from the float-weight sum by ~1e-7 relative.
 
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
@@ -49,8 +49,10 @@ struct AxisKernel {
       const auto lo = w.i0[static_cast<std::size_t>(u - 2)], hi = w.i1[static_cast<std::size_t>(u)];
       for (int j = lo; j <= hi; ++j) {
         const double d = weight(u, j) - 2.0 * weight(u - 1, j) + weight(u - 2, j);
-        // Exact zeros are ~1e-16 after rounding; true knots are at least 1/(2·cell) >= 1e-5 or so.
-        if (std::abs(d) > 1e-12) knots.push_back({u, j, d});
+        // A true knot is at least 1/(2·canvas): a slope change of grid/canvas, split over two
+        // positions in shares that are multiples of 1/(2·grid). A zero comes out as rounding
+        // noise of ~grid·1e-16, far below the threshold for any image that fits in memory.
+        if (std::abs(d) > 0.25 / canvas) knots.push_back({u, j, d});
       }
     }
   }

@@ -30,6 +30,11 @@ int main(int argc, char** argv) try {
   std::vector<double> del_rise, del_debiased, ca_mc;
   std::ofstream csv(out + "/table1.csv");
   csv << "index,class,confidence,rise_deletion,debiased_rise_deletion,mc_rise_ca_deletion\n";
+  mcrise::ImageBatch buffer;  // one batch buffer for all 300 metric calls: no fresh pages per call
+  mcrise::DeletionOptions del;
+  del.buffer = &buffer;
+  mcrise::CaDeletionOptions ca;
+  ca.buffer = &buffer;
   for (int i = 0; i < n_images; ++i) {
     const auto sample = signs::render_sample(3, static_cast<std::uint64_t>(i));
     const mcrise::Image& img = sample.image;
@@ -45,9 +50,9 @@ int main(int argc, char** argv) try {
     const auto debiased = mcrise::debiased_rise(cnn, img, ro);
     const auto mc = mcrise::mc_rise(cnn, img, mo);
 
-    del_rise.push_back(mcrise::deletion(cnn, img, rise.map(cls), cls).auc);
-    del_debiased.push_back(mcrise::deletion(cnn, img, debiased.map(cls), cls).auc);
-    ca_mc.push_back(mcrise::ca_deletion(cnn, img, mc.map(cls), mc.colors(), cls).auc);
+    del_rise.push_back(mcrise::deletion(cnn, img, rise.map(cls), cls, del).auc);
+    del_debiased.push_back(mcrise::deletion(cnn, img, debiased.map(cls), cls, del).auc);
+    ca_mc.push_back(mcrise::ca_deletion(cnn, img, mc.map(cls), mc.colors(), cls, ca).auc);
     csv << i << ',' << signs::class_name(cls) << ',' << rise.scores(cls) << ',' << del_rise.back() << ','
         << del_debiased.back() << ',' << ca_mc.back() << '\n';
     std::fprintf(stderr, "\r%d/%d", i + 1, n_images);

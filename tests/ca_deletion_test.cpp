@@ -300,3 +300,70 @@ TEST_CASE("the paper's argument in miniature: CA-deletion of MC-RISE beats black
   CHECK(black >= best_black - 1e-9);  // no map can beat the bound
   CHECK(ca < 0.5 * black);            // clearly lower, as in the paper's Table 1
 }
+
+TEST_CASE("a caller's batch buffer gives the same curves, is reshaped per call and keeps its memory",
+          "[deletion][ca_deletion][buffer]") {
+  // A layout-aware batch model: class 0 reads a weighted sum of every pixel and channel.
+  auto model = [](const mcrise::ImageBatch& b) {
+    Eigen::MatrixXd out(b.size(), 2);
+    for (int i = 0; i < b.size(); ++i) {
+      double s = 0;
+      for (int y = 0; y < b.height(); ++y)
+        for (int x = 0; x < b.width(); ++x)
+          for (int c = 0; c < b.channels(); ++c) s += b(i, y, x, c) * std::sin(0.3 * y + 0.7 * x + c + 0.1);
+      out(i, 0) = s;
+      out(i, 1) = -s;
+    }
+    return out;
+  };
+  auto make = [](int H, int W, int C, int seed) {
+    Image img(H, W, C);
+    for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] = static_cast<float>(std::cos(0.37 * i + seed) * 0.5 + 0.5);
+    SaliencyMap m(H, W);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = std::sin(1.9 * static_cast<double>(i) + seed);
+    return std::make_pair(img, m);
+  };
+  mcrise::ImageBatch buffer;
+  const float* big = nullptr;
+  struct Case {
+    int H, W, C;
+    mcrise::Layout layout;
+    int batch;
+  };
+  for (const Case& cs : {Case{13, 17, 3, mcrise::Layout::HWC, 5}, Case{30, 40, 3, mcrise::Layout::CHW, 64},
+                         Case{9, 11, 1, mcrise::Layout::HWC, 3}, Case{13, 17, 4, mcrise::Layout::CHW, 7}}) {
+    const auto [img, map] = make(cs.H, cs.W, cs.C, cs.H);
+    INFO(cs.H << " x " << cs.W << " x " << cs.C);
+    auto shape = [&cs](auto& o, std::int64_t step) {  // the same shape for every metric's options
+      o.step = step;
+      o.batch_size = cs.batch;
+      o.layout = cs.layout;
+    };
+    mcrise::DeletionOptions d;
+    shape(d, 5);
+    const auto fresh = mcrise::deletion(model, img, map, 0, d);
+    d.buffer = &buffer;
+    const auto reused = mcrise::deletion(model, img, map, 0, d);
+    CHECK(reused.confidences == fresh.confidences);
+    CHECK(buffer.height() == cs.H);
+    CHECK(buffer.layout() == cs.layout);
+    if (cs.H == 30) big = buffer.data();  // the largest: later, smaller calls reuse this memory
+    if (big != nullptr && cs.H < 30) CHECK(buffer.data() == big);
+
+    mcrise::InsertionOptions ins;
+    shape(ins, 7);
+    const auto ins_fresh = mcrise::insertion(model, img, map, 1, ins);
+    ins.buffer = &buffer;
+    CHECK(mcrise::insertion(model, img, map, 1, ins).confidences == ins_fresh.confidences);
+
+    std::vector<mcrise::Color> colors{mcrise::Color(static_cast<std::size_t>(cs.C), 0.2f),
+                                      mcrise::Color(static_cast<std::size_t>(cs.C), 0.9f)};
+    std::vector<SaliencyMap> maps{map, -map};
+    mcrise::CaDeletionOptions ca;
+    shape(ca, 4);
+    const auto ca_fresh = mcrise::ca_deletion(model, img, maps, colors, 0, ca);
+    ca.buffer = &buffer;
+    CHECK(mcrise::ca_deletion(model, img, maps, colors, 0, ca).confidences == ca_fresh.confidences);
+  }
+  CHECK(big != nullptr);
+}

@@ -38,6 +38,11 @@ struct CaDeletionOptions {
   int batch_size = 64;
   /// Layout of the ImageBatch handed to a batch classifier.
   Layout layout = Layout::HWC;
+  /// Optional batch buffer that you own and reuse across calls: the step images are written
+  /// into it (it is reshaped, keeping its memory when large enough), which saves the page
+  /// faults of a fresh buffer, about 20 ms per call at 224 x 224 with batch 64 (README#performance).
+  /// Null: a fresh buffer per call. One buffer must not serve two calls at the same time.
+  ImageBatch* buffer = nullptr;
 };
 
 /// @brief The CA-deletion metric (MC-RISE paper, section 5.2).
@@ -98,7 +103,7 @@ MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vecto
   }
   const auto order = detail::metric_order(key.data(), static_cast<std::int64_t>(P), false);
   auto data = detail::run_metric_curve(model, image, target, order, step, options.batch_size, options.layout, cls,
-                                       where, "ca_deletion", callbacks...);
+                                       options.buffer, where, "ca_deletion", callbacks...);
   return detail::make_metric_curve(std::move(data), cls, step);
 }
 

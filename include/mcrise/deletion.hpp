@@ -67,6 +67,11 @@ struct DeletionOptions {
   Color fill{};
   /// Any H x W x C image: removed pixel λ becomes substrate(λ). Empty: use `fill`.
   Image substrate{};
+  /// Optional batch buffer that you own and reuse across calls: the step images are written
+  /// into it (it is reshaped, keeping its memory when large enough), which saves the page
+  /// faults of a fresh buffer, about 20 ms per call at 224 x 224 with batch 64 (README#performance).
+  /// Null: a fresh buffer per call. One buffer must not serve two calls at the same time.
+  ImageBatch* buffer = nullptr;
 };
 
 /// @brief Options of insertion().
@@ -82,6 +87,11 @@ struct InsertionOptions {
   double blur_sigma = 5.0;
   /// Any H x W x C image to start from instead of the blurred copy.
   Image substrate{};
+  /// Optional batch buffer that you own and reuse across calls: the step images are written
+  /// into it (it is reshaped, keeping its memory when large enough), which saves the page
+  /// faults of a fresh buffer, about 20 ms per call at 224 x 224 with batch 64 (README#performance).
+  /// Null: a fresh buffer per call. One buffer must not serve two calls at the same time.
+  ImageBatch* buffer = nullptr;
 };
 
 /// @brief Gaussian blur of every channel of an image, the default insertion substrate.
@@ -176,7 +186,7 @@ MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& 
   const Image& target = options.substrate.empty() ? constant : options.substrate;
   const auto order = detail::metric_order(map.data(), static_cast<std::int64_t>(image.pixels()), true);
   auto data = detail::run_metric_curve(model, image, target, order, step, options.batch_size, options.layout, cls,
-                                       where, "deletion", callbacks...);
+                                       options.buffer, where, "deletion", callbacks...);
   return detail::make_metric_curve(std::move(data), cls, step);
 }
 
@@ -220,7 +230,7 @@ MetricCurve insertion(Classifier&& model, const Image& image, const SaliencyMap&
   const Image& start = options.substrate.empty() ? blurred : options.substrate;
   const auto order = detail::metric_order(map.data(), static_cast<std::int64_t>(image.pixels()), true);
   auto data = detail::run_metric_curve(model, start, image, order, step, options.batch_size, options.layout, cls,
-                                       where, "insertion", callbacks...);
+                                       options.buffer, where, "insertion", callbacks...);
   return detail::make_metric_curve(std::move(data), cls, step);
 }
 

@@ -184,6 +184,23 @@ class ImageBatch {
         for (int c = 0; c < channels_; ++c) out(y, x, c) = src[offset(y, x, c)];
   }
 
+  /// @brief Give the batch a new shape and layout, keeping its memory when it is large enough
+  ///        (so a batch reused across calls costs no new pages). The image contents are
+  ///        unspecified until written.
+  /// @throws std::invalid_argument on a negative size, height or width, or channels < 1.
+  void reshape(int size, int height, int width, int channels, Layout layout) {
+    if (size < 0 || height < 0 || width < 0 || channels < 1)
+      throw std::invalid_argument("mcrise::ImageBatch::reshape(): invalid shape " + std::to_string(size) + " x " +
+                                  std::to_string(height) + " x " + std::to_string(width) + " x " +
+                                  std::to_string(channels));
+    height_ = height;
+    width_ = width;
+    channels_ = channels;
+    layout_ = layout;
+    size_ = 0;
+    resize(size);
+  }
+
   /// @brief Set the number of images in use, keeping the buffer if it is large enough.
   /// @throws std::invalid_argument if n < 0.
   void resize(int n) {

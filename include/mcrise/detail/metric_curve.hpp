@@ -153,12 +153,13 @@ struct CurveData {
 /// @param order the H*W pixel indices in processing order
 /// @param step pixels per step, >= 1
 /// @param cls class whose score is recorded; checked against L after the first model call
+/// @param buffer optional caller-owned batch reused across calls (reshaped here); null: a fresh one
 /// @throws std::invalid_argument if cls >= L; std::runtime_error on a bad model
 ///         answer (from ClassifierRunner); the model's own exceptions pass through.
 template <class Classifier, class... Callbacks>
 CurveData run_metric_curve(Classifier& model, const Image& start, const Image& target,
                            const std::vector<std::int64_t>& order, std::int64_t step, int batch_size, Layout layout,
-                           int cls, const char* where, [[maybe_unused]] const char* task,
+                           int cls, ImageBatch* buffer, const char* where, [[maybe_unused]] const char* task,
                            Callbacks&... callbacks) {
   const int H = start.height(), W = start.width(), C = start.channels();
   const std::int64_t pixels = static_cast<std::int64_t>(start.pixels());
@@ -167,7 +168,9 @@ CurveData run_metric_curve(Classifier& model, const Image& start, const Image& t
 
   ClassifierRunner<Classifier> run(model, where);
   const int capacity = static_cast<int>(std::min<std::int64_t>(batch_size, total));
-  ImageBatch batch(capacity, H, W, C, layout);
+  ImageBatch own;
+  ImageBatch& batch = buffer != nullptr ? *buffer : own;
+  batch.reshape(capacity, H, W, C, layout);
   Image current = start;
 
   CurveData out;

@@ -145,7 +145,7 @@ Result run_once(const Config& cfg) {
     mcrise::detail::ClassifierRunner<TrivialModel> run(model, "bench");
     units = static_cast<double>(mcrise::detail::run_masks_pipelined(
         run, gen, perturb, acc, cfg.masks, cfg.batch, cfg.threads, mcrise::Layout::HWC, 3,
-        cfg.method == "mc_rise_overlap", "bench"));
+        cfg.method == "mc_rise_overlap", nullptr, "bench"));
     (void)acc.maps(0);
   } else if (is_metric(cfg.method)) {
     // A deterministic pseudo-random map, so the sort sees no structure. step = 1

@@ -30,7 +30,7 @@ int main(int argc, char** argv) try {
   std::vector<double> del_rise, del_debiased, ca_mc;
   std::ofstream csv(out + "/table1.csv");
   csv << "index,class,confidence,rise_deletion,debiased_rise_deletion,mc_rise_ca_deletion\n";
-  mcrise::ImageBatch buffer;  // one batch buffer for all 300 metric calls: no fresh pages per call
+  mcrise::ImageBatch buffer;  // one batch buffer for all 600 calls: no fresh pages per call
   mcrise::DeletionOptions del;
   del.buffer = &buffer;
   mcrise::CaDeletionOptions ca;
@@ -43,9 +43,11 @@ int main(int argc, char** argv) try {
     mcrise::RiseOptions ro;
     ro.n_masks = n_masks;
     ro.classes = {cls};
+    ro.buffer = &buffer;
     mcrise::McRiseOptions mo;
     mo.n_masks = n_masks;
     mo.classes = {cls};
+    mo.buffer = &buffer;
     const auto rise = mcrise::rise(cnn, img, ro);
     const auto debiased = mcrise::debiased_rise(cnn, img, ro);
     const auto mc = mcrise::mc_rise(cnn, img, mo);

@@ -399,3 +399,47 @@ TEST_CASE("all_classes refuses classes and an adaptive target before calling the
   CHECK_THROWS_WITH(mcrise::debiased_rise(model, img, r), Catch::Contains("target_relative_se must be 0"));
   CHECK(model.calls == 0);
 }
+
+TEST_CASE("a caller's batch buffer, reused across explanations, changes nothing but the memory",
+          "[driver][buffer]") {
+  test::CountingBatchModel model;
+  mcrise::ImageBatch buffer;
+  const float* big = nullptr;
+  struct Case {
+    int H, W;
+    mcrise::Layout layout;
+    bool overlap;
+    int batch;
+  };
+  for (const Case& cs : {Case{19, 23, mcrise::Layout::HWC, false, 16}, Case{31, 29, mcrise::Layout::CHW, true, 40},
+                         Case{12, 14, mcrise::Layout::CHW, false, 9}, Case{19, 23, mcrise::Layout::HWC, true, 5}}) {
+    const auto img = test::test_image(cs.H, cs.W);
+    INFO(cs.H << " x " << cs.W << (cs.overlap ? ", overlap" : ""));
+    mcrise::McRiseOptions o;
+    o.n_masks = 120;
+    o.classes = {0, 1};
+    o.layout = cs.layout;
+    o.overlap = cs.overlap;
+    o.batch_size = cs.batch;
+    const auto fresh = mcrise::mc_rise(model, img, o);
+    o.buffer = &buffer;
+    const auto reused = mcrise::mc_rise(model, img, o);
+    for (int c : {0, 1}) {
+      CHECK(same(reused.map(c), fresh.map(c)));
+      CHECK(same(reused.standard_error(c), fresh.standard_error(c)));
+    }
+    CHECK(buffer.height() == cs.H);
+    CHECK(buffer.layout() == cs.layout);
+    if (cs.H == 31) big = buffer.data();
+    if (big != nullptr && cs.H < 31) CHECK(buffer.data() == big);  // smaller runs reuse the memory
+    mcrise::RiseOptions r;
+    r.n_masks = 90;
+    r.classes = {1};
+    r.layout = cs.layout;
+    r.batch_size = cs.batch;
+    const auto rfresh = mcrise::debiased_rise(model, img, r);
+    r.buffer = &buffer;
+    CHECK(mcrise::debiased_rise(model, img, r).map(1) == rfresh.map(1));
+  }
+  CHECK(big != nullptr);
+}

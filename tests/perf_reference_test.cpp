@@ -295,7 +295,7 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
     mcrise::McRiseAccumulator acc(gen, {0, 1});
     auto stop = [stop_at](const mcrise::Progress& p) { return p.done >= stop_at; };
     const auto used = mcrise::detail::run_masks_pipelined(run, gen, perturb, acc, n, batch, threads, Layout::HWC, 3,
-                                                          overlap, "test", stop);
+                                                          overlap, nullptr, "test", stop);
     return std::make_pair(used, acc.maps(1));
   };
   const auto plain = run_with(false, 1, 64, 200, 1 << 30);
@@ -329,7 +329,8 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
     auto big_run = [&](bool overlap, int threads, int batch, Layout layout) {
       mcrise::detail::ClassifierRunner<LinearModel> run(model, "test");
       mcrise::McRiseAccumulator acc(bgen, {0});
-      mcrise::detail::run_masks_pipelined(run, bgen, bpert, acc, 9, batch, threads, layout, 3, overlap, "test");
+      mcrise::detail::run_masks_pipelined(run, bgen, bpert, acc, 9, batch, threads, layout, 3, overlap, nullptr,
+                                          "test");
       return acc.maps(0);
     };
     const auto one = big_run(false, 1, 4, Layout::HWC);
@@ -357,7 +358,7 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
     mcrise::detail::ClassifierRunner<Thrower> run(thrower, "test");
     mcrise::McRiseAccumulator acc(gen, {0});
     CHECK_THROWS_AS(mcrise::detail::run_masks_pipelined(run, gen, perturb, acc, 1000, 8, threads, Layout::CHW, 3, true,
-                                                        "test"),
+                                                        nullptr, "test"),
                     std::domain_error);
     CHECK(acc.count() == 16);
   }

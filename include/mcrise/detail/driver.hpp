@@ -137,7 +137,8 @@ struct BatchPlan {
 template <class Classifier, class Accumulator, class... Callbacks>
 std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGenerator& gen, const Perturber& perturb,
                                  Accumulator& acc, std::int64_t n_masks, int batch_size, int threads, Layout layout,
-                                 int channels, bool overlap, const char* task, Callbacks&... callbacks) {
+                                 int channels, bool overlap, ImageBatch* buffer, const char* task,
+                                 Callbacks&... callbacks) {
   const auto& g = gen.geometry();
   const int B = static_cast<int>(std::min<std::int64_t>(batch_size, n_masks));
   const int T = resolve_threads(threads);
@@ -146,17 +147,21 @@ std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGe
                            static_cast<std::size_t>(channels));
   ThreadPool pool(std::min(T, B * plan.bands));
   const int buffers = overlap && n_masks > B ? 2 : 1;
-  std::vector<ImageBatch> batch;
+  // Batch buffer 0 is the caller's `buffer` if given (reshaped, its memory reused), else our own.
+  std::vector<ImageBatch> own(static_cast<std::size_t>(buffers));
+  std::vector<ImageBatch*> batch(static_cast<std::size_t>(buffers));
   std::vector<std::vector<MaskSample>> samples(static_cast<std::size_t>(buffers));
   for (int k = 0; k < buffers; ++k) {
-    batch.emplace_back(B, g.height, g.width, channels, layout);
+    auto* bat = k == 0 && buffer != nullptr ? buffer : &own[static_cast<std::size_t>(k)];
+    bat->reshape(B, g.height, g.width, channels, layout);
+    batch[static_cast<std::size_t>(k)] = bat;
     samples[static_cast<std::size_t>(k)].resize(static_cast<std::size_t>(B));
   }
   std::vector<Perturber::Scratch> scratch(static_cast<std::size_t>(pool.size()));
 
   // Work of one batch: samples [first, first + b) into buffer k, as pool tasks.
   auto fill_task = [&](int k, std::int64_t first, int b) -> std::pair<int, std::function<void(int, int)>> {
-    auto& bat = batch[static_cast<std::size_t>(k)];
+    auto& bat = *batch[static_cast<std::size_t>(k)];
     auto& smp = samples[static_cast<std::size_t>(k)];
     bat.resize(b);
     if (plan.bands == 1)
@@ -193,7 +198,7 @@ std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGe
     pool.parallel_for(job.first, job.second);
   }
   while (done < n_masks) {
-    const int b = batch[static_cast<std::size_t>(cur)].size();
+    const int b = batch[static_cast<std::size_t>(cur)]->size();
     const std::int64_t first = done;
     const std::int64_t next_first = first + b;
     const int next_b = static_cast<int>(std::min<std::int64_t>(B, n_masks - next_first));
@@ -201,7 +206,7 @@ std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGe
       auto job = fill_task(1 - cur, next_first, next_b);
       pool.start(job.first, std::move(job.second));
     }
-    const auto& scores = run(batch[static_cast<std::size_t>(cur)], first);
+    const auto& scores = run(*batch[static_cast<std::size_t>(cur)], first);
     const auto& smp = samples[static_cast<std::size_t>(cur)];
     // Added in sample order; the pool (idle now unless it perturbs the next batch) may split the classes.
     acc.add(smp, b, scores, buffers == 2 ? nullptr : &pool);
@@ -226,8 +231,8 @@ template <class Classifier, class Accumulator, class... Callbacks>
 std::int64_t run_masks(ClassifierRunner<Classifier>& run, const MaskGenerator& gen, const Perturber& perturb,
                        Accumulator& acc, std::int64_t n_masks, int batch_size, int threads, Layout layout,
                        int channels, const char* task, Callbacks&... callbacks) {
-  return run_masks_pipelined(run, gen, perturb, acc, n_masks, batch_size, threads, layout, channels, false, task,
-                             callbacks...);
+  return run_masks_pipelined(run, gen, perturb, acc, n_masks, batch_size, threads, layout, channels, false, nullptr,
+                             task, callbacks...);
 }
 
 }  // namespace detail

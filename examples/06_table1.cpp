@@ -30,7 +30,7 @@ int main(int argc, char** argv) try {
   std::vector<double> del_rise, del_debiased, ca_mc;
   std::ofstream csv(out + "/table1.csv");
   csv << "index,class,confidence,rise_deletion,debiased_rise_deletion,mc_rise_ca_deletion\n";
-  mcrise::ImageBatch buffer;  // one batch buffer for all 600 calls: no fresh pages per call
+  mcrise::ImageBatch buffer;  // one batch buffer for all 6 calls per image: no fresh pages per call
   mcrise::DeletionOptions del;
   del.buffer = &buffer;
   mcrise::CaDeletionOptions ca;

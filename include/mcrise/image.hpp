@@ -198,6 +198,8 @@ class ImageBatch {
     channels_ = channels;
     layout_ = layout;
     size_ = 0;
+    // Growing: drop the old contents first (they are unspecified anyway) instead of copying them.
+    if (data_.size() < static_cast<std::size_t>(size) * image_floats()) std::vector<float>().swap(data_);
     resize(size);
   }
 

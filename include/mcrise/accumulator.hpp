@@ -28,6 +28,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mcrise {
@@ -81,6 +82,7 @@ class GridAccumulator {
     group_sums_.assign(G * shift_stride_ * shifts_, 0.0f);
     group_totals_.assign(G * T, 0.0);
     group_counts_.assign(G, 0);
+    serial_.reserve(T, contiguous_, groups_ > 0);
   }
 
   /// Largest number of batch-means groups.
@@ -91,9 +93,7 @@ class GridAccumulator {
   /// leaves the accumulator as it was.
   void add(const MaskSample& s, const double* scores, long long num_scores, const char* where) {
     check(s, scores, num_scores, where);
-    RowScratch scratch;
-    scratch.reserve(classes_.size(), contiguous_, groups_ > 0);
-    add_rows(&s, 1, scores, 0, 0, classes_.size(), scratch);
+    add_rows(&s, 1, scores, 0, 0, classes_.size(), serial_);
     count_samples(&s, 1);
   }
 
@@ -117,19 +117,18 @@ class GridAccumulator {
     const int parts = pool == nullptr ? 1
                                       : static_cast<int>(std::min<double>({static_cast<double>(pool->size()),
                                                                            static_cast<double>(T), work / 262144.0}));
-    // Scratch is allocated before anything is added, so a bad_alloc leaves the sums as they were.
-    std::vector<RowScratch> scratch(static_cast<std::size_t>(std::max(parts, 1)));
-    for (int p = 0; p < std::max(parts, 1); ++p)
-      scratch[static_cast<std::size_t>(p)].reserve(T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(std::max(parts, 1)) -
-                                                   T * static_cast<std::size_t>(p) / static_cast<std::size_t>(std::max(parts, 1)),
-                                                   contiguous_, groups_ > 0);
     if (parts <= 1) {
-      add_rows(s, b, scores, stride, 0, T, scratch[0]);
+      add_rows(s, b, scores, stride, 0, T, serial_);
     } else {
+      // Scratch is allocated before anything is added, so a bad_alloc leaves the sums as they were.
+      std::vector<RowScratch> scratch(static_cast<std::size_t>(parts));
+      for (int p = 0; p < parts; ++p) {
+        const auto r = slot_range(p, parts);
+        scratch[static_cast<std::size_t>(p)].reserve(r.second - r.first, contiguous_, groups_ > 0);
+      }
       pool->parallel_for(parts, [&](int p, int) {
-        add_rows(s, b, scores, stride, T * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts),
-                 T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts),
-                 scratch[static_cast<std::size_t>(p)]);
+        const auto r = slot_range(p, parts);
+        add_rows(s, b, scores, stride, r.first, r.second, scratch[static_cast<std::size_t>(p)]);
       });
     }
     count_samples(s, b);
@@ -145,6 +144,25 @@ class GridAccumulator {
       wf.resize(groups ? n : 0);
     }
   };
+
+  /// Target slots [first, second) of part p when the T slots are split into `parts` contiguous ranges.
+  std::pair<std::size_t, std::size_t> slot_range(int p, int parts) const noexcept {
+    const std::size_t T = classes_.size(), P = static_cast<std::size_t>(parts), q = static_cast<std::size_t>(p);
+    return {T * q / P, T * (q + 1) / P};
+  }
+
+  /// Adds w[0..n) to the slots [j0, j0 + n) of every stored-plane cell of sample s, in the
+  /// per-shift block `base` (the sums or one group's float sums).
+  template <class Dst, class Src>
+  void add_cells(Dst* base, const MaskSample& s, const Src* w, std::size_t j0, std::size_t n) const noexcept {
+    const std::size_t T = classes_.size(), cells = static_cast<std::size_t>(geo_.cells());
+    for (std::size_t c = 0; c < cells; ++c) {
+      const int state = s.cells[c];
+      if (state >= stored_planes_) continue;
+      Dst* d = base + (static_cast<std::size_t>(state) * cells + c) * T + j0;
+      for (std::size_t j = 0; j < n; ++j) d[j] += w[j];
+    }
+  }
 
   void check(const MaskSample& s, const double* scores, long long num_scores, const char* where) const {
     bool fits = s.cells.size() == static_cast<std::size_t>(geo_.cells()) && s.dy >= 0 && s.dy < geo_.shifts_h() &&
@@ -174,7 +192,7 @@ class GridAccumulator {
   /// stored plane, per cell, the T slots contiguously, so one cell's update is a vector add.
   void add_rows(const MaskSample* s, int b, const double* scores, std::ptrdiff_t stride, std::size_t j0,
                 std::size_t j1, RowScratch& scratch) noexcept {
-    const std::size_t T = classes_.size(), n = j1 - j0, cells = static_cast<std::size_t>(geo_.cells());
+    const std::size_t T = classes_.size(), n = j1 - j0;
     std::vector<double>& gathered = scratch.gathered;
     std::vector<float>& wf = scratch.wf;
     for (int i = 0; i < b; ++i) {
@@ -185,24 +203,12 @@ class GridAccumulator {
         w = gathered.data();
       }
       const auto shift = static_cast<std::size_t>(s[i].dy * geo_.shifts_w() + s[i].dx);
-      double* base = sums_.data() + shift * shift_stride_ + j0;
-      for (std::size_t c = 0; c < cells; ++c) {
-        const int state = s[i].cells[c];
-        if (state >= stored_planes_) continue;
-        double* d = base + (static_cast<std::size_t>(state) * cells + c) * T;
-        for (std::size_t j = 0; j < n; ++j) d[j] += w[j];
-      }
+      add_cells(sums_.data() + shift * shift_stride_, s[i], w, j0, n);
       for (std::size_t j = 0; j < n; ++j) totals_[j0 + j] += w[j];
       if (groups_ == 0) continue;
       const std::size_t g = group_of(s[i]);
       for (std::size_t j = 0; j < n; ++j) wf[j] = static_cast<float>(w[j]);
-      float* gbase = group_sums_.data() + (g * shifts_ + shift) * shift_stride_ + j0;
-      for (std::size_t c = 0; c < cells; ++c) {
-        const int state = s[i].cells[c];
-        if (state >= stored_planes_) continue;
-        float* d = gbase + (static_cast<std::size_t>(state) * cells + c) * T;
-        for (std::size_t j = 0; j < n; ++j) d[j] += wf[j];
-      }
+      add_cells(group_sums_.data() + (g * shifts_ + shift) * shift_stride_, s[i], wf.data(), j0, n);
       for (std::size_t j = 0; j < n; ++j) group_totals_[g * T + j0 + j] += w[j];
     }
   }
@@ -255,8 +261,7 @@ class GridAccumulator {
     const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), T));
     auto work = [&](int p, int) {
       constexpr std::size_t block = 8;
-      const std::size_t j0 = T * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts);
-      const std::size_t j1 = T * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts);
+      const auto [j0, j1] = slot_range(p, parts);
       std::vector<double> scratch(std::min(block, j1 - j0) * shifts_ * cells);  // [slot in block][shift][cell]
       for (std::size_t b0 = j0; b0 < j1; b0 += block) {
         const std::size_t nb = std::min(block, j1 - b0);
@@ -337,6 +342,7 @@ class GridAccumulator {
   ShiftUpsampler up_;
   int stored_planes_ = 0;    // planes kept in the sums: all K+1, or only plane 0 for binary masks
   bool contiguous_ = false;  // classes_ are c0, c0+1, ...: scores are read in place
+  RowScratch serial_;        // add_rows' buffers for all T slots, sized once: add() allocates nothing
   std::size_t shift_stride_ = 0, shifts_ = 0;
   std::vector<double> sums_;  // [shift][stored plane][cell][class slot]
   std::vector<double> totals_;
@@ -459,8 +465,7 @@ class RiseAccumulator {
   /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0.
   SaliencyMap rise(int cls) const {
     acc_.require_samples("mcrise::RiseAccumulator::rise()");
-    const double keep = 1.0 - acc_.mask_probability();
-    return acc_.plane_sum(acc_.slot(cls, "mcrise::RiseAccumulator::rise()"), 0) / (static_cast<double>(count()) * keep);
+    return acc_.plane_sum(acc_.slot(cls, "mcrise::RiseAccumulator::rise()"), 0) / rise_divisor();
   }
 
   /// @brief Debiased RISE (eq. 5): S(λ) = 1/N Σ_n (m_n(λ) - p_keep)/(p_keep(1 - p_keep)) · M_n. H x W.
@@ -477,7 +482,7 @@ class RiseAccumulator {
   /// @throws std::logic_error if N = 0.
   std::vector<SaliencyMap> rise_maps() const {
     acc_.require_samples("mcrise::RiseAccumulator::rise_maps()");
-    const double div = static_cast<double>(count()) * (1.0 - acc_.mask_probability());
+    const double div = rise_divisor();
     return acc_.plane_sums(0, [div](std::size_t, SaliencyMap& m) { m /= div; });
   }
 
@@ -525,6 +530,8 @@ class RiseAccumulator {
   }
 
  private:
+  // Eq. 2's N·p_keep.
+  double rise_divisor() const noexcept { return static_cast<double>(count()) * (1.0 - acc_.mask_probability()); }
   // Eq. 5 from the kept-plane sum of slot j.
   SaliencyMap debiased_from(const SaliencyMap& kept_sum, std::size_t j, double keep, double n) const {
     SaliencyMap s = kept_sum / n;
@@ -583,7 +590,7 @@ class McRiseAccumulator {
   std::vector<SaliencyMap> raw_maps(int cls) const {
     acc_.require_samples("mcrise::McRiseAccumulator::raw_maps()");
     const std::size_t j = acc_.slot(cls, "mcrise::McRiseAccumulator::raw_maps()");
-    const double scale = acc_.num_colors() / (static_cast<double>(count()) * acc_.mask_probability());
+    const double scale = raw_scale();
     std::vector<SaliencyMap> out;
     for (int k = 1; k <= acc_.num_colors(); ++k) out.push_back(acc_.plane_sum(j, k) * scale);
     return out;
@@ -595,7 +602,7 @@ class McRiseAccumulator {
   SaliencyMap baseline(int cls) const {
     acc_.require_samples("mcrise::McRiseAccumulator::baseline()");
     const std::size_t j = acc_.slot(cls, "mcrise::McRiseAccumulator::baseline()");
-    return acc_.plane_sum(j, 0) / (static_cast<double>(count()) * (1.0 - acc_.mask_probability()));
+    return acc_.plane_sum(j, 0) / baseline_divisor();
   }
 
   /// @brief MC-RISE maps (eq. 9): S(λ,k) = raw_k(λ) - baseline(λ), K maps H x W.
@@ -614,13 +621,12 @@ class McRiseAccumulator {
   std::vector<std::vector<SaliencyMap>> all_maps(std::vector<SaliencyMap>* baselines = nullptr) const {
     acc_.require_samples("mcrise::McRiseAccumulator::all_maps()");
     const int K = acc_.num_colors();
-    const double n = static_cast<double>(count()), p = acc_.mask_probability();
-    const double base_div = n * (1.0 - p), raw_scale = K / (n * p);  // as baseline() and raw_maps()
+    const double base_div = baseline_divisor(), scale = raw_scale();
     auto base = acc_.plane_sums(0, [base_div](std::size_t, SaliencyMap& m) { m /= base_div; });
     std::vector<std::vector<SaliencyMap>> out(base.size());
     for (int k = 1; k <= K; ++k) {
       auto raw = acc_.plane_sums(k, [&](std::size_t j, SaliencyMap& m) {
-        m *= raw_scale;
+        m *= scale;
         m -= base[j];
       });
       for (std::size_t j = 0; j < raw.size(); ++j) out[j].push_back(std::move(raw[j]));
@@ -665,6 +671,13 @@ class McRiseAccumulator {
   }
 
  private:
+  // Eq. 9's factors: raw maps K/(N·p_mask), baseline 1/(N·(1 - p_mask)) (as a divisor).
+  double raw_scale() const noexcept {
+    return acc_.num_colors() / (static_cast<double>(count()) * acc_.mask_probability());
+  }
+  double baseline_divisor() const noexcept {
+    return static_cast<double>(count()) * (1.0 - acc_.mask_probability());
+  }
   detail::GridAccumulator acc_;
 };
 

@@ -131,7 +131,7 @@ inline void check_substrate(const Image& substrate, const Image& img, const char
                                 std::to_string(substrate.channels()) + " but the image is " +
                                 std::to_string(img.height()) + " x " + std::to_string(img.width()) + " x " +
                                 std::to_string(img.channels()));
-  check_metric_finite(substrate, where, "the substrate");
+  check_finite(substrate, where, "the substrate");
 }
 
 /// An H x W x C image with every pixel equal to `color`.

@@ -173,7 +173,8 @@ struct McRiseResult {
 /// @param options see McRiseOptions
 /// @throws std::invalid_argument for options out of range (before any model call), a colour
 ///         with the wrong channel count, or a class index >= L or target classes whose
-///         accumulators and maps would exceed 16 GiB (both after the one call on the unperturbed image); std::runtime_error for a model answer of the wrong shape or a
+///         accumulators and maps would exceed 16 GiB (both after the one call on the unperturbed
+///         image); std::runtime_error for a model answer of the wrong shape or a
 ///         non-finite score (naming the sample); exceptions thrown by the model pass through.
 template <class Classifier, class... Callbacks>
 McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions& options = {},

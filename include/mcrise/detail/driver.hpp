@@ -13,7 +13,6 @@
 #include <mcrise/detail/thread_pool.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -45,9 +44,7 @@ void validate_sampling_options(const Image& img, const Options& o, const char* w
   if (img.empty())
     throw std::invalid_argument(w + ": the image is empty (" + std::to_string(img.height()) + " x " +
                                 std::to_string(img.width()) + ")");
-  for (std::size_t i = 0; i < img.size(); ++i)
-    if (!std::isfinite(img.data()[i]))
-      throw std::invalid_argument(w + ": the image has a non-finite value at float index " + std::to_string(i));
+  check_finite(img, where, "the image");
   if (o.n_masks < 1) throw std::invalid_argument(w + ": n_masks must be >= 1, got " + std::to_string(o.n_masks));
   if (!(o.mask_probability > 0.0 && o.mask_probability < 1.0))
     throw std::invalid_argument(w + ": mask_probability must be in (0, 1), got " + std::to_string(o.mask_probability));

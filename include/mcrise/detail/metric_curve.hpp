@@ -22,7 +22,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <numeric>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -98,19 +97,10 @@ inline void check_metric_color(const Color& color, const Image& img, const char*
     if (!std::isfinite(v)) throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value");
 }
 
-/// @brief Throws std::invalid_argument if an image (the explained one, or a substrate) has a
-///        non-finite value: it would reach the model and be blamed on it.
-inline void check_metric_finite(const Image& img, const char* where, const std::string& what) {
-  for (std::size_t i = 0; i < img.size(); ++i)
-    if (!std::isfinite(img.data()[i]))
-      throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value at float index " +
-                                  std::to_string(i));
-}
-
 /// @brief Common option checks: non-empty image, step >= 1, batch_size >= 1, class >= 0.
 inline void check_metric_options(const Image& img, std::int64_t step, int batch_size, int cls, const char* where) {
   if (img.empty()) throw std::invalid_argument(std::string(where) + ": the image is empty");
-  check_metric_finite(img, where, "the image");
+  check_finite(img, where, "the image");
   if (step < 1) throw std::invalid_argument(std::string(where) + ": step must be >= 1, got " + std::to_string(step));
   if (batch_size < 1)
     throw std::invalid_argument(std::string(where) + ": batch_size must be >= 1, got " + std::to_string(batch_size));

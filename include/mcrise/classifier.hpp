@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -85,6 +86,16 @@ concept ClassifierFor = detail::is_classifier_v<C>;
   "vector of L class scores (size(), operator[]; e.g. std::vector<float>). See README#classifier."
 
 namespace detail {
+
+/// @brief Throws std::invalid_argument ("<where>: <what> has a non-finite value at float index i")
+///        if an image (the explained one, or a substrate) has a NaN or inf: it would reach the
+///        model and be blamed on it.
+inline void check_finite(const Image& img, const char* where, const std::string& what) {
+  for (std::size_t i = 0; i < img.size(); ++i)
+    if (!std::isfinite(img.data()[i]))
+      throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value at float index " +
+                                  std::to_string(i));
+}
 
 /// @brief Calls a user's classifier on batches and checks its answers.
 ///

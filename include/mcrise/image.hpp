@@ -6,7 +6,6 @@
 #include <Eigen/Core>
 
 #include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -222,17 +221,4 @@ class ImageBatch {
   std::vector<float> data_;
 };
 
-namespace detail {
-
-/// @brief Throws std::invalid_argument ("<where>: <what> has a non-finite value at float index i")
-///        if an image (the explained one, or a substrate) has a NaN or inf: it would reach the
-///        model and be blamed on it.
-inline void check_finite(const Image& img, const char* where, const std::string& what) {
-  for (std::size_t i = 0; i < img.size(); ++i)
-    if (!std::isfinite(img.data()[i]))
-      throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value at float index " +
-                                  std::to_string(i));
-}
-
-}  // namespace detail
 }  // namespace mcrise

@@ -18,7 +18,7 @@ mkdir -p "$out/corpus"
 cp -n fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
 eigen=$(pkg-config --cflags eigen3 2>/dev/null || echo -I/usr/include/eigen3)
 "$cxx" -std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -Iinclude $eigen fuzz/load_image_fuzz.cpp -o "$out/load_image_fuzz"
+  -fsanitize-ignorelist=fuzz/stb_known.ignorelist -Iinclude $eigen fuzz/load_image_fuzz.cpp -o "$out/load_image_fuzz"
 cd "$out"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ./load_image_fuzz -max_total_time="$secs" -seed="${FUZZ_SEED:-0}" -runs="${FUZZ_RUNS:--1}" \

@@ -263,6 +263,7 @@ class GridAccumulator {
       constexpr std::size_t block = 8;
       const auto [j0, j1] = slot_range(p, parts);
       std::vector<double> scratch(std::min(block, j1 - j0) * shifts_ * cells);  // [slot in block][shift][cell]
+      ShiftUpsampler::Scratch up_scratch;
       for (std::size_t b0 = j0; b0 < j1; b0 += block) {
         const std::size_t nb = std::min(block, j1 - b0);
         for (std::size_t sh = 0; sh < shifts_; ++sh)
@@ -272,9 +273,11 @@ class GridAccumulator {
           }
         for (std::size_t i = 0; i < nb; ++i) {
           const double* v = scratch.data() + i * shifts_ * cells;
-          out[b0 + i] = up_([v, cells](int shift, int cell) {
-            return v[static_cast<std::size_t>(shift) * cells + static_cast<std::size_t>(cell)];
-          });
+          out[b0 + i] = up_(
+              [v, cells](int shift, int cell) {
+                return v[static_cast<std::size_t>(shift) * cells + static_cast<std::size_t>(cell)];
+              },
+              up_scratch);
           f(b0 + i, out[b0 + i]);
         }
       }

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 namespace mcrise {
@@ -64,32 +65,51 @@ class ShiftUpsampler {
   explicit ShiftUpsampler(const MaskGeometry& g)
       : geo_(g), rows_(g.grid_h, g.cell_h, g.upsampling), cols_(g.grid_w, g.cell_w, g.upsampling) {}
 
+  /// Working memory of one call, reusable across calls (one per thread).
+  struct Scratch {
+    std::vector<double> a, t, e;
+  };
+
   /// @param value value(shift, cell): the sum at shift dy·shifts_w + dx and grid cell r·grid_w + c
   /// @return Σ over shifts of the upsampled, cropped grids, H x W
   template <class Value>
   SaliencyMap operator()(Value&& value) const {
+    Scratch s;
+    return (*this)(std::forward<Value>(value), s);
+  }
+
+  /// The same, with caller-owned working memory (no allocation but the result's once `s` has grown).
+  /// The result is written once, front to back, never read before it is written: a fresh result's
+  /// pages are then taken with one write fault each, not a read fault (zero page) followed by a
+  /// copy-on-write fault that flushes the TLB of every thread of the process.
+  template <class Value>
+  SaliencyMap operator()(Value&& value, Scratch& s) const {
     const int H = geo_.height, W = geo_.width, gh = geo_.grid_h, gw = geo_.grid_w;
     const int SH = geo_.shifts_h(), SW = geo_.shifts_w();
-    // Rows 0 and 1 of `out` hold values, rows >= 2 second differences until the end.
-    SaliencyMap out = SaliencyMap::Zero(H, W);
-    std::vector<double> a(static_cast<std::size_t>(gh) * static_cast<std::size_t>(gw));
-    std::vector<double> t(static_cast<std::size_t>(gh) * static_cast<std::size_t>(W));
+    const auto Wz = static_cast<std::size_t>(W);
+    // e: rows 0 and 1 hold values, rows >= 2 second differences along y.
+    s.e.assign(static_cast<std::size_t>(H) * Wz, 0.0);
+    s.a.resize(static_cast<std::size_t>(gh) * static_cast<std::size_t>(gw));
+    s.t.resize(static_cast<std::size_t>(gh) * Wz);
+    double* a = s.a.data();
+    double* t = s.t.data();
+    double* e = s.e.data();
     for (int dy = 0; dy < SH; ++dy) {
-      std::fill(t.begin(), t.end(), 0.0);
+      std::fill(s.t.begin(), s.t.end(), 0.0);
       bool any = false;
       for (int dx = 0; dx < SW; ++dx) {
         const int shift = dy * SW + dx;
         bool nonzero = false;
         for (int c = 0; c < gh * gw; ++c) {
-          a[static_cast<std::size_t>(c)] = static_cast<double>(value(shift, c));
-          nonzero = nonzero || a[static_cast<std::size_t>(c)] != 0.0;
+          a[c] = static_cast<double>(value(shift, c));
+          nonzero = nonzero || a[c] != 0.0;
         }
         if (!nonzero) continue;
         any = true;
         // Along x: t[r][x] for x < 2 directly, for x >= 2 the second differences.
         for (int r = 0; r < gh; ++r) {
-          const double* ar = a.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(gw);
-          double* tr = t.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(W);
+          const double* ar = a + static_cast<std::size_t>(r) * static_cast<std::size_t>(gw);
+          double* tr = t + static_cast<std::size_t>(r) * Wz;
           for (int x = 0; x < std::min(2, W); ++x) {
             const auto u = static_cast<std::size_t>(x + dx);
             tr[x] += cols_.w.d0[u] * ar[cols_.w.i0[u]] + cols_.w.d1[u] * ar[cols_.w.i1[u]];
@@ -103,17 +123,17 @@ class ShiftUpsampler {
       }
       if (!any) continue;
       for (int r = 0; r < gh; ++r) {
-        double* tr = t.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(W);
+        double* tr = t + static_cast<std::size_t>(r) * Wz;
         for (int x = 2; x < W; ++x) tr[x] += 2.0 * tr[x - 1] - tr[x - 2];
       }
-      auto trow = [&](int r) { return t.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(W); };
+      auto trow = [&](int r) { return t + static_cast<std::size_t>(r) * Wz; };
       // Along y, the same: rows 0 and 1 directly, rows >= 2 second differences.
       for (int y = 0; y < std::min(2, H); ++y) {
         const auto u = static_cast<std::size_t>(y + dy);
         const double* t0 = trow(rows_.w.i0[u]);
         const double* t1 = trow(rows_.w.i1[u]);
         const double w0 = rows_.w.d0[u], w1 = rows_.w.d1[u];
-        double* o = out.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(W);
+        double* o = e + static_cast<std::size_t>(y) * Wz;
         for (int x = 0; x < W; ++x) o[x] += w0 * t0[x] + w1 * t1[x];
       }
       for (const auto& k : rows_.knots) {
@@ -121,15 +141,22 @@ class ShiftUpsampler {
         if (y >= H) break;
         if (y < 2) continue;
         const double* tr = trow(k.j);
-        double* o = out.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(W);
+        double* o = e + static_cast<std::size_t>(y) * Wz;
         for (int x = 0; x < W; ++x) o[x] += k.d * tr[x];
       }
     }
-    for (int y = 2; y < H; ++y) {
-      double* o = out.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(W);
-      const double* o1 = o - W;
-      const double* o2 = o1 - W;
-      for (int x = 0; x < W; ++x) o[x] += 2.0 * o1[x] - o2[x];
+    SaliencyMap out(H, W);
+    double* o = out.data();
+    for (int y = 0; y < H; ++y) {
+      const double* ey = e + static_cast<std::size_t>(y) * Wz;
+      double* oy = o + static_cast<std::size_t>(y) * Wz;
+      if (y < 2) {
+        for (int x = 0; x < W; ++x) oy[x] = ey[x];
+      } else {
+        const double* o1 = oy - W;
+        const double* o2 = o1 - W;
+        for (int x = 0; x < W; ++x) oy[x] = ey[x] + (2.0 * o1[x] - o2[x]);
+      }
     }
     return out;
   }

@@ -145,8 +145,26 @@ Result run_once(const Config& cfg) {
     mcrise::detail::ClassifierRunner<TrivialModel> run(model, "bench");
     units = static_cast<double>(mcrise::detail::run_masks_pipelined(
         run, gen, perturb, acc, cfg.masks, cfg.batch, cfg.threads, mcrise::Layout::HWC, 3,
-        cfg.method == "mc_rise_overlap", nullptr, "bench"));
+        cfg.method == "mc_rise_overlap", nullptr, 0, "bench"));
     (void)acc.maps(0);
+  } else if (cfg.method == "upsample") {
+    // The final-map step alone: N maps from dense pseudo-random per-shift grid sums, one thread.
+    mcrise::MaskOptions mo;
+    mo.grid_h = mo.grid_w = cfg.grid;
+    const mcrise::MaskGenerator gen(cfg.size, cfg.size, 1, mo);
+    const mcrise::detail::ShiftUpsampler up(gen.geometry());
+    const auto& geo = gen.geometry();
+    const auto cells = static_cast<std::size_t>(geo.cells());
+    std::vector<double> v(static_cast<std::size_t>(geo.shifts_h() * geo.shifts_w()) * cells);
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = std::sin(0.7 * static_cast<double>(i));
+    mcrise::detail::ShiftUpsampler::Scratch scratch;
+    double sink = 0;
+    t0 = Clock::now();
+    for (std::int64_t n = 0; n < cfg.masks; ++n)
+      sink += up([&](int sh, int c) { return v[static_cast<std::size_t>(sh) * cells + static_cast<std::size_t>(c)]; },
+                 scratch)(0, 0);
+    if (sink == 42.0) std::cout << "";  // keeps the maps from being optimised away
+    units = static_cast<double>(cfg.masks);
   } else if (is_metric(cfg.method)) {
     // A deterministic pseudo-random map, so the sort sees no structure. step = 1
     // pixel per step would be H*W model calls; use --masks as the number of steps.
@@ -269,7 +287,7 @@ void row(const Config& c, const Result& r) {
 
 void usage() {
   std::cout << "usage: mcrise_bench [--method rise|debiased_rise|mc_rise|deletion|deletion_warm|deletion_reuse|\n"
-               "                     ca_deletion|copy_floor|mc_rise_overlap|mc_rise_nooverlap|all]\n"
+               "                     ca_deletion|copy_floor|mc_rise_overlap|mc_rise_nooverlap|upsample|all]\n"
                "                    [--size S] [--masks N] [--threads T] [--classes L] [--targets T] [--colors K]\n"
                "                    [--batch B] [--grid G] [--se-groups G] [--model-us U] [--repeat R] [--memory] [--no-fork]\n"
                "Without --method: the default table (all methods, 1 and 2 threads, 1 and 1000 classes).\n"
@@ -280,6 +298,7 @@ void usage() {
                "of the image into it per step, the model call), to compare deletion / ca_deletion with.\n"
                "Methods deletion_warm / deletion_reuse: the second of two deletion calls, with a fresh batch\n"
                "buffer per call / with one caller's buffer for both.\n"
+               "Method upsample: N final maps (one class, one plane) from per-shift grid sums, 1 thread.\n"
                "--no-fork: run in this process (RSS is then cumulative), e.g. under valgrind --tool=callgrind.\n";
 }
 

@@ -385,6 +385,61 @@ TEST_CASE("all_classes gives every class the map a one-class run gives it, bitwi
     CHECK((all.raw_maps(5)[k] - all.map(5)[k] - all.baseline(5)).cwiseAbs().maxCoeff() <= 1e-12 * scale);
 }
 
+TEST_CASE("many classes: scores gathered over several batches give the same bits", "[driver][classes]") {
+  // Sums too large for a cache: the driver gathers several batches before adding (add_window),
+  // and the accumulator adds them shift by shift. Every class's map must still be bitwise
+  // the one-class map, for RISE and MC-RISE, with and without overlap, and when stopped early.
+  const auto img = test::test_image(96, 96);
+  ManyClassModel model;
+  model.classes = 300;
+  mcrise::RiseOptions r;
+  r.n_masks = 600;
+  r.all_classes = true;
+  r.threads = 2;
+  mcrise::McRiseOptions o;
+  o.n_masks = 600;
+  o.all_classes = true;
+  o.threads = 2;
+  {
+    const mcrise::MaskGenerator gen(96, 96, 1, mcrise::MaskOptions{});
+    std::vector<int> all(300);
+    for (int c = 0; c < 300; ++c) all[static_cast<std::size_t>(c)] = c;
+    const mcrise::RiseAccumulator acc(gen, all);
+    const auto window = mcrise::detail::add_window(acc.memory_bytes(), acc.shifts(), 300, r.batch_size, r.n_masks);
+    REQUIRE(window > r.batch_size);  // the gathered path is the one under test
+    REQUIRE(window < r.n_masks);     // and it is flushed mid-run
+    CHECK(mcrise::detail::add_window(acc.memory_bytes() / 64, acc.shifts(), 300, r.batch_size, r.n_masks) == 0);
+  }
+  for (bool overlap : {false, true}) {
+    INFO("overlap " << overlap);
+    r.overlap = overlap;
+    o.overlap = overlap;
+    const auto dall = mcrise::debiased_rise(model, img, r);
+    const auto mall = mcrise::mc_rise(model, img, o);
+    for (int c : {0, 1, 150, 299}) {
+      mcrise::RiseOptions rone = r;
+      rone.all_classes = false;
+      rone.classes = {c};
+      CHECK(dall.map(c) == mcrise::debiased_rise(model, img, rone).map(c));
+      mcrise::McRiseOptions one = o;
+      one.all_classes = false;
+      one.classes = {c};
+      one.se_groups = 0;
+      CHECK(same(mall.map(c), mcrise::mc_rise(model, img, one).map(c)));
+    }
+  }
+  // Stopped by a callback after the batch that reaches 300: the gathered samples are added first.
+  auto stop = [](const mcrise::Progress& p) { return p.done >= 300; };
+  r.overlap = false;
+  const auto stopped = mcrise::debiased_rise(model, img, r, stop);
+  CHECK(stopped.masks_used == 320);
+  mcrise::RiseOptions shorter = r;
+  shorter.all_classes = false;
+  shorter.classes = {7};
+  shorter.n_masks = 320;
+  CHECK(stopped.map(7) == mcrise::debiased_rise(model, img, shorter).map(7));
+}
+
 TEST_CASE("all_classes refuses classes and an adaptive target before calling the model", "[driver][classes][errors]") {
   const auto img = test::test_image(12, 12);
   test::CountingBatchModel model;

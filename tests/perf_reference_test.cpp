@@ -279,7 +279,8 @@ TEST_CASE("rise and debiased_rise equal the plain reference, any threads, batch 
   }
 }
 
-TEST_CASE("the double-buffered driver gives the same sums as the plain loop, also when stopped or when the model throws",
+TEST_CASE("the double-buffered driver gives the same sums as the plain loop, also when stopped, with a window of "
+          "gathered batches, or when the model throws",
           "[perf][driver]") {
   const Image img = test::test_image(37, 53);
   const int K = 4;
@@ -290,29 +291,37 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
   const auto colors = test_colors(K, 3);
   const mcrise::Perturber perturb(img, gen, colors);
   LinearModel model;
-  auto run_with = [&](bool overlap, int threads, int batch, std::int64_t n, std::int64_t stop_at) {
+  auto run_with = [&](bool overlap, int threads, int batch, std::int64_t n, std::int64_t stop_at,
+                      std::int64_t window = 0) {
     mcrise::detail::ClassifierRunner<LinearModel> run(model, "test");
     mcrise::McRiseAccumulator acc(gen, {0, 1});
     auto stop = [stop_at](const mcrise::Progress& p) { return p.done >= stop_at; };
     const auto used = mcrise::detail::run_masks_pipelined(run, gen, perturb, acc, n, batch, threads, Layout::HWC, 3,
-                                                          overlap, nullptr, "test", stop);
+                                                          overlap, nullptr, window, "test", stop);
+    REQUIRE(acc.count() == used);  // a window is always added before the run returns
     return std::make_pair(used, acc.maps(1));
   };
   const auto plain = run_with(false, 1, 64, 200, 1 << 30);
   REQUIRE(plain.first == 200);
-  for (int threads : {1, 2, 3})
-    for (int batch : {1, 7, 64, 500}) {
-      INFO("threads " << threads << " batch " << batch);
-      const auto over = run_with(true, threads, batch, 200, 1 << 30);
-      CHECK(over.first == 200);
-      for (int k = 0; k < K; ++k) CHECK(over.second[static_cast<std::size_t>(k)] == plain.second[static_cast<std::size_t>(k)]);
-      // Stopped after the first batch at or past 30 masks: the prefix, as a shorter plain run.
-      const auto stopped = run_with(true, threads, batch, 200, 30);
-      const std::int64_t expect = std::min<std::int64_t>(200, (30 + batch - 1) / batch * batch);
-      CHECK(stopped.first == expect);
-      const auto shorter = run_with(false, 1, 64, expect, 1 << 30);
-      for (int k = 0; k < K; ++k) CHECK(stopped.second[static_cast<std::size_t>(k)] == shorter.second[static_cast<std::size_t>(k)]);
-    }
+  // Windows: none, several batches (flushed mid-run and at the end), more than the run.
+  for (std::int64_t window : {0, 50, 1000})
+    for (int threads : {1, 2, 3})
+      for (int batch : {1, 7, 64, 500}) {
+        INFO("threads " << threads << " batch " << batch << " window " << window);
+        for (bool overlap : {true, false}) {
+          const auto over = run_with(overlap, threads, batch, 200, 1 << 30, window);
+          CHECK(over.first == 200);
+          for (int k = 0; k < K; ++k)
+            CHECK(over.second[static_cast<std::size_t>(k)] == plain.second[static_cast<std::size_t>(k)]);
+        }
+        // Stopped after the first batch at or past 30 masks: the prefix, as a shorter plain run.
+        const auto stopped = run_with(true, threads, batch, 200, 30, window);
+        const std::int64_t expect = std::min<std::int64_t>(200, (30 + batch - 1) / batch * batch);
+        CHECK(stopped.first == expect);
+        const auto shorter = run_with(false, 1, 64, expect, 1 << 30);
+        for (int k = 0; k < K; ++k)
+          CHECK(stopped.second[static_cast<std::size_t>(k)] == shorter.second[static_cast<std::size_t>(k)]);
+      }
 
   // Images large enough to be cut into row bands when the batch is smaller than
   // the thread count (BatchPlan: at least 2^17 floats per band): same bits.
@@ -329,7 +338,7 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
     auto big_run = [&](bool overlap, int threads, int batch, Layout layout) {
       mcrise::detail::ClassifierRunner<LinearModel> run(model, "test");
       mcrise::McRiseAccumulator acc(bgen, {0});
-      mcrise::detail::run_masks_pipelined(run, bgen, bpert, acc, 9, batch, threads, layout, 3, overlap, nullptr,
+      mcrise::detail::run_masks_pipelined(run, bgen, bpert, acc, 9, batch, threads, layout, 3, overlap, nullptr, 0,
                                           "test");
       return acc.maps(0);
     };
@@ -358,7 +367,7 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
     mcrise::detail::ClassifierRunner<Thrower> run(thrower, "test");
     mcrise::McRiseAccumulator acc(gen, {0});
     CHECK_THROWS_AS(mcrise::detail::run_masks_pipelined(run, gen, perturb, acc, 1000, 8, threads, Layout::CHW, 3, true,
-                                                        nullptr, "test"),
+                                                        nullptr, 0, "test"),
                     std::domain_error);
     CHECK(acc.count() == 16);
   }

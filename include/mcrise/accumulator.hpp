@@ -93,14 +93,18 @@ class GridAccumulator {
   /// leaves the accumulator as it was.
   void add(const MaskSample& s, const double* scores, long long num_scores, const char* where) {
     check(s, scores, num_scores, where);
-    add_rows(&s, 1, scores, 0, 0, classes_.size(), serial_);
+    const int first = 0;
+    add_rows(&s, 1, &first, scores, 0, 0, classes_.size(), serial_);
     count_samples(&s, 1);
   }
 
   /// Add samples[0..b) whose scores are the rows scores + i·stride (L each): bitwise the
   /// same as b calls of add(). All samples are checked first. With a pool and many target
   /// classes, the classes are split into ranges, one per thread; every sum still sees the
-  /// samples in order, so the result does not depend on the pool.
+  /// samples in order, so the result does not depend on the pool. The grid sums are added
+  /// shift by shift (samples of one shift in their order: each sum belongs to one shift, so
+  /// it sees the same additions in the same order), so a large batch over a large table
+  /// updates each shift's block while it is in cache.
   void add_batch(const std::vector<MaskSample>& samples, int b, const Eigen::Ref<const RowMatrixXd>& score_rows,
                  ThreadPool* pool, const char* where) {
     if (b < 0 || static_cast<std::size_t>(b) > samples.size() || b > score_rows.rows())
@@ -112,13 +116,18 @@ class GridAccumulator {
     const std::ptrdiff_t stride = score_rows.outerStride();
     for (int i = 0; i < b; ++i) check(s[i], scores + i * stride, score_rows.cols(), where);
     const std::size_t T = classes_.size();
+    // Allocated before anything is added: a bad_alloc leaves the sums as they were.
+    order_.resize(static_cast<std::size_t>(b));
+    for (int i = 0; i < b; ++i) order_[static_cast<std::size_t>(i)] = i;
+    std::stable_sort(order_.begin(), order_.end(), [&](int x, int y) { return shift_of(s[x]) < shift_of(s[y]); });
+    const int* order = order_.data();
     // Waking a thread costs about as much as 2^16 additions; split only when each gets far more.
     const double work = static_cast<double>(b) * static_cast<double>(geo_.cells()) * static_cast<double>(T);
     const int parts = pool == nullptr ? 1
                                       : static_cast<int>(std::min<double>({static_cast<double>(pool->size()),
                                                                            static_cast<double>(T), work / 262144.0}));
     if (parts <= 1) {
-      add_rows(s, b, scores, stride, 0, T, serial_);
+      add_rows(s, b, order, scores, stride, 0, T, serial_);
     } else {
       // Scratch is allocated before anything is added, so a bad_alloc leaves the sums as they were.
       std::vector<RowScratch> scratch(static_cast<std::size_t>(parts));
@@ -128,7 +137,7 @@ class GridAccumulator {
       }
       pool->parallel_for(parts, [&](int p, int) {
         const auto r = slot_range(p, parts);
-        add_rows(s, b, scores, stride, r.first, r.second, scratch[static_cast<std::size_t>(p)]);
+        add_rows(s, b, order, scores, stride, r.first, r.second, scratch[static_cast<std::size_t>(p)]);
       });
     }
     count_samples(s, b);
@@ -188,28 +197,41 @@ class GridAccumulator {
     return static_cast<std::size_t>((s.index / block_) % static_cast<std::uint64_t>(groups_));
   }
 
+  std::size_t shift_of(const MaskSample& s) const noexcept {
+    return static_cast<std::size_t>(s.dy) * static_cast<std::size_t>(geo_.shifts_w()) + static_cast<std::size_t>(s.dx);
+  }
+
   /// Adds target slots [j0, j1) of samples[0..b) (already checked). Layout: per shift, per
   /// stored plane, per cell, the T slots contiguously, so one cell's update is a vector add.
-  void add_rows(const MaskSample* s, int b, const double* scores, std::ptrdiff_t stride, std::size_t j0,
-                std::size_t j1, RowScratch& scratch) noexcept {
+  /// The totals are added in sample order, the grid sums in `order` (samples stably sorted by shift).
+  void add_rows(const MaskSample* s, int b, const int* order, const double* scores, std::ptrdiff_t stride,
+                std::size_t j0, std::size_t j1, RowScratch& scratch) noexcept {
     const std::size_t T = classes_.size(), n = j1 - j0;
     std::vector<double>& gathered = scratch.gathered;
     std::vector<float>& wf = scratch.wf;
-    for (int i = 0; i < b; ++i) {
+    // Scores of target slots [j0, j1) of sample i: in place if the classes are contiguous.
+    auto weights = [&](int i) {
       const double* row = scores + i * stride;
-      const double* w = row + classes_[0] + j0;
-      if (!contiguous_) {
-        for (std::size_t j = 0; j < n; ++j) gathered[j] = row[classes_[j0 + j]];
-        w = gathered.data();
-      }
-      const auto shift = static_cast<std::size_t>(s[i].dy * geo_.shifts_w() + s[i].dx);
-      add_cells(sums_.data() + shift * shift_stride_, s[i], w, j0, n);
+      if (contiguous_) return row + classes_[0] + j0;
+      for (std::size_t j = 0; j < n; ++j) gathered[j] = row[classes_[j0 + j]];
+      return static_cast<const double*>(gathered.data());
+    };
+    for (int i = 0; i < b; ++i) {
+      const double* w = weights(i);
       for (std::size_t j = 0; j < n; ++j) totals_[j0 + j] += w[j];
+      if (groups_ == 0) continue;
+      const std::size_t g = group_of(s[i]);
+      for (std::size_t j = 0; j < n; ++j) group_totals_[g * T + j0 + j] += w[j];
+    }
+    for (int k = 0; k < b; ++k) {
+      const int i = order[k];
+      const double* w = weights(i);
+      const std::size_t shift = shift_of(s[i]);
+      add_cells(sums_.data() + shift * shift_stride_, s[i], w, j0, n);
       if (groups_ == 0) continue;
       const std::size_t g = group_of(s[i]);
       for (std::size_t j = 0; j < n; ++j) wf[j] = static_cast<float>(w[j]);
       add_cells(group_sums_.data() + (g * shifts_ + shift) * shift_stride_, s[i], wf.data(), j0, n);
-      for (std::size_t j = 0; j < n; ++j) group_totals_[g * T + j0 + j] += w[j];
     }
   }
 
@@ -327,6 +349,12 @@ class GridAccumulator {
 
  public:
   std::int64_t count() const noexcept { return count_; }
+  /// Bytes of the per-shift grid sums and group sums (the bulk of the accumulator's memory).
+  std::size_t memory_bytes() const noexcept {
+    return sums_.size() * sizeof(double) + group_sums_.size() * sizeof(float);
+  }
+  /// Number of shifts (dy, dx) of the per-shift grid sums.
+  std::size_t shifts() const noexcept { return shifts_; }
   double total(std::size_t slot) const noexcept { return totals_[slot]; }
   double mask_probability() const noexcept { return p_mask_; }
   int num_colors() const noexcept { return planes_ - 1; }
@@ -346,6 +374,7 @@ class GridAccumulator {
   int stored_planes_ = 0;    // planes kept in the sums: all K+1, or only plane 0 for binary masks
   bool contiguous_ = false;  // classes_ are c0, c0+1, ...: scores are read in place
   RowScratch serial_;        // add_rows' buffers for all T slots, sized once: add() allocates nothing
+  std::vector<int> order_;   // add_batch's samples, stably sorted by shift
   std::size_t shift_stride_ = 0, shifts_ = 0;
   std::vector<double> sums_;  // [shift][stored plane][cell][class slot]
   std::vector<double> totals_;
@@ -461,6 +490,11 @@ class RiseAccumulator {
   void merge(const RiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::RiseAccumulator::merge()"); }
   /// @brief Number of samples N added so far.
   std::int64_t count() const noexcept { return acc_.count(); }
+  /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
+  ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
+  std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
+  /// @brief Number of random shifts (dy, dx) the sums are kept for (cell_h·cell_w, or 1 without random shift).
+  std::size_t shifts() const noexcept { return acc_.shifts(); }
   /// @brief The target classes, in order.
   const std::vector<int>& classes() const noexcept { return acc_.classes(); }
 
@@ -583,6 +617,11 @@ class McRiseAccumulator {
   void merge(const McRiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::McRiseAccumulator::merge()"); }
   /// @brief Number of samples N added so far.
   std::int64_t count() const noexcept { return acc_.count(); }
+  /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
+  ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
+  std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
+  /// @brief Number of random shifts (dy, dx) the sums are kept for (cell_h·cell_w, or 1 without random shift).
+  std::size_t shifts() const noexcept { return acc_.shifts(); }
   /// @brief The target classes, in order.
   const std::vector<int>& classes() const noexcept { return acc_.classes(); }
   /// @brief K, the number of mask colours.

@@ -5,6 +5,7 @@
 ///        (in sample order, so results are bitwise identical for any thread
 ///        count and batch size).
 
+#include <mcrise/accumulator.hpp>
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
 #include <mcrise/image.hpp>
@@ -117,6 +118,20 @@ struct BatchPlan {
   }
 };
 
+/// Samples to gather before adding them to an accumulator (the `window` of run_masks_pipelined).
+/// 0 (add each batch) while the accumulator's sums (`acc_bytes`) fit in a cache; for larger ones
+/// (many target classes) about 4 samples per shift, so that each shift's block of sums is updated
+/// several times while it is in cache, with the gathered scores (L doubles per sample) capped at
+/// 32 MiB, never less than one batch, never more than the run. Memory stays independent of N.
+inline std::int64_t add_window(std::size_t acc_bytes, std::size_t shifts, long long num_classes, int batch_size,
+                               std::int64_t n_masks) {
+  constexpr std::size_t cache_bytes = std::size_t{16} << 20, cap_bytes = std::size_t{32} << 20;
+  if (acc_bytes <= cache_bytes || num_classes < 1) return 0;
+  const auto by_memory = static_cast<std::int64_t>(cap_bytes / (static_cast<std::size_t>(num_classes) * sizeof(double)));
+  const auto wanted = static_cast<std::int64_t>(4 * shifts);
+  return std::min<std::int64_t>(n_masks, std::max<std::int64_t>(batch_size, std::min(wanted, by_memory)));
+}
+
 /// Double-buffered sampling loop: samples [0, n_masks) go through the model in
 /// batches and are added to `acc` in sample order. Returns the number of
 /// samples used (fewer than n_masks if a callback asked to stop).
@@ -127,15 +142,20 @@ struct BatchPlan {
 /// model is still only ever called from the caller's thread, one batch at a
 /// time. Costs one more batch buffer (batch_size x H x W x C floats).
 ///
+/// With `window` > batch size (see add_window), the samples and scores of
+/// several batches are gathered and added to `acc` at once, when the next batch
+/// would not fit, and before returning. The accumulator then must not be read
+/// by a callback (no adaptive stopping): it lags up to `window` samples.
+///
 /// Every sample is a pure function of (seed, n), every perturbed value is
 /// computed by the same expression whatever the thread, band or buffer, and the
 /// accumulator sees samples in order: results are bitwise identical for any
-/// thread count, batch size and overlap setting.
+/// thread count, batch size, overlap setting and window.
 template <class Classifier, class Accumulator, class... Callbacks>
 std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGenerator& gen, const Perturber& perturb,
                                  Accumulator& acc, std::int64_t n_masks, int batch_size, int threads, Layout layout,
-                                 int channels, bool overlap, ImageBatch* buffer, const char* task,
-                                 Callbacks&... callbacks) {
+                                 int channels, bool overlap, ImageBatch* buffer, std::int64_t window,
+                                 const char* task, Callbacks&... callbacks) {
   const auto& g = gen.geometry();
   const int B = static_cast<int>(std::min<std::int64_t>(batch_size, n_masks));
   const int T = resolve_threads(threads);
@@ -188,6 +208,16 @@ std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGe
     }
   } join{pool};
 
+  // The window: gathered samples (swapped out of the batch, no copy of their cells) and score rows.
+  const int gather = window > B ? static_cast<int>(std::min<std::int64_t>(window, n_masks)) : 0;
+  std::vector<MaskSample> win_samples(static_cast<std::size_t>(gather));
+  RowMatrixXd win_scores;
+  int win_fill = 0;
+  auto flush = [&] {
+    if (win_fill > 0) acc.add(win_samples, win_fill, win_scores.topRows(win_fill), buffers == 2 ? nullptr : &pool);
+    win_fill = 0;
+  };
+
   std::int64_t done = 0;
   int cur = 0;
   {
@@ -204,12 +234,24 @@ std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGe
       pool.start(job.first, std::move(job.second));
     }
     const auto& scores = run(*batch[static_cast<std::size_t>(cur)], first);
-    const auto& smp = samples[static_cast<std::size_t>(cur)];
+    auto& smp = samples[static_cast<std::size_t>(cur)];
     // Added in sample order; the pool (idle now unless it perturbs the next batch) may split the classes.
-    acc.add(smp, b, scores, buffers == 2 ? nullptr : &pool);
+    if (gather == 0) {
+      acc.add(smp, b, scores, buffers == 2 ? nullptr : &pool);
+    } else {
+      if (win_scores.rows() == 0) win_scores.resize(gather, scores.cols());
+      win_scores.middleRows(win_fill, b) = scores.topRows(b);
+      for (int i = 0; i < b; ++i)
+        std::swap(win_samples[static_cast<std::size_t>(win_fill + i)], smp[static_cast<std::size_t>(i)]);
+      win_fill += b;
+      if (win_fill + B > gather) flush();
+    }
     done += b;
     const bool stop = notify(Progress{task, done, n_masks}, callbacks...);
-    if (stop || next_b <= 0) break;
+    if (stop || next_b <= 0) {
+      flush();
+      break;
+    }
     if (buffers == 2) {
       pool.wait();
       cur = 1 - cur;
@@ -229,7 +271,7 @@ std::int64_t run_masks(ClassifierRunner<Classifier>& run, const MaskGenerator& g
                        Accumulator& acc, std::int64_t n_masks, int batch_size, int threads, Layout layout,
                        int channels, const char* task, Callbacks&... callbacks) {
   return run_masks_pipelined(run, gen, perturb, acc, n_masks, batch_size, threads, layout, channels, false, nullptr,
-                             task, callbacks...);
+                             0, task, callbacks...);
 }
 
 }  // namespace detail

@@ -37,6 +37,13 @@ struct AxisKernel {
   };
   AxisWeights w;
   std::vector<Knot> knots;  // sorted by u, only non-zero ones
+  /// Knots of one position u: knots[first, first + count).
+  struct Group {
+    int u;
+    int first;
+    int count;
+  };
+  std::vector<Group> groups;  // sorted by u
 
   AxisKernel(int grid, int cell, Upsampling mode) : w(grid, cell, mode) {
     const int canvas = static_cast<int>(w.i0.size());
@@ -56,6 +63,11 @@ struct AxisKernel {
         if (std::abs(d) > 0.25 / canvas) knots.push_back({u, j, d});
       }
     }
+    for (std::size_t k = 0; k < knots.size(); ++k) {
+      if (groups.empty() || groups.back().u != knots[k].u)
+        groups.push_back({knots[k].u, static_cast<int>(k), 0});
+      ++groups.back().count;
+    }
   }
 };
 
@@ -67,7 +79,8 @@ class ShiftUpsampler {
 
   /// Working memory of one call, reusable across calls (one per thread).
   struct Scratch {
-    std::vector<double> a, t, e;
+    std::vector<double> a, t, u, e;
+    std::vector<char> used;
   };
 
   /// @param value value(shift, cell): the sum at shift dy·shifts_w + dx and grid cell r·grid_w + c
@@ -86,63 +99,113 @@ class ShiftUpsampler {
   SaliencyMap operator()(Value&& value, Scratch& s) const {
     const int H = geo_.height, W = geo_.width, gh = geo_.grid_h, gw = geo_.grid_w;
     const int SH = geo_.shifts_h(), SW = geo_.shifts_w();
-    const auto Wz = static_cast<std::size_t>(W);
-    // e: rows 0 and 1 hold values, rows >= 2 second differences along y.
+    const auto Wz = static_cast<std::size_t>(W), R = static_cast<std::size_t>(gh), J = static_cast<std::size_t>(gw);
+    // a: one shift row's grids as [dx][j][r]; t: the x pass as [x][r] (the grid rows side by side,
+    // so every step is a short vector op over r, and the recurrence runs gh chains at once);
+    // u: t as [r][x] for the y pass; e: rows 0 and 1 hold values, rows >= 2 second differences along y.
     s.e.assign(static_cast<std::size_t>(H) * Wz, 0.0);
-    s.a.resize(static_cast<std::size_t>(gh) * static_cast<std::size_t>(gw));
-    s.t.resize(static_cast<std::size_t>(gh) * Wz);
+    s.a.resize(static_cast<std::size_t>(SW) * J * R);
+    s.t.resize(Wz * R);
+    s.u.resize(R * Wz);
+    s.used.resize(static_cast<std::size_t>(SW));
+    char* used = s.used.data();
     double* a = s.a.data();
     double* t = s.t.data();
+    double* u = s.u.data();
     double* e = s.e.data();
     for (int dy = 0; dy < SH; ++dy) {
-      std::fill(s.t.begin(), s.t.end(), 0.0);
       bool any = false;
       for (int dx = 0; dx < SW; ++dx) {
         const int shift = dy * SW + dx;
+        double* ad = a + static_cast<std::size_t>(dx) * J * R;
         bool nonzero = false;
-        for (int c = 0; c < gh * gw; ++c) {
-          a[c] = static_cast<double>(value(shift, c));
-          nonzero = nonzero || a[c] != 0.0;
-        }
-        if (!nonzero) continue;
-        any = true;
-        // Along x: t[r][x] for x < 2 directly, for x >= 2 the second differences.
-        for (int r = 0; r < gh; ++r) {
-          const double* ar = a + static_cast<std::size_t>(r) * static_cast<std::size_t>(gw);
-          double* tr = t + static_cast<std::size_t>(r) * Wz;
-          for (int x = 0; x < std::min(2, W); ++x) {
-            const auto u = static_cast<std::size_t>(x + dx);
-            tr[x] += cols_.w.d0[u] * ar[cols_.w.i0[u]] + cols_.w.d1[u] * ar[cols_.w.i1[u]];
+        for (std::size_t r = 0; r < R; ++r)
+          for (std::size_t j = 0; j < J; ++j) {
+            const double v = static_cast<double>(value(shift, static_cast<int>(r * J + j)));
+            ad[j * R + r] = v;
+            nonzero = nonzero || v != 0.0;
           }
-          for (const auto& k : cols_.knots) {
-            const int x = k.u - dx;
-            if (x >= W) break;
-            if (x >= 2) tr[x] += k.d * ar[k.j];
-          }
-        }
+        used[dx] = nonzero;
+        any = any || nonzero;
       }
       if (!any) continue;
-      for (int r = 0; r < gh; ++r) {
-        double* tr = t + static_cast<std::size_t>(r) * Wz;
-        for (int x = 2; x < W; ++x) tr[x] += 2.0 * tr[x - 1] - tr[x - 2];
+      std::fill(s.t.begin(), s.t.end(), 0.0);
+      // Along x: t[x] for x < 2 directly, for x >= 2 the second differences (per element, the
+      // terms are added shift by shift, then knot by knot).
+      for (int dx = 0; dx < SW; ++dx) {
+        if (!used[dx]) continue;
+        const double* ad = a + static_cast<std::size_t>(dx) * J * R;
+        for (int x = 0; x < std::min(2, W); ++x) {
+          const auto q = static_cast<std::size_t>(x + dx);
+          const double w0 = cols_.w.d0[q], w1 = cols_.w.d1[q];
+          const double* a0 = ad + static_cast<std::size_t>(cols_.w.i0[q]) * R;
+          const double* a1 = ad + static_cast<std::size_t>(cols_.w.i1[q]) * R;
+          double* tx = t + static_cast<std::size_t>(x) * R;
+          for (std::size_t r = 0; r < R; ++r) tx[r] += w0 * a0[r] + w1 * a1[r];
+        }
+        // The knots of one position in registers, added in knot order: t[x] += d·a[j], one load and store.
+        for (const auto& grp : cols_.groups) {
+          const int x = grp.u - dx;
+          if (x >= W) break;
+          if (x < 2) continue;
+          const AxisKernel::Knot* kn = cols_.knots.data() + grp.first;
+          double* tx = t + static_cast<std::size_t>(x) * R;
+          for (std::size_t r0 = 0; r0 < R; r0 += lanes) {
+            if (R - r0 >= lanes) {
+              double acc[lanes];
+              for (std::size_t r = 0; r < lanes; ++r) acc[r] = tx[r0 + r];
+              for (int k = 0; k < grp.count; ++k) {
+                const double d = kn[k].d;
+                const double* aj = ad + static_cast<std::size_t>(kn[k].j) * R + r0;
+                for (std::size_t r = 0; r < lanes; ++r) acc[r] += d * aj[r];
+              }
+              for (std::size_t r = 0; r < lanes; ++r) tx[r0 + r] = acc[r];
+            } else {
+              for (std::size_t r = r0; r < R; ++r) {
+                double acc = tx[r];
+                for (int k = 0; k < grp.count; ++k) acc += kn[k].d * ad[static_cast<std::size_t>(kn[k].j) * R + r];
+                tx[r] = acc;
+              }
+            }
+          }
+        }
       }
-      auto trow = [&](int r) { return t + static_cast<std::size_t>(r) * Wz; };
+      for (int x = 2; x < W; ++x) {
+        double* tx = t + static_cast<std::size_t>(x) * R;
+        const double* t1 = tx - R;
+        const double* t2 = t1 - R;
+        for (std::size_t r = 0; r < R; ++r) tx[r] += 2.0 * t1[r] - t2[r];
+      }
+      for (std::size_t x = 0; x < Wz; ++x)
+        for (std::size_t r = 0; r < R; ++r) u[r * Wz + x] = t[x * R + r];
+      auto trow = [&](int r) { return u + static_cast<std::size_t>(r) * Wz; };
       // Along y, the same: rows 0 and 1 directly, rows >= 2 second differences.
       for (int y = 0; y < std::min(2, H); ++y) {
-        const auto u = static_cast<std::size_t>(y + dy);
-        const double* t0 = trow(rows_.w.i0[u]);
-        const double* t1 = trow(rows_.w.i1[u]);
-        const double w0 = rows_.w.d0[u], w1 = rows_.w.d1[u];
+        const auto q = static_cast<std::size_t>(y + dy);
+        const double* t0 = trow(rows_.w.i0[q]);
+        const double* t1 = trow(rows_.w.i1[q]);
+        const double w0 = rows_.w.d0[q], w1 = rows_.w.d1[q];
         double* o = e + static_cast<std::size_t>(y) * Wz;
         for (int x = 0; x < W; ++x) o[x] += w0 * t0[x] + w1 * t1[x];
       }
-      for (const auto& k : rows_.knots) {
-        const int y = k.u - dy;
+      // One pass over the row per position, the knots added in order (as in the x pass).
+      for (const auto& grp : rows_.groups) {
+        const int y = grp.u - dy;
         if (y >= H) break;
         if (y < 2) continue;
-        const double* tr = trow(k.j);
+        const AxisKernel::Knot* kn = rows_.knots.data() + grp.first;
         double* o = e + static_cast<std::size_t>(y) * Wz;
-        for (int x = 0; x < W; ++x) o[x] += k.d * tr[x];
+        int k = 0;
+        for (; k + 3 <= grp.count; k += 3) {
+          const double d0 = kn[k].d, d1 = kn[k + 1].d, d2 = kn[k + 2].d;
+          const double *t0 = trow(kn[k].j), *t1 = trow(kn[k + 1].j), *t2 = trow(kn[k + 2].j);
+          for (int x = 0; x < W; ++x) o[x] = ((o[x] + d0 * t0[x]) + d1 * t1[x]) + d2 * t2[x];
+        }
+        for (; k < grp.count; ++k) {
+          const double d = kn[k].d;
+          const double* tr = trow(kn[k].j);
+          for (int x = 0; x < W; ++x) o[x] += d * tr[x];
+        }
       }
     }
     SaliencyMap out(H, W);
@@ -164,6 +227,7 @@ class ShiftUpsampler {
   const MaskGeometry& geometry() const noexcept { return geo_; }
 
  private:
+  static constexpr std::size_t lanes = 8;  // grid rows handled together in the x pass
   MaskGeometry geo_;
   AxisKernel rows_, cols_;
 };

@@ -102,7 +102,7 @@ MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vecto
     for (std::size_t c = 0; c < C; ++c) target.data()[p * C + c] = colors[best][c];
   }
   const auto order = detail::metric_order(key.data(), static_cast<std::int64_t>(P), false);
-  auto data = detail::run_metric_curve(model, image, target, order, step, options.batch_size, options.layout, cls,
+  auto data = detail::run_metric_curve(model, image, target, nullptr, order, step, options.batch_size, options.layout, cls,
                                        options.buffer, where, "ca_deletion", callbacks...);
   return detail::make_metric_curve(std::move(data), cls, step);
 }

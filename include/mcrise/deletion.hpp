@@ -134,15 +134,6 @@ inline void check_substrate(const Image& substrate, const Image& img, const char
   check_finite(substrate, where, "the substrate");
 }
 
-/// An H x W x C image with every pixel equal to `color`.
-inline Image constant_image(const Image& like, const Color& color) {
-  Image out(like.height(), like.width(), like.channels());
-  const auto C = static_cast<std::size_t>(like.channels());
-  for (std::size_t p = 0; p < like.pixels(); ++p)
-    for (std::size_t c = 0; c < C; ++c) out.data()[p * C + c] = color[c];
-  return out;
-}
-
 }  // namespace detail
 
 /// @brief The deletion metric (RISE): remove pixels in order of decreasing
@@ -175,17 +166,17 @@ MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& 
   const std::int64_t step = options.step.value_or(image.width());
   detail::check_metric_options(image, step, options.batch_size, cls, where);
   detail::check_metric_map(map, image, where, "the saliency map");
-  Image constant;
+  // Without a substrate every removed pixel takes one colour (default 0): no target image is built.
+  Color fill;
   if (options.substrate.empty()) {
     if (!options.fill.empty()) detail::check_metric_color(options.fill, image, where, "the fill colour");
-    constant = options.fill.empty() ? Image(image.height(), image.width(), image.channels(), 0.0f)
-                                    : detail::constant_image(image, options.fill);
+    fill = options.fill.empty() ? Color(static_cast<std::size_t>(image.channels()), 0.0f) : options.fill;
   } else {
     detail::check_substrate(options.substrate, image, where);
   }
-  const Image& target = options.substrate.empty() ? constant : options.substrate;
   const auto order = detail::metric_order(map.data(), static_cast<std::int64_t>(image.pixels()), true);
-  auto data = detail::run_metric_curve(model, image, target, order, step, options.batch_size, options.layout, cls,
+  auto data = detail::run_metric_curve(model, image, options.substrate, options.substrate.empty() ? &fill : nullptr,
+                                       order, step, options.batch_size, options.layout, cls,
                                        options.buffer, where, "deletion", callbacks...);
   return detail::make_metric_curve(std::move(data), cls, step);
 }
@@ -229,7 +220,7 @@ MetricCurve insertion(Classifier&& model, const Image& image, const SaliencyMap&
   }
   const Image& start = options.substrate.empty() ? blurred : options.substrate;
   const auto order = detail::metric_order(map.data(), static_cast<std::int64_t>(image.pixels()), true);
-  auto data = detail::run_metric_curve(model, start, image, order, step, options.batch_size, options.layout, cls,
+  auto data = detail::run_metric_curve(model, start, image, nullptr, order, step, options.batch_size, options.layout, cls,
                                        options.buffer, where, "insertion", callbacks...);
   return detail::make_metric_curve(std::move(data), cls, step);
 }

@@ -139,7 +139,8 @@ struct CurveData {
 /// total}; one returning true stops the run with the prefix evaluated so far.
 ///
 /// @param start H x W x C image at step 0
-/// @param target H x W x C image giving each processed pixel's new value
+/// @param target H x W x C image giving each processed pixel's new value (unused with `fill`)
+/// @param fill if not null, every processed pixel's new value (C values): no target image needed
 /// @param order the H*W pixel indices in processing order
 /// @param step pixels per step, >= 1
 /// @param cls class whose score is recorded; checked against L after the first model call
@@ -147,7 +148,7 @@ struct CurveData {
 /// @throws std::invalid_argument if cls >= L; std::runtime_error on a bad model
 ///         answer (from ClassifierRunner); the model's own exceptions pass through.
 template <class Classifier, class... Callbacks>
-CurveData run_metric_curve(Classifier& model, const Image& start, const Image& target,
+CurveData run_metric_curve(Classifier& model, const Image& start, const Image& target, const Color* fill,
                            const std::vector<std::int64_t>& order, std::int64_t step, int batch_size, Layout layout,
                            int cls, ImageBatch* buffer, const char* where, [[maybe_unused]] const char* task,
                            Callbacks&... callbacks) {
@@ -176,7 +177,9 @@ CurveData run_metric_curve(Classifier& model, const Image& start, const Image& t
       const std::int64_t upto = j >= total - 1 ? pixels : std::min(j * step, pixels);  // j * step < pixels + step here
       for (; processed < upto; ++processed) {
         const auto p = static_cast<std::size_t>(order[static_cast<std::size_t>(processed)]);
-        std::copy(target.data() + p * C_sz, target.data() + (p + 1) * C_sz, current.data() + p * C_sz);
+        const float* from = fill != nullptr ? fill->data() : target.data() + p * C_sz;
+        float* to = current.data() + p * C_sz;
+        for (std::size_t c = 0; c < C_sz; ++c) to[c] = from[c];
       }
       copy_into_batch(current, batch, b);
       out.fractions.push_back(static_cast<double>(upto) / static_cast<double>(pixels));

@@ -40,6 +40,10 @@ namespace detail {
 
 /// Per shift, per plane, per grid cell, per target class: Σ_n M_n·[cell state == plane].
 /// `colour_planes` false keeps only plane 0 (the kept cells), all that RISE needs.
+///
+/// Layout: the target slots in blocks of `lanes` (8; the last one may be narrower), each block
+/// [shift][plane][cell][lane]. Adding a sample is a short vector add per cell in every block
+/// (one shift's part of a block is contiguous), and a block's maps read the block front to back.
 class GridAccumulator {
  public:
   GridAccumulator(const MaskGenerator& gen, std::vector<int> classes, const char* where, int se_groups,
@@ -132,11 +136,11 @@ class GridAccumulator {
       // Scratch is allocated before anything is added, so a bad_alloc leaves the sums as they were.
       std::vector<RowScratch> scratch(static_cast<std::size_t>(parts));
       for (int p = 0; p < parts; ++p) {
-        const auto r = slot_range(p, parts);
+        const auto r = lane_aligned_range(p, parts);
         scratch[static_cast<std::size_t>(p)].reserve(r.second - r.first, contiguous_, groups_ > 0);
       }
       pool->parallel_for(parts, [&](int p, int) {
-        const auto r = slot_range(p, parts);
+        const auto r = lane_aligned_range(p, parts);
         add_rows(s, b, order, scores, stride, r.first, r.second, scratch[static_cast<std::size_t>(p)]);
       });
     }
@@ -159,17 +163,58 @@ class GridAccumulator {
     const std::size_t T = classes_.size(), P = static_cast<std::size_t>(parts), q = static_cast<std::size_t>(p);
     return {T * q / P, T * (q + 1) / P};
   }
+  /// slot_range with inner boundaries rounded down to whole lane blocks, so that no two parts
+  /// write the same block (some parts may be empty when there are few blocks).
+  std::pair<std::size_t, std::size_t> lane_aligned_range(int p, int parts) const noexcept {
+    const std::size_t T = classes_.size();
+    const auto r = slot_range(p, parts);
+    auto down = [T](std::size_t j) { return j == T ? T : j / lanes * lanes; };
+    return {down(r.first), down(r.second)};
+  }
 
-  /// Adds w[0..n) to the slots [j0, j0 + n) of every stored-plane cell of sample s, in the
-  /// per-shift block `base` (the sums or one group's float sums).
+  /// Slots per block of the layout (see the class comment).
+  static constexpr std::size_t lanes = 8;
+  /// Width of the block that holds slot j.
+  std::size_t block_width(std::size_t j) const noexcept {
+    return std::min(lanes, classes_.size() - j / lanes * lanes);
+  }
+  /// Offset of (shift, plane, cell, slot j) in one copy of the sums (the sums, or one group's).
+  std::size_t offset(std::size_t shift, std::size_t plane, std::size_t cell, std::size_t j) const noexcept {
+    const std::size_t first = j / lanes * lanes, width = block_width(j), cells = static_cast<std::size_t>(geo_.cells());
+    const std::size_t P = static_cast<std::size_t>(stored_planes_);
+    return first * shifts_ * P * cells + ((shift * P + plane) * cells + cell) * width + (j - first);
+  }
+
+  /// Adds w[0..n) to the slots [j0, j0 + n) of every stored-plane cell of sample s (at its
+  /// shift), in one copy of the sums `base` (the sums or one group's float sums). Block by
+  /// block: a block's weights stay in registers while its cells are updated.
   template <class Dst, class Src>
-  void add_cells(Dst* base, const MaskSample& s, const Src* w, std::size_t j0, std::size_t n) const noexcept {
-    const std::size_t T = classes_.size(), cells = static_cast<std::size_t>(geo_.cells());
-    for (std::size_t c = 0; c < cells; ++c) {
-      const int state = s.cells[c];
-      if (state >= stored_planes_) continue;
-      Dst* d = base + (static_cast<std::size_t>(state) * cells + c) * T + j0;
-      for (std::size_t j = 0; j < n; ++j) d[j] += w[j];
+  void add_cells(Dst* base, std::size_t shift, const MaskSample& s, const Src* w, std::size_t j0,
+                 std::size_t n) const noexcept {
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells()), j1 = j0 + n;
+    for (std::size_t j = j0; j < j1;) {
+      const std::size_t first = j / lanes * lanes, width = block_width(j);
+      const std::size_t lo = j - first, hi = std::min(j1 - first, width);  // lanes [lo, hi) of this block
+      Dst* blk = base + offset(shift, 0, 0, first);
+      const Src* wj = w + (j - j0);  // wj[k - lo]: the weight of slot first + k
+      if (lo == 0 && hi == lanes) {
+        Src v[lanes];
+        for (std::size_t k = 0; k < lanes; ++k) v[k] = wj[k];
+        for (std::size_t c = 0; c < cells; ++c) {
+          const int state = s.cells[c];
+          if (state >= stored_planes_) continue;
+          Dst* d = blk + (static_cast<std::size_t>(state) * cells + c) * lanes;
+          for (std::size_t k = 0; k < lanes; ++k) d[k] += v[k];
+        }
+      } else {
+        for (std::size_t c = 0; c < cells; ++c) {
+          const int state = s.cells[c];
+          if (state >= stored_planes_) continue;
+          Dst* d = blk + (static_cast<std::size_t>(state) * cells + c) * width;
+          for (std::size_t k = lo; k < hi; ++k) d[k] += wj[k - lo];
+        }
+      }
+      j = first + hi;
     }
   }
 
@@ -227,11 +272,11 @@ class GridAccumulator {
       const int i = order[k];
       const double* w = weights(i);
       const std::size_t shift = shift_of(s[i]);
-      add_cells(sums_.data() + shift * shift_stride_, s[i], w, j0, n);
+      add_cells(sums_.data(), shift, s[i], w, j0, n);
       if (groups_ == 0) continue;
       const std::size_t g = group_of(s[i]);
       for (std::size_t j = 0; j < n; ++j) wf[j] = static_cast<float>(w[j]);
-      add_cells(group_sums_.data() + (g * shifts_ + shift) * shift_stride_, s[i], wf.data(), j0, n);
+      add_cells(group_sums_.data() + g * shifts_ * shift_stride_, shift, s[i], wf.data(), j0, n);
     }
   }
 
@@ -274,34 +319,18 @@ class GridAccumulator {
   /// plane_sum(j, plane) for every target slot j, in slot order, computed on threads()
   /// threads (contiguous slot ranges; bitwise the same for any thread count). `f(j, map)`
   /// is then applied to each map on the same thread, so the caller can scale it in place.
-  /// Slots are read in blocks of up to 8 (about a cache line of sums), so each line is read from
-  /// memory about once however many classes there are.
+  /// A lane block's maps are computed one after the other, while the block is in cache.
   template <class Finish = void (*)(std::size_t, SaliencyMap&)>
   std::vector<SaliencyMap> plane_sums(int plane, Finish f = [](std::size_t, SaliencyMap&) {}) const {
-    const std::size_t T = classes_.size(), cells = static_cast<std::size_t>(geo_.cells());
+    const std::size_t T = classes_.size();
     std::vector<SaliencyMap> out(T);
     const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), T));
     auto work = [&](int p, int) {
-      constexpr std::size_t block = 8;
       const auto [j0, j1] = slot_range(p, parts);
-      std::vector<double> scratch(std::min(block, j1 - j0) * shifts_ * cells);  // [slot in block][shift][cell]
       ShiftUpsampler::Scratch up_scratch;
-      for (std::size_t b0 = j0; b0 < j1; b0 += block) {
-        const std::size_t nb = std::min(block, j1 - b0);
-        for (std::size_t sh = 0; sh < shifts_; ++sh)
-          for (std::size_t c = 0; c < cells; ++c) {
-            const double* src = sums_.data() + sh * shift_stride_ + (static_cast<std::size_t>(plane) * cells + c) * T + b0;
-            for (std::size_t i = 0; i < nb; ++i) scratch[(i * shifts_ + sh) * cells + c] = src[i];
-          }
-        for (std::size_t i = 0; i < nb; ++i) {
-          const double* v = scratch.data() + i * shifts_ * cells;
-          out[b0 + i] = up_(
-              [v, cells](int shift, int cell) {
-                return v[static_cast<std::size_t>(shift) * cells + static_cast<std::size_t>(cell)];
-              },
-              up_scratch);
-          f(b0 + i, out[b0 + i]);
-        }
+      for (std::size_t j = j0; j < j1; ++j) {
+        out[j] = upsample_sums(sums_.data(), j, plane, up_scratch);
+        f(j, out[j]);
       }
     };
     if (parts <= 1) {
@@ -340,11 +369,19 @@ class GridAccumulator {
   /// Upsamples one plane of one class of per-shift grid sums (`sums` points at shift 0).
   template <class T>
   SaliencyMap upsample_sums(const T* sums, std::size_t slot, int plane) const {
-    const std::size_t cells = static_cast<std::size_t>(geo_.cells()), L = classes_.size();
-    const T* base = sums + static_cast<std::size_t>(plane) * cells * L + slot;
-    return up_([&](int shift, int cell) {
-      return base[static_cast<std::size_t>(shift) * shift_stride_ + static_cast<std::size_t>(cell) * L];
-    });
+    ShiftUpsampler::Scratch scratch;
+    return upsample_sums(sums, slot, plane, scratch);
+  }
+  template <class T>
+  SaliencyMap upsample_sums(const T* sums, std::size_t slot, int plane, ShiftUpsampler::Scratch& scratch) const {
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells()), width = block_width(slot);
+    const std::size_t per_shift = static_cast<std::size_t>(stored_planes_) * cells * width;
+    const T* base = sums + offset(0, static_cast<std::size_t>(plane), 0, slot);
+    return up_(
+        [&](int shift, int cell) {
+          return base[static_cast<std::size_t>(shift) * per_shift + static_cast<std::size_t>(cell) * width];
+        },
+        scratch);
   }
 
  public:
@@ -376,7 +413,7 @@ class GridAccumulator {
   RowScratch serial_;        // add_rows' buffers for all T slots, sized once: add() allocates nothing
   std::vector<int> order_;   // add_batch's samples, stably sorted by shift
   std::size_t shift_stride_ = 0, shifts_ = 0;
-  std::vector<double> sums_;  // [shift][stored plane][cell][class slot]
+  std::vector<double> sums_;  // [lane block][shift][stored plane][cell][lane] (see the class comment)
   std::vector<double> totals_;
   std::int64_t count_ = 0;
   // Batch means (standard errors): G copies of the per-shift grid sums, in float
@@ -384,7 +421,7 @@ class GridAccumulator {
   int groups_ = 0;
   std::uint64_t block_ = 1;  // the generator's block size B: sample n is in group (n / B) mod G
   int threads_ = 1;
-  std::vector<float> group_sums_;      // [group][shift][stored plane][cell][class slot]
+  std::vector<float> group_sums_;      // [group][lane block][shift][stored plane][cell][lane]
   std::vector<double> group_totals_;   // [group][class]
   std::vector<std::int64_t> group_counts_;
 };
@@ -511,7 +548,9 @@ class RiseAccumulator {
     acc_.require_samples("mcrise::RiseAccumulator::debiased()");
     const std::size_t j = acc_.slot(cls, "mcrise::RiseAccumulator::debiased()");
     const double keep = 1.0 - acc_.mask_probability(), n = static_cast<double>(count());
-    return debiased_from(acc_.plane_sum(j, 0), j, keep, n);
+    SaliencyMap s = acc_.plane_sum(j, 0);
+    debiased_in_place(s, j, keep, n);
+    return s;
   }
 
   /// @brief rise(c) of every target class c, in the order of classes(), computed on
@@ -529,7 +568,7 @@ class RiseAccumulator {
   std::vector<SaliencyMap> debiased_maps() const {
     acc_.require_samples("mcrise::RiseAccumulator::debiased_maps()");
     const double keep = 1.0 - acc_.mask_probability(), n = static_cast<double>(count());
-    return acc_.plane_sums(0, [&](std::size_t j, SaliencyMap& m) { m = debiased_from(m, j, keep, n); });
+    return acc_.plane_sums(0, [&](std::size_t j, SaliencyMap& m) { debiased_in_place(m, j, keep, n); });
   }
 
   /// @brief G, the number of batch-means groups (0: standard errors off).
@@ -569,11 +608,11 @@ class RiseAccumulator {
  private:
   // Eq. 2's N·p_keep.
   double rise_divisor() const noexcept { return static_cast<double>(count()) * (1.0 - acc_.mask_probability()); }
-  // Eq. 5 from the kept-plane sum of slot j.
-  SaliencyMap debiased_from(const SaliencyMap& kept_sum, std::size_t j, double keep, double n) const {
-    SaliencyMap s = kept_sum / n;
+  // Eq. 5 from the kept-plane sum of slot j, in place (no second H x W map for each class).
+  void debiased_in_place(SaliencyMap& s, std::size_t j, double keep, double n) const {
+    s /= n;
     s.array() -= keep * acc_.total(j) / n;
-    return s / (keep * (1.0 - keep));
+    s /= keep * (1.0 - keep);
   }
   static const MaskGenerator& check_binary(const MaskGenerator& g) {
     if (g.num_colors() != 1)

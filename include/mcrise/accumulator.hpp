@@ -26,8 +26,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -38,6 +40,55 @@ using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 
 namespace detail {
 
+/// std::allocator whose resize() leaves trivially constructible elements uninitialised, so that
+/// a large table can be cleared by several threads (assign_zeros), each taking its own pages.
+template <class T>
+struct UninitAllocator : std::allocator<T> {
+  using value_type = T;
+  template <class U>
+  struct rebind {
+    using other = UninitAllocator<U>;
+  };
+  UninitAllocator() noexcept = default;
+  template <class U>
+  UninitAllocator(const UninitAllocator<U>&) noexcept {}
+  template <class U>
+  void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+template <class T, class U>
+bool operator==(const UninitAllocator<T>&, const UninitAllocator<U>&) noexcept {
+  return true;
+}
+template <class T, class U>
+bool operator!=(const UninitAllocator<T>&, const UninitAllocator<U>&) noexcept {
+  return false;
+}
+
+/// Makes v n zeros. Tables of 16 MiB or more are cleared on `threads` threads (0: all cores):
+/// most of that time is the kernel handing out fresh pages, which parallelises.
+template <class T>
+void assign_zeros(std::vector<T, UninitAllocator<T>>& v, std::size_t n, int threads) {
+  v.clear();
+  v.resize(n);
+  const int parts = n * sizeof(T) < (std::size_t{16} << 20) ? 1 : resolve_threads(threads);
+  auto clear = [&v, n, parts](int p, int) {
+    const std::size_t P = static_cast<std::size_t>(parts), q = static_cast<std::size_t>(p);
+    std::fill(v.data() + n * q / P, v.data() + n * (q + 1) / P, T(0));
+  };
+  if (parts <= 1) {
+    clear(0, 0);
+  } else {
+    ThreadPool pool(parts);
+    pool.parallel_for(parts, clear);
+  }
+}
+
 /// Per shift, per plane, per grid cell, per target class: Σ_n M_n·[cell state == plane].
 /// `colour_planes` false keeps only plane 0 (the kept cells), all that RISE needs.
 ///
@@ -47,7 +98,7 @@ namespace detail {
 class GridAccumulator {
  public:
   GridAccumulator(const MaskGenerator& gen, std::vector<int> classes, const char* where, int se_groups,
-                  bool colour_planes)
+                  bool colour_planes, int threads)
       : geo_(gen.geometry()),
         planes_(gen.num_colors() + 1),
         p_mask_(gen.mask_probability()),
@@ -78,12 +129,13 @@ class GridAccumulator {
       throw std::invalid_argument(std::string(where) + ": " + std::to_string(classes_.size()) +
                                   " target classes with se_groups = " + std::to_string(se_groups) + " need " +
                                   std::to_string(gib) + " GiB of accumulators and maps for this image (limit 16 GiB)");
-    sums_.assign(shift_stride_ * shifts_, 0.0);
+    set_threads(threads);
+    assign_zeros(sums_, shift_stride_ * shifts_, threads_);
     totals_.assign(T, 0.0);
     groups_ = se_groups;
     block_ = static_cast<std::uint64_t>(gen.block_size());
     const auto G = static_cast<std::size_t>(groups_);
-    group_sums_.assign(G * shift_stride_ * shifts_, 0.0f);
+    assign_zeros(group_sums_, G * shift_stride_ * shifts_, threads_);
     group_totals_.assign(G * T, 0.0);
     group_counts_.assign(G, 0);
     serial_.reserve(T, contiguous_, groups_ > 0);
@@ -413,7 +465,7 @@ class GridAccumulator {
   RowScratch serial_;        // add_rows' buffers for all T slots, sized once: add() allocates nothing
   std::vector<int> order_;   // add_batch's samples, stably sorted by shift
   std::size_t shift_stride_ = 0, shifts_ = 0;
-  std::vector<double> sums_;  // [lane block][shift][stored plane][cell][lane] (see the class comment)
+  std::vector<double, UninitAllocator<double>> sums_;  // [lane block][shift][stored plane][cell][lane] (see the class comment)
   std::vector<double> totals_;
   std::int64_t count_ = 0;
   // Batch means (standard errors): G copies of the per-shift grid sums, in float
@@ -421,7 +473,7 @@ class GridAccumulator {
   int groups_ = 0;
   std::uint64_t block_ = 1;  // the generator's block size B: sample n is in group (n / B) mod G
   int threads_ = 1;
-  std::vector<float> group_sums_;      // [group][lane block][shift][stored plane][cell][lane]
+  std::vector<float, UninitAllocator<float>> group_sums_;  // [group][lane block][shift][stored plane][cell][lane]
   std::vector<double> group_totals_;   // [group][class]
   std::vector<std::int64_t> group_counts_;
 };
@@ -502,9 +554,11 @@ class RiseAccumulator {
   /// @param classes target class indices, >= 0, non-empty
   /// @param se_groups G, batch-means groups for standard errors: 0 (off) or in [2, 1024];
   ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
+  /// @param threads threads that clear the sums when they are large (16 MiB or more, e.g. many
+  ///        classes) and compute the bulk maps and standard errors: see set_threads() (0: all cores)
   /// @throws std::invalid_argument for K != 1, no class, a negative class or a bad se_groups.
-  RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0)
-      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false) {}
+  RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1)
+      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false, threads) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
@@ -631,9 +685,11 @@ class McRiseAccumulator {
   /// @param classes target class indices, >= 0, non-empty
   /// @param se_groups G, batch-means groups for standard errors: 0 (off) or in [2, 1024];
   ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
+  /// @param threads threads that clear the sums when they are large (16 MiB or more, e.g. many
+  ///        classes) and compute all_maps() and standard errors: see set_threads() (0: all cores)
   /// @throws std::invalid_argument for no class, a negative class or a bad se_groups.
-  McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0)
-      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true) {}
+  McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1)
+      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true, threads) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)

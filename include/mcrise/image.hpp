@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <limits>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,6 +23,36 @@ using SaliencyMap = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 /// @brief One colour: C values in the same value range as the image
 ///        (for example {1, 0, 0} for red in a [0,1] RGB image).
 using Color = std::vector<float>;
+
+namespace detail {
+
+/// Allocator for image storage: 64-byte (cache-line) aligned, so that every image and every
+/// batch slot whose size is a multiple of 64 bytes starts on a cache line. A copy between two
+/// buffers whose addresses differ modulo 32 runs up to 1.5x slower on this project's test
+/// machine, and with the default allocator that depended on what happened to be allocated first.
+template <class T>
+struct CacheAlignedAllocator {
+  using value_type = T;
+  static constexpr std::size_t alignment = 64;
+  CacheAlignedAllocator() noexcept = default;
+  template <class U>
+  CacheAlignedAllocator(const CacheAlignedAllocator<U>&) noexcept {}
+  T* allocate(std::size_t n) {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignment}));
+  }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+};
+template <class T, class U>
+bool operator==(const CacheAlignedAllocator<T>&, const CacheAlignedAllocator<U>&) noexcept {
+  return true;
+}
+template <class T, class U>
+bool operator!=(const CacheAlignedAllocator<T>&, const CacheAlignedAllocator<U>&) noexcept {
+  return false;
+}
+
+}  // namespace detail
 
 /// @brief Memory layout of the images inside an ImageBatch.
 /// HWC: pixel-interleaved, `((b*H + y)*W + x)*C + c`.
@@ -99,7 +131,7 @@ class Image {
   int height_ = 0;
   int width_ = 0;
   int channels_ = 0;
-  std::vector<float> data_;
+  std::vector<float, detail::CacheAlignedAllocator<float>> data_;
 };
 
 /// @brief B images of the same H x W x C in one contiguous float buffer, in
@@ -199,7 +231,7 @@ class ImageBatch {
     layout_ = layout;
     size_ = 0;
     // Growing: drop the old contents first (they are unspecified anyway) instead of copying them.
-    if (data_.size() < static_cast<std::size_t>(size) * image_floats()) std::vector<float>().swap(data_);
+    if (data_.size() < static_cast<std::size_t>(size) * image_floats()) decltype(data_)().swap(data_);
     resize(size);
   }
 
@@ -218,7 +250,7 @@ class ImageBatch {
   int width_ = 0;
   int channels_ = 1;
   Layout layout_ = Layout::HWC;
-  std::vector<float> data_;
+  std::vector<float, detail::CacheAlignedAllocator<float>> data_;
 };
 
 }  // namespace mcrise

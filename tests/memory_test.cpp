@@ -67,7 +67,7 @@ void operator delete(void* p) noexcept { counted_free(p); }
 void operator delete[](void* p) noexcept { counted_free(p); }
 void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
 void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
-// Every replaceable non-aligned form, so nothing allocated here is freed elsewhere (and vice versa).
+// The nothrow forms too: every replaceable form is counted, so nothing allocated here is freed elsewhere (and vice versa).
 void* operator new(std::size_t n, std::align_val_t al) { return counted_alloc_aligned(n, al); }
 void* operator new[](std::size_t n, std::align_val_t al) { return counted_alloc_aligned(n, al); }
 void operator delete(void* p, std::align_val_t al) noexcept { counted_free_aligned(p, al); }

@@ -26,10 +26,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <memory>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -40,40 +38,10 @@ using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 
 namespace detail {
 
-/// std::allocator whose resize() leaves trivially constructible elements uninitialised, so that
-/// a large table can be cleared by several threads (assign_zeros), each taking its own pages.
-template <class T>
-struct UninitAllocator : std::allocator<T> {
-  using value_type = T;
-  template <class U>
-  struct rebind {
-    using other = UninitAllocator<U>;
-  };
-  UninitAllocator() noexcept = default;
-  template <class U>
-  UninitAllocator(const UninitAllocator<U>&) noexcept {}
-  template <class U>
-  void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
-    ::new (static_cast<void*>(p)) U;
-  }
-  template <class U, class... Args>
-  void construct(U* p, Args&&... args) {
-    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-  }
-};
-template <class T, class U>
-bool operator==(const UninitAllocator<T>&, const UninitAllocator<U>&) noexcept {
-  return true;
-}
-template <class T, class U>
-bool operator!=(const UninitAllocator<T>&, const UninitAllocator<U>&) noexcept {
-  return false;
-}
-
 /// Makes v n zeros. Tables of 16 MiB or more are cleared on `threads` threads (0: all cores):
 /// most of that time is the kernel handing out fresh pages, which parallelises.
 template <class T>
-void assign_zeros(std::vector<T, UninitAllocator<T>>& v, std::size_t n, int threads) {
+void assign_zeros(std::vector<T, BufferAllocator<T>>& v, std::size_t n, int threads) {
   v.clear();
   v.resize(n);
   const int parts = n * sizeof(T) < (std::size_t{16} << 20) ? 1 : resolve_threads(threads);
@@ -179,9 +147,11 @@ class GridAccumulator {
     const int* order = order_.data();
     // Waking a thread costs about as much as 2^16 additions; split only when each gets far more.
     const double work = static_cast<double>(b) * static_cast<double>(geo_.cells()) * static_cast<double>(T);
+    // Parts take whole lane blocks (lane_aligned_range): no more parts than blocks.
+    const double blocks = static_cast<double>((T + lanes - 1) / lanes);
     const int parts = pool == nullptr ? 1
-                                      : static_cast<int>(std::min<double>({static_cast<double>(pool->size()),
-                                                                           static_cast<double>(T), work / 262144.0}));
+                                      : static_cast<int>(std::min<double>({static_cast<double>(pool->size()), blocks,
+                                                                           work / 262144.0}));
     if (parts <= 1) {
       add_rows(s, b, order, scores, stride, 0, T, serial_);
     } else {
@@ -298,9 +268,9 @@ class GridAccumulator {
     return static_cast<std::size_t>(s.dy) * static_cast<std::size_t>(geo_.shifts_w()) + static_cast<std::size_t>(s.dx);
   }
 
-  /// Adds target slots [j0, j1) of samples[0..b) (already checked). Layout: per shift, per
-  /// stored plane, per cell, the T slots contiguously, so one cell's update is a vector add.
-  /// The totals are added in sample order, the grid sums in `order` (samples stably sorted by shift).
+  /// Adds target slots [j0, j1) of samples[0..b) (already checked) to the lane-block layout (see
+  /// the class comment and add_cells). The totals are added in sample order, the grid sums in
+  /// `order` (samples stably sorted by shift).
   void add_rows(const MaskSample* s, int b, const int* order, const double* scores, std::ptrdiff_t stride,
                 std::size_t j0, std::size_t j1, RowScratch& scratch) noexcept {
     const std::size_t T = classes_.size(), n = j1 - j0;
@@ -464,8 +434,9 @@ class GridAccumulator {
   bool contiguous_ = false;  // classes_ are c0, c0+1, ...: scores are read in place
   RowScratch serial_;        // add_rows' buffers for all T slots, sized once: add() allocates nothing
   std::vector<int> order_;   // add_batch's samples, stably sorted by shift
-  std::size_t shift_stride_ = 0, shifts_ = 0;
-  std::vector<double, UninitAllocator<double>> sums_;  // [lane block][shift][stored plane][cell][lane] (see the class comment)
+  std::size_t shift_stride_ = 0;  // sums per shift over all blocks (P·cells·T): one copy is shift_stride_·shifts_
+  std::size_t shifts_ = 0;
+  std::vector<double, BufferAllocator<double>> sums_;  // [lane block][shift][stored plane][cell][lane] (see the class comment)
   std::vector<double> totals_;
   std::int64_t count_ = 0;
   // Batch means (standard errors): G copies of the per-shift grid sums, in float
@@ -473,7 +444,7 @@ class GridAccumulator {
   int groups_ = 0;
   std::uint64_t block_ = 1;  // the generator's block size B: sample n is in group (n / B) mod G
   int threads_ = 1;
-  std::vector<float, UninitAllocator<float>> group_sums_;  // [group][lane block][shift][stored plane][cell][lane]
+  std::vector<float, BufferAllocator<float>> group_sums_;  // [group][lane block][shift][stored plane][cell][lane]
   std::vector<double> group_totals_;   // [group][class]
   std::vector<std::int64_t> group_counts_;
 };

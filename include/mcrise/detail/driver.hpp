@@ -148,7 +148,9 @@ inline std::int64_t add_window(std::size_t acc_bytes, std::size_t shifts, std::s
 /// With `window` > batch size (see add_window), the samples and scores of
 /// several batches are gathered and added to `acc` at once, when the next batch
 /// would not fit, and before returning. The accumulator then must not be read
-/// by a callback (no adaptive stopping): it lags up to `window` samples.
+/// by a callback (no adaptive stopping): it lags up to `window` samples. If the
+/// model or a callback throws, the gathered samples are not added (the drivers
+/// discard their accumulator then anyway).
 ///
 /// Every sample is a pure function of (seed, n), every perturbed value is
 /// computed by the same expression whatever the thread, band or buffer, and the

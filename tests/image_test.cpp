@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 TEST_CASE("Image stores HWC and ImageBatch honours its layout", "[image]") {
@@ -19,6 +21,55 @@ TEST_CASE("Image stores HWC and ImageBatch honours its layout", "[image]") {
     const std::size_t off = layout == mcrise::Layout::HWC ? (1 * 3 + 2) * 3 + 1 : (1 * 2 + 1) * 3 + 2;
     CHECK(batch.image_data(1)[off] == 121.0f);
     CHECK(batch.image(1) == img);
+  }
+}
+
+TEST_CASE("ImageBatch storage is cache-line aligned; reshape keeps memory, reshape_for_overwrite too", "[image]") {
+  using mcrise::ImageBatch;
+  using mcrise::Layout;
+  auto aligned = [](const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; };
+  const mcrise::Image img(7, 5, 3, 0.25f);
+  CHECK(aligned(img.data()));
+  for (bool clear : {true, false}) {
+    INFO("clear " << clear);
+    ImageBatch b;
+    auto reshape = [&](int n, int h, int w, int c, Layout l) {
+      if (clear)
+        b.reshape(n, h, w, c, l);
+      else
+        b.reshape_for_overwrite(n, h, w, c, l);
+    };
+    reshape(4, 5, 6, 3, Layout::CHW);
+    REQUIRE(b.size() == 4);
+    CHECK(b.height() == 5);
+    CHECK(b.width() == 6);
+    CHECK(b.channels() == 3);
+    CHECK(b.layout() == Layout::CHW);
+    CHECK(aligned(b.data()));
+    if (clear)  // reshape() clears new memory; reshape_for_overwrite() leaves it indeterminate (not read here)
+      for (std::size_t i = 0; i < 4 * b.image_floats(); ++i) REQUIRE(b.data()[i] == 0.0f);
+    for (int i = 0; i < 4; ++i)
+      for (int y = 0; y < 5; ++y)
+        for (int x = 0; x < 6; ++x)
+          for (int c = 0; c < 3; ++c) b(i, y, x, c) = static_cast<float>(((i * 5 + y) * 6 + x) * 3 + c);
+    CHECK(b(3, 4, 5, 2) == static_cast<float>(((3 * 5 + 4) * 6 + 5) * 3 + 2));
+    // Smaller or equal: the same memory, whatever the shape.
+    const float* before = b.data();
+    reshape(2, 6, 5, 3, Layout::HWC);
+    CHECK(b.data() == before);
+    CHECK(b.size() == 2);
+    CHECK(b.layout() == Layout::HWC);
+    // Bad shapes are refused and leave the batch as it was.
+    CHECK_THROWS_AS(reshape(-1, 5, 6, 3, Layout::HWC), std::invalid_argument);
+    CHECK_THROWS_AS(reshape(1, 5, 6, 0, Layout::HWC), std::invalid_argument);
+    CHECK(b.size() == 2);
+    CHECK(b.height() == 6);
+    // Growing: new, aligned memory with room for every image.
+    reshape(9, 8, 8, 4, Layout::HWC);
+    CHECK(aligned(b.data()));
+    CHECK(b.size() == 9);
+    b(8, 7, 7, 3) = 1.5f;
+    CHECK(b.image_data(8)[b.offset(7, 7, 3)] == 1.5f);
   }
 }
 

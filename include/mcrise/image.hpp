@@ -235,20 +235,16 @@ class ImageBatch {
   ///        unspecified until written.
   /// @throws std::invalid_argument on a negative size, height or width, or channels < 1.
   void reshape(int size, int height, int width, int channels, Layout layout) {
-    if (size < 0 || height < 0 || width < 0 || channels < 1)
-      throw std::invalid_argument("mcrise::ImageBatch::reshape(): invalid shape " + std::to_string(size) + " x " +
-                                  std::to_string(height) + " x " + std::to_string(width) + " x " +
-                                  std::to_string(channels));
-    height_ = height;
-    width_ = width;
-    channels_ = channels;
-    layout_ = layout;
-    size_ = 0;
-    // Growing: drop the old contents first (they are unspecified anyway) instead of copying them.
-    // The new memory is still cleared here: leaving it to the first writer measured slower
-    // (a 225-step deletion curve -9%; the drivers unchanged).
-    if (data_.size() < static_cast<std::size_t>(size) * image_floats()) decltype(data_)().swap(data_);
-    resize(size);
+    reshape_impl(size, height, width, channels, layout, true, "mcrise::ImageBatch::reshape()");
+  }
+
+  /// @brief As reshape(), but memory that has to be allocated is not cleared: its contents are
+  ///        indeterminate, so every image must be written before it is read. For code that fills
+  ///        the whole batch on several threads (the drivers' perturbation), which then also take
+  ///        the fresh pages in parallel instead of one thread clearing them first.
+  /// @throws std::invalid_argument on a negative size, height or width, or channels < 1.
+  void reshape_for_overwrite(int size, int height, int width, int channels, Layout layout) {
+    reshape_impl(size, height, width, channels, layout, false, "mcrise::ImageBatch::reshape_for_overwrite()");
   }
 
   /// @brief Set the number of images in use, keeping the buffer if it is large enough.
@@ -261,6 +257,29 @@ class ImageBatch {
   }
 
  private:
+  void reshape_impl(int size, int height, int width, int channels, Layout layout, bool clear, const char* where) {
+    if (size < 0 || height < 0 || width < 0 || channels < 1)
+      throw std::invalid_argument(std::string(where) + ": invalid shape " + std::to_string(size) + " x " +
+                                  std::to_string(height) + " x " + std::to_string(width) + " x " +
+                                  std::to_string(channels));
+    height_ = height;
+    width_ = width;
+    channels_ = channels;
+    layout_ = layout;
+    const std::size_t need = static_cast<std::size_t>(size) * image_floats();
+    // Growing: drop the old contents first (they are unspecified anyway) instead of copying them.
+    // reshape() clears the new memory: leaving it to the first writer measured slower for the
+    // metrics (one thread copies the step images: -9% on a 225-step curve).
+    if (data_.size() < need) {
+      decltype(data_)().swap(data_);
+      if (clear)
+        data_.resize(need, 0.0f);
+      else
+        data_.resize(need);  // BufferAllocator: not cleared
+    }
+    size_ = size;
+  }
+
   int size_ = 0;
   int height_ = 0;
   int width_ = 0;

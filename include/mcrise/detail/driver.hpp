@@ -175,7 +175,7 @@ std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGe
   std::vector<std::vector<MaskSample>> samples(static_cast<std::size_t>(buffers));
   for (int k = 0; k < buffers; ++k) {
     auto* bat = k == 0 && buffer != nullptr ? buffer : &own[static_cast<std::size_t>(k)];
-    bat->reshape(B, g.height, g.width, channels, layout);
+    bat->reshape_for_overwrite(B, g.height, g.width, channels, layout);
     batch[static_cast<std::size_t>(k)] = bat;
     samples[static_cast<std::size_t>(k)].resize(static_cast<std::size_t>(B));
   }

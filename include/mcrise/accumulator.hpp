@@ -208,20 +208,20 @@ class GridAccumulator {
   }
 
   /// Adds w[0..n) to the slots [j0, j0 + n) of every stored-plane cell of sample s (at its
-  /// shift), in one copy of the sums `base` (the sums or one group's float sums). Block by
-  /// block: a block's weights stay in registers while its cells are updated.
+  /// shift), in one copy of the sums `base` (the sums or one group's float sums). j0 is a
+  /// block start (0, or a lane_aligned_range start). Block by block: a full block's weights
+  /// stay in registers while its cells are updated.
   template <class Dst, class Src>
   void add_cells(Dst* base, std::size_t shift, const MaskSample& s, const Src* w, std::size_t j0,
                  std::size_t n) const noexcept {
     const std::size_t cells = static_cast<std::size_t>(geo_.cells()), j1 = j0 + n;
-    for (std::size_t j = j0; j < j1;) {
-      const std::size_t first = j / lanes * lanes, width = block_width(j);
-      const std::size_t lo = j - first, hi = std::min(j1 - first, width);  // lanes [lo, hi) of this block
+    for (std::size_t first = j0; first < j1; first += lanes) {
+      const std::size_t width = block_width(first), used = std::min(j1 - first, width);
       Dst* blk = base + offset(shift, 0, 0, first);
-      const Src* wj = w + (j - j0);  // wj[k - lo]: the weight of slot first + k
-      if (lo == 0 && hi == lanes) {
+      const Src* wb = w + (first - j0);  // the weights of this block's slots
+      if (used == lanes) {
         Src v[lanes];
-        for (std::size_t k = 0; k < lanes; ++k) v[k] = wj[k];
+        for (std::size_t k = 0; k < lanes; ++k) v[k] = wb[k];
         for (std::size_t c = 0; c < cells; ++c) {
           const int state = s.cells[c];
           if (state >= stored_planes_) continue;
@@ -233,10 +233,9 @@ class GridAccumulator {
           const int state = s.cells[c];
           if (state >= stored_planes_) continue;
           Dst* d = blk + (static_cast<std::size_t>(state) * cells + c) * width;
-          for (std::size_t k = lo; k < hi; ++k) d[k] += wj[k - lo];
+          for (std::size_t k = 0; k < used; ++k) d[k] += wb[k];
         }
       }
-      j = first + hi;
     }
   }
 

@@ -34,8 +34,9 @@ namespace detail {
 ///   differ modulo 32 runs up to 1.5x slower on this project's test machine, and with the
 ///   default allocator that depended on what happened to be allocated first;
 /// - resize(n) without a value leaves trivially constructible elements uninitialised, so that
-///   a large table can be cleared by several threads (detail::assign_zeros), each taking its
-///   own pages, instead of one thread zeroing it all. Images and batches always pass a value.
+///   a large table can be cleared by several threads (detail::assign_zeros), or a batch filled
+///   by several threads (ImageBatch::reshape_for_overwrite), each taking its own pages, instead
+///   of one thread zeroing it all first. Everything else passes a value.
 template <class T>
 struct BufferAllocator {
   using value_type = T;
@@ -266,18 +267,16 @@ class ImageBatch {
     width_ = width;
     channels_ = channels;
     layout_ = layout;
-    const std::size_t need = static_cast<std::size_t>(size) * image_floats();
     // Growing: drop the old contents first (they are unspecified anyway) instead of copying them.
-    // reshape() clears the new memory: leaving it to the first writer measured slower for the
-    // metrics (one thread copies the step images: -9% on a 225-step curve).
+    // resize() then clears the new memory, unless it was already grown here without clearing:
+    // leaving that to the first writer measured slower for the metrics (one thread copies the
+    // step images: -9% on a 225-step curve), so only reshape_for_overwrite() does it.
+    const std::size_t need = static_cast<std::size_t>(size) * image_floats();
     if (data_.size() < need) {
       decltype(data_)().swap(data_);
-      if (clear)
-        data_.resize(need, 0.0f);
-      else
-        data_.resize(need);  // BufferAllocator: not cleared
+      if (!clear) data_.resize(need);  // BufferAllocator: not cleared
     }
-    size_ = size;
+    resize(size);
   }
 
   int size_ = 0;

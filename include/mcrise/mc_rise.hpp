@@ -239,12 +239,8 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
     probe.classes = res.classes;
     return measure(probe, false);
   });
-  // Adaptive stopping reads the accumulator after each batch: no window then.
-  const std::int64_t window =
-      options.target_relative_se > 0.0
-          ? 0
-          : detail::add_window(acc.memory_bytes(), acc.shifts(), acc.classes().size(), run.num_classes(),
-                               options.batch_size, options.n_masks);
+  const std::int64_t window = detail::driver_window(acc, run.num_classes(), options.batch_size, options.n_masks,
+                                                    options.target_relative_se > 0.0);
   res.masks_used = detail::run_masks_pipelined(run, gen, perturb, acc, options.n_masks, options.batch_size,
                                                options.threads, options.layout, image.channels(), options.overlap,
                                                options.buffer, window, "mc_rise", callbacks..., stop);

@@ -158,12 +158,8 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
     probe.classes = res.classes;
     return measure(probe);
   });
-  // Adaptive stopping reads the accumulator after each batch: no window then.
   const std::int64_t window =
-      opt.target_relative_se > 0.0
-          ? 0
-          : add_window(acc.memory_bytes(), acc.shifts(), acc.classes().size(), run.num_classes(), opt.batch_size,
-                       opt.n_masks);
+      driver_window(acc, run.num_classes(), opt.batch_size, opt.n_masks, opt.target_relative_se > 0.0);
   res.masks_used = run_masks_pipelined(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads, opt.layout,
                                        img.channels(), opt.overlap, opt.buffer, window, task, callbacks..., stop);
   measure(res);

@@ -135,6 +135,16 @@ inline std::int64_t add_window(std::size_t acc_bytes, std::size_t shifts, std::s
   return std::min<std::int64_t>(n_masks, std::max<std::int64_t>(batch_size, std::min(wanted, by_memory)));
 }
 
+/// The window the drivers use for accumulator `acc`: add_window() of its sums, or 0 with
+/// adaptive stopping, which reads the accumulator after every batch.
+template <class Accumulator>
+std::int64_t driver_window(const Accumulator& acc, long long num_classes, int batch_size, std::int64_t n_masks,
+                           bool adaptive) {
+  return adaptive ? 0
+                  : add_window(acc.memory_bytes(), acc.shifts(), acc.classes().size(), num_classes, batch_size,
+                               n_masks);
+}
+
 /// Double-buffered sampling loop: samples [0, n_masks) go through the model in
 /// batches and are added to `acc` in sample order. Returns the number of
 /// samples used (fewer than n_masks if a callback asked to stop).

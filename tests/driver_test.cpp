@@ -347,6 +347,102 @@ TEST_CASE("the bulk maps equal the per-class maps, bitwise, on any number of thr
   }
 }
 
+TEST_CASE("kept samples give the maps of the sums, bitwise, also past the expected count and in merges",
+          "[accumulator][classes]") {
+  mcrise::MaskOptions mo;
+  mo.seed = 9;
+  const mcrise::ColorMaskGenerator gen(19, 23, 3, mo);
+  const mcrise::BinaryMaskGenerator bgen(19, 23, mo);
+  const int L = 30, N = 120;
+  std::vector<int> contiguous, scattered;
+  for (int c = 4; c < 4 + 21; ++c) contiguous.push_back(c);  // 21 slots: two full lane blocks and a partial one
+  for (int c = L - 1; c >= 0; c -= 2) scattered.push_back(c);
+  auto score = [](int n, int c) { return std::sin(0.29 * n + 0.13 * c) + 0.02 * c; };
+  for (const auto& classes : {contiguous, scattered}) {
+    // Sums (expected_samples 0), kept samples for all N, and kept samples for N / 2 (the sums are
+    // built from them half-way). Added one by one and in batches of 7 from a pool.
+    mcrise::McRiseAccumulator sums(gen, classes), kept(gen, classes, 0, 1, N), half(gen, classes, 0, 1, N / 2);
+    mcrise::RiseAccumulator rsums(bgen, classes), rkept(bgen, classes, 0, 1, N), rhalf(bgen, classes, 0, 1, N / 2);
+    REQUIRE(kept.keeps_samples());
+    REQUIRE(rkept.keeps_samples());
+    REQUIRE(half.keeps_samples());
+    REQUIRE(!sums.keeps_samples());
+    CHECK(kept.memory_bytes() < sums.memory_bytes());
+    mcrise::detail::ThreadPool pool(2);
+    for (int first = 0; first < N; first += 7) {
+      const int b = std::min(7, N - first);
+      mcrise::RowMatrixXd rows(b, L);
+      std::vector<mcrise::MaskSample> s, bs;
+      for (int i = 0; i < b; ++i) {
+        for (int c = 0; c < L; ++c) rows(i, c) = score(first + i, c);
+        s.push_back(gen.sample(static_cast<std::uint64_t>(first + i)));
+        bs.push_back(bgen.sample(static_cast<std::uint64_t>(first + i)));
+        sums.add(s.back(), rows.row(i).transpose());
+        rsums.add(bs.back(), rows.row(i).transpose());
+        half.add(s.back(), rows.row(i).transpose());
+      }
+      kept.add(s, b, rows, &pool);
+      rkept.add(bs, b, rows, &pool);
+      rhalf.add(bs, b, rows);
+    }
+    CHECK(kept.keeps_samples());
+    CHECK(!half.keeps_samples());  // went past N / 2
+    CHECK(!rhalf.keeps_samples());
+    for (int threads : {1, 3}) {
+      kept.set_threads(threads);
+      rkept.set_threads(threads);
+      std::vector<mcrise::SaliencyMap> b_sums, b_kept;
+      const auto m_sums = sums.all_maps(&b_sums), m_kept = kept.all_maps(&b_kept), m_half = half.all_maps();
+      const auto d_sums = rsums.debiased_maps(), d_kept = rkept.debiased_maps(), r_kept = rkept.rise_maps();
+      for (std::size_t j = 0; j < classes.size(); ++j) {
+        const int c = classes[j];
+        CHECK(same(m_kept[j], m_sums[j]));
+        CHECK(same(m_half[j], m_sums[j]));
+        CHECK(b_kept[j] == b_sums[j]);
+        CHECK(d_kept[j] == d_sums[j]);
+        CHECK(r_kept[j] == rsums.rise(c));
+        CHECK(rhalf.debiased(c) == d_sums[j]);
+      }
+    }
+    // One class at a time, from the kept samples.
+    for (int c : {classes.front(), classes[9], classes.back()}) {
+      CHECK(same(kept.maps(c), sums.maps(c)));
+      CHECK(same(kept.raw_maps(c), sums.raw_maps(c)));
+      CHECK(rkept.debiased(c) == rsums.debiased(c));
+    }
+  }
+  // Merges: kept into sums, sums into kept, kept into kept; the maps are those of all samples,
+  // up to rounding (a merge adds sums in another order).
+  const std::vector<int> classes{1, 2, 3};
+  mcrise::RiseAccumulator all(bgen, classes), a(bgen, classes, 0, 1, 60), b(bgen, classes, 0, 1, 60),
+      c(bgen, classes), d(bgen, classes, 0, 1, 60);
+  Eigen::VectorXd row(4);
+  for (int n = 0; n < N; ++n) {
+    for (int k = 0; k < 4; ++k) row(k) = score(n, k);
+    const auto s = bgen.sample(static_cast<std::uint64_t>(n));
+    all.add(s, row);
+    (n < 60 ? a : b).add(s, row);
+    (n < 60 ? c : d).add(s, row);
+  }
+  const mcrise::RiseAccumulator b_copy = b;
+  a.merge(b);       // kept + kept
+  c.merge(d);       // sums + kept
+  d.merge(all);     // kept + sums (d now holds samples 60..N twice: checked only for the count)
+  CHECK(!a.keeps_samples());
+  CHECK(!d.keeps_samples());
+  CHECK(a.count() == N);
+  CHECK(d.count() == N + 60);
+  CHECK(b_copy.debiased(2) == b.debiased(2));  // merging from b left it as it was
+  const double scale = all.debiased(2).cwiseAbs().maxCoeff();
+  CHECK((a.debiased(2) - all.debiased(2)).cwiseAbs().maxCoeff() <= 1e-12 * scale);
+  CHECK((c.debiased(2) - all.debiased(2)).cwiseAbs().maxCoeff() <= 1e-12 * scale);
+  CHECK_THROWS_WITH(mcrise::RiseAccumulator(bgen, classes, 0, 1, -1), Catch::Contains("expected_samples must be >= 0"));
+  // With standard errors the sums are kept: the samples could not give the group sums.
+  CHECK(!mcrise::RiseAccumulator(bgen, classes, 4, 1, 60).keeps_samples());
+  // When the samples would take more memory than the sums, the sums are kept.
+  CHECK(!mcrise::RiseAccumulator(bgen, classes, 0, 1, 1000000).keeps_samples());
+}
+
 TEST_CASE("all_classes gives every class the map a one-class run gives it, bitwise", "[driver][classes]") {
   const auto img = test::test_image(21, 26);
   ManyClassModel model;
@@ -385,61 +481,77 @@ TEST_CASE("all_classes gives every class the map a one-class run gives it, bitwi
     CHECK((all.raw_maps(5)[k] - all.map(5)[k] - all.baseline(5)).cwiseAbs().maxCoeff() <= 1e-12 * scale);
 }
 
-TEST_CASE("many classes: scores gathered over several batches give the same bits", "[driver][classes]") {
-  // Sums too large for a cache: the driver gathers several batches before adding (add_window),
-  // and the accumulator adds them shift by shift. Every class's map must still be bitwise
-  // the one-class map, for RISE and MC-RISE, with and without overlap, and when stopped early.
+TEST_CASE("many classes: kept samples, and scores gathered over several batches, give the same bits",
+          "[driver][classes]") {
+  // 300 classes of a 96 x 96 image. all_classes (no standard errors, N known): the accumulator keeps
+  // the samples, which take less memory than the sums. An explicit list of all classes with
+  // standard errors: the sums are too large for a cache, so the driver gathers several batches
+  // before adding (add_window) and the accumulator adds them shift by shift. Either way every
+  // class's map must be bitwise the one-class map (whose accumulator keeps sums), for RISE and
+  // MC-RISE, with and without overlap, and when stopped early.
   const auto img = test::test_image(96, 96);
   ManyClassModel model;
   model.classes = 300;
-  mcrise::RiseOptions r;
-  r.n_masks = 600;
-  r.all_classes = true;
-  r.threads = 2;
-  mcrise::McRiseOptions o;
-  o.n_masks = 600;
-  o.all_classes = true;
-  o.threads = 2;
-  {
-    const mcrise::MaskGenerator gen(96, 96, 1, mcrise::MaskOptions{});
-    std::vector<int> all(300);
-    for (int c = 0; c < 300; ++c) all[static_cast<std::size_t>(c)] = c;
-    const mcrise::RiseAccumulator acc(gen, all);
-    const auto window = mcrise::detail::add_window(acc.memory_bytes(), acc.shifts(), 300, 300, r.batch_size, r.n_masks);
-    REQUIRE(window > r.batch_size);  // the gathered path is the one under test
-    REQUIRE(window < r.n_masks);     // and it is flushed mid-run
-    CHECK(mcrise::detail::add_window(acc.memory_bytes() / 64, acc.shifts(), 300, 300, r.batch_size, r.n_masks) == 0);
-    // Few target classes of a many-class model: each add is short; gathering would only cost memory.
-    CHECK(mcrise::detail::add_window(acc.memory_bytes(), acc.shifts(), 1, 300, r.batch_size, r.n_masks) == 0);
-  }
-  for (bool overlap : {false, true}) {
-    INFO("overlap " << overlap);
-    r.overlap = overlap;
-    o.overlap = overlap;
-    const auto dall = mcrise::debiased_rise(model, img, r);
-    const auto mall = mcrise::mc_rise(model, img, o);
-    for (int c : {0, 1, 150, 299}) {
-      mcrise::RiseOptions rone = r;
-      rone.all_classes = false;
-      rone.classes = {c};
-      CHECK(dall.map(c) == mcrise::debiased_rise(model, img, rone).map(c));
-      mcrise::McRiseOptions one = o;
-      one.all_classes = false;
-      one.classes = {c};
-      one.se_groups = 0;
-      CHECK(same(mall.map(c), mcrise::mc_rise(model, img, one).map(c)));
+  std::vector<int> all(300);
+  for (int c = 0; c < 300; ++c) all[static_cast<std::size_t>(c)] = c;
+  const mcrise::MaskGenerator gen(96, 96, 1, mcrise::MaskOptions{}), cgen(96, 96, 5, mcrise::MaskOptions{});
+  for (bool keep : {true, false}) {
+    INFO("kept samples " << keep);
+    mcrise::RiseOptions r;
+    r.n_masks = 600;
+    r.threads = 2;
+    mcrise::McRiseOptions o;
+    o.n_masks = 600;
+    o.threads = 2;
+    if (keep) {
+      r.all_classes = o.all_classes = true;
+      // The accumulators the drivers build keep the samples: 600 x (300 x 8 + 68) bytes, not 300 x 144 x 64 x 8.
+      REQUIRE(mcrise::RiseAccumulator(gen, all, 0, 2, r.n_masks).keeps_samples());
+      REQUIRE(mcrise::McRiseAccumulator(cgen, all, 0, 2, o.n_masks).keeps_samples());
+    } else {
+      r.classes = o.classes = all;
+      r.se_groups = o.se_groups = 2;
+      const mcrise::RiseAccumulator acc(gen, all, 2);
+      REQUIRE(!acc.keeps_samples());
+      const auto window =
+          mcrise::detail::add_window(acc.memory_bytes(), acc.shifts(), 300, 300, r.batch_size, r.n_masks);
+      REQUIRE(window > r.batch_size);  // the gathered path is the one under test
+      REQUIRE(window < r.n_masks);     // and it is flushed mid-run
+      CHECK(mcrise::detail::add_window(acc.memory_bytes() / 64, acc.shifts(), 300, 300, r.batch_size, r.n_masks) == 0);
+      // Few target classes of a many-class model: each add is short; gathering would only cost memory.
+      CHECK(mcrise::detail::add_window(acc.memory_bytes(), acc.shifts(), 1, 300, r.batch_size, r.n_masks) == 0);
     }
+    for (bool overlap : {false, true}) {
+      INFO("overlap " << overlap);
+      r.overlap = overlap;
+      o.overlap = overlap;
+      const auto dall = mcrise::debiased_rise(model, img, r);
+      const auto mall = mcrise::mc_rise(model, img, o);
+      for (int c : {0, 1, 150, 299}) {
+        mcrise::RiseOptions rone = r;
+        rone.all_classes = false;
+        rone.classes = {c};
+        rone.se_groups = 2;  // sums, not kept samples
+        CHECK(dall.map(c) == mcrise::debiased_rise(model, img, rone).map(c));
+        mcrise::McRiseOptions one = o;
+        one.all_classes = false;
+        one.classes = {c};
+        one.se_groups = 2;
+        CHECK(same(mall.map(c), mcrise::mc_rise(model, img, one).map(c)));
+      }
+    }
+    // Stopped by a callback after the batch that reaches 300: the gathered samples are added first.
+    auto stop = [](const mcrise::Progress& p) { return p.done >= 300; };
+    r.overlap = false;
+    const auto stopped = mcrise::debiased_rise(model, img, r, stop);
+    CHECK(stopped.masks_used == 320);
+    mcrise::RiseOptions shorter = r;
+    shorter.all_classes = false;
+    shorter.classes = {7};
+    shorter.se_groups = 2;
+    shorter.n_masks = 320;
+    CHECK(stopped.map(7) == mcrise::debiased_rise(model, img, shorter).map(7));
   }
-  // Stopped by a callback after the batch that reaches 300: the gathered samples are added first.
-  auto stop = [](const mcrise::Progress& p) { return p.done >= 300; };
-  r.overlap = false;
-  const auto stopped = mcrise::debiased_rise(model, img, r, stop);
-  CHECK(stopped.masks_used == 320);
-  mcrise::RiseOptions shorter = r;
-  shorter.all_classes = false;
-  shorter.classes = {7};
-  shorter.n_masks = 320;
-  CHECK(stopped.map(7) == mcrise::debiased_rise(model, img, shorter).map(7));
 }
 
 TEST_CASE("all_classes refuses classes and an adaptive target before calling the model", "[driver][classes][errors]") {

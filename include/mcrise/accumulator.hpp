@@ -63,10 +63,20 @@ void assign_zeros(std::vector<T, BufferAllocator<T>>& v, std::size_t n, int thre
 /// Layout: the target slots in blocks of `lanes` (8; the last one may be narrower), each block
 /// [shift][plane][cell][lane]. Adding a sample is a short vector add per cell in every block
 /// (one shift's part of a block is contiguous), and a block's maps read the block front to back.
+///
+/// Kept samples: when the caller says how many samples it will add (`expected_samples`), there
+/// are no standard errors, and the samples themselves (cells, shift, target scores: T·8 + cells
+/// + 4 bytes each) take less memory than the sums (P·shifts·cells·T·8 bytes), the samples are
+/// kept instead and the sums are built one lane block at a time when maps are asked for, in a
+/// small table that stays in cache. With many classes and N below about shifts·cells·P this is
+/// much less memory (MC-RISE, 1000 classes, N = 8,000: 65 MB instead of 3 GB) and no streaming
+/// through a large table. Each sum sees the same additions in the same order (samples of one
+/// shift in sample order), so the maps are bitwise those of the sums. Adding more samples than
+/// expected builds the sums from the kept ones and goes on with the sums.
 class GridAccumulator {
  public:
   GridAccumulator(const MaskGenerator& gen, std::vector<int> classes, const char* where, int se_groups,
-                  bool colour_planes, int threads)
+                  bool colour_planes, int threads, std::int64_t expected_samples = 0)
       : geo_(gen.geometry()),
         planes_(gen.num_colors() + 1),
         p_mask_(gen.mask_probability()),
@@ -87,18 +97,33 @@ class GridAccumulator {
     if (se_groups != 0 && (se_groups < 2 || se_groups > max_se_groups))
       throw std::invalid_argument(std::string(where) + ": se_groups must be 0 (off) or in [2, " +
                                   std::to_string(max_se_groups) + "], got " + std::to_string(se_groups));
+    if (expected_samples < 0)
+      throw std::invalid_argument(std::string(where) + ": expected_samples must be >= 0, got " +
+                                  std::to_string(expected_samples));
+    // Kept samples when they take less memory than the sums (see the class comment).
+    const double table_bytes = static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * 8.0;
+    const double kept_bytes = static_cast<double>(expected_samples) * static_cast<double>(kept_sample_bytes());
+    keep_ = expected_samples > 0 && se_groups == 0 && kept_bytes < table_bytes;
     // A clear error instead of a bad_alloc deep inside (or after the whole run): 8 bytes per sum,
-    // 4 per group sum, and the H x W double maps the result will hold (one per stored plane and class).
+    // 4 per group sum (or the kept samples), and the H x W double maps the result will hold (one
+    // per stored plane and class).
     const double maps = static_cast<double>(stored_planes_) * static_cast<double>(T) *
                         static_cast<double>(geo_.height) * static_cast<double>(geo_.width) * 8.0;
-    const double gib = (static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * (8.0 + 4.0 * se_groups) +
-                        maps) / (1024.0 * 1024.0 * 1024.0);
+    const double store = keep_ ? kept_bytes : table_bytes * (1.0 + 0.5 * se_groups);
+    const double gib = (store + maps) / (1024.0 * 1024.0 * 1024.0);
     if (gib > 16.0)
       throw std::invalid_argument(std::string(where) + ": " + std::to_string(classes_.size()) +
                                   " target classes with se_groups = " + std::to_string(se_groups) + " need " +
                                   std::to_string(gib) + " GiB of accumulators and maps for this image (limit 16 GiB)");
     set_threads(threads);
-    assign_zeros(sums_, shift_stride_ * shifts_, threads_);
+    if (keep_) {
+      kept_capacity_ = static_cast<std::size_t>(expected_samples);
+      kept_scores_.resize(kept_capacity_ * T);  // pages taken as the rows are written
+      kept_cells_.reserve(kept_capacity_ * static_cast<std::size_t>(geo_.cells()));
+      kept_shift_.reserve(kept_capacity_);
+    } else {
+      assign_zeros(sums_, shift_stride_ * shifts_, threads_);
+    }
     totals_.assign(T, 0.0);
     groups_ = se_groups;
     block_ = static_cast<std::uint64_t>(gen.block_size());
@@ -117,8 +142,12 @@ class GridAccumulator {
   /// leaves the accumulator as it was.
   void add(const MaskSample& s, const double* scores, long long num_scores, const char* where) {
     check(s, scores, num_scores, where);
+    if (keep_ && kept_shift_.size() + 1 > kept_capacity_) build_sums();
     const int first = 0;
-    add_rows(&s, 1, &first, scores, 0, 0, classes_.size(), serial_);
+    if (keep_)
+      keep_rows(&s, 1, scores, 0);
+    else
+      add_rows(&s, 1, &first, scores, 0, 0, classes_.size(), serial_);
     count_samples(&s, 1);
   }
 
@@ -139,6 +168,12 @@ class GridAccumulator {
     const double* scores = score_rows.data();
     const std::ptrdiff_t stride = score_rows.outerStride();
     for (int i = 0; i < b; ++i) check(s[i], scores + i * stride, score_rows.cols(), where);
+    if (keep_ && kept_shift_.size() + static_cast<std::size_t>(b) > kept_capacity_) build_sums();
+    if (keep_) {
+      keep_rows(s, b, scores, stride);
+      count_samples(s, b);
+      return;
+    }
     const std::size_t T = classes_.size();
     // Allocated before anything is added: a bad_alloc leaves the sums as they were.
     order_.resize(static_cast<std::size_t>(b));
@@ -207,12 +242,12 @@ class GridAccumulator {
     return first * shifts_ * P * cells + ((shift * P + plane) * cells + cell) * width + (j - first);
   }
 
-  /// Adds w[0..n) to the slots [j0, j0 + n) of every stored-plane cell of sample s (at its
-  /// shift), in one copy of the sums `base` (the sums or one group's float sums). j0 is a
-  /// block start (0, or a lane_aligned_range start). Block by block: a full block's weights
-  /// stay in registers while its cells are updated.
+  /// Adds w[0..n) to the slots [j0, j0 + n) of every stored-plane cell of a sample whose cell
+  /// states are cells[0..cells()) (at its shift), in one copy of the sums `base` (the sums or one
+  /// group's float sums). j0 is a block start (0, or a lane_aligned_range start). Block by block:
+  /// a full block's weights stay in registers while its cells are updated.
   template <class Dst, class Src>
-  void add_cells(Dst* base, std::size_t shift, const MaskSample& s, const Src* w, std::size_t j0,
+  void add_cells(Dst* base, std::size_t shift, const std::uint8_t* state_of, const Src* w, std::size_t j0,
                  std::size_t n) const noexcept {
     const std::size_t cells = static_cast<std::size_t>(geo_.cells()), j1 = j0 + n;
     for (std::size_t first = j0; first < j1; first += lanes) {
@@ -223,14 +258,14 @@ class GridAccumulator {
         Src v[lanes];
         for (std::size_t k = 0; k < lanes; ++k) v[k] = wb[k];
         for (std::size_t c = 0; c < cells; ++c) {
-          const int state = s.cells[c];
+          const int state = state_of[c];
           if (state >= stored_planes_) continue;
           Dst* d = blk + (static_cast<std::size_t>(state) * cells + c) * lanes;
           for (std::size_t k = 0; k < lanes; ++k) d[k] += v[k];
         }
       } else {
         for (std::size_t c = 0; c < cells; ++c) {
-          const int state = s.cells[c];
+          const int state = state_of[c];
           if (state >= stored_planes_) continue;
           Dst* d = blk + (static_cast<std::size_t>(state) * cells + c) * width;
           for (std::size_t k = 0; k < used; ++k) d[k] += wb[k];
@@ -272,33 +307,158 @@ class GridAccumulator {
   /// `order` (samples stably sorted by shift).
   void add_rows(const MaskSample* s, int b, const int* order, const double* scores, std::ptrdiff_t stride,
                 std::size_t j0, std::size_t j1, RowScratch& scratch) noexcept {
-    const std::size_t T = classes_.size(), n = j1 - j0;
-    std::vector<double>& gathered = scratch.gathered;
+    add_totals(s, b, scores, stride, j0, j1, scratch);
+    const std::size_t n = j1 - j0;
     std::vector<float>& wf = scratch.wf;
-    // Scores of target slots [j0, j1) of sample i: in place if the classes are contiguous.
-    auto weights = [&](int i) {
-      const double* row = scores + i * stride;
-      if (contiguous_) return row + classes_[0] + j0;
-      for (std::size_t j = 0; j < n; ++j) gathered[j] = row[classes_[j0 + j]];
-      return static_cast<const double*>(gathered.data());
-    };
+    for (int k = 0; k < b; ++k) {
+      const int i = order[k];
+      const double* w = target_scores(scores + i * stride, j0, n, scratch);
+      const std::size_t shift = shift_of(s[i]);
+      add_cells(sums_.data(), shift, s[i].cells.data(), w, j0, n);
+      if (groups_ == 0) continue;
+      const std::size_t g = group_of(s[i]);
+      for (std::size_t j = 0; j < n; ++j) wf[j] = static_cast<float>(w[j]);
+      add_cells(group_sums_.data() + g * shifts_ * shift_stride_, shift, s[i].cells.data(), wf.data(), j0, n);
+    }
+  }
+
+  /// The scores of target slots [j0, j0 + n) in a row of L scores: in place if the classes are
+  /// contiguous, else gathered into the scratch.
+  const double* target_scores(const double* row, std::size_t j0, std::size_t n, RowScratch& scratch) const noexcept {
+    if (contiguous_) return row + classes_[0] + j0;
+    for (std::size_t j = 0; j < n; ++j) scratch.gathered[j] = row[classes_[j0 + j]];
+    return scratch.gathered.data();
+  }
+
+  /// Adds the target scores of slots [j0, j1) of samples[0..b) to the totals (and group totals), in sample order.
+  void add_totals(const MaskSample* s, int b, const double* scores, std::ptrdiff_t stride, std::size_t j0,
+                  std::size_t j1, RowScratch& scratch) noexcept {
+    const std::size_t T = classes_.size(), n = j1 - j0;
     for (int i = 0; i < b; ++i) {
-      const double* w = weights(i);
+      const double* w = target_scores(scores + i * stride, j0, n, scratch);
       for (std::size_t j = 0; j < n; ++j) totals_[j0 + j] += w[j];
       if (groups_ == 0) continue;
       const std::size_t g = group_of(s[i]);
       for (std::size_t j = 0; j < n; ++j) group_totals_[g * T + j0 + j] += w[j];
     }
-    for (int k = 0; k < b; ++k) {
-      const int i = order[k];
-      const double* w = weights(i);
-      const std::size_t shift = shift_of(s[i]);
-      add_cells(sums_.data(), shift, s[i], w, j0, n);
-      if (groups_ == 0) continue;
-      const std::size_t g = group_of(s[i]);
-      for (std::size_t j = 0; j < n; ++j) wf[j] = static_cast<float>(w[j]);
-      add_cells(group_sums_.data() + g * shifts_ * shift_stride_, shift, s[i], wf.data(), j0, n);
+  }
+
+  /// Bytes of one kept sample: its T target scores, its cell states and its shift.
+  std::size_t kept_sample_bytes() const noexcept {
+    return classes_.size() * sizeof(double) + static_cast<std::size_t>(geo_.cells()) + sizeof(std::uint32_t);
+  }
+
+  /// Keeps samples[0..b) (already checked; the capacity is enough) and adds their totals.
+  void keep_rows(const MaskSample* s, int b, const double* scores, std::ptrdiff_t stride) noexcept {
+    const std::size_t T = classes_.size();
+    add_totals(s, b, scores, stride, 0, T, serial_);
+    for (int i = 0; i < b; ++i) {
+      const std::size_t n = kept_shift_.size();
+      const double* w = target_scores(scores + i * stride, 0, T, serial_);
+      for (std::size_t first = 0; first < T; first += lanes)
+        std::copy(w + first, w + first + block_width(first), kept_row(first, n));
+      kept_cells_.insert(kept_cells_.end(), s[i].cells.begin(), s[i].cells.end());
+      kept_shift_.push_back(static_cast<std::uint32_t>(shift_of(s[i])));
     }
+  }
+
+  /// Kept scores of sample i in the lane block that starts at slot `first`: block_width(first) values.
+  /// Layout [lane block][sample][lane]: a block's maps read 64 bytes per sample, from one
+  /// contiguous region (samples are read in shift order, not in the order they were kept).
+  double* kept_row(std::size_t first, std::size_t i) noexcept {
+    return kept_scores_.data() + first * kept_capacity_ + i * block_width(first);
+  }
+  const double* kept_row(std::size_t first, std::size_t i) const noexcept {
+    return kept_scores_.data() + first * kept_capacity_ + i * block_width(first);
+  }
+
+  /// The kept samples in shift order, each shift's samples in the order they were added (a
+  /// counting sort: the order in which add_batch adds the grid sums).
+  std::vector<std::size_t> kept_order() const {
+    const std::size_t N = kept_shift_.size();
+    std::vector<std::size_t> first(shifts_ + 1, 0), order(N);
+    for (std::size_t i = 0; i < N; ++i) ++first[kept_shift_[i] + 1];
+    for (std::size_t k = 0; k < shifts_; ++k) first[k + 1] += first[k];
+    for (std::size_t i = 0; i < N; ++i) order[first[kept_shift_[i]]++] = i;
+    return order;
+  }
+
+  /// Adds the kept samples of `src` (in shift order) to the sums: the grid sums of add_batch, without the totals.
+  void add_kept(const GridAccumulator& src, std::vector<double, BufferAllocator<double>>& sums) const {
+    const std::size_t T = classes_.size(), cells = static_cast<std::size_t>(geo_.cells());
+    const auto order = src.kept_order();
+    for (std::size_t first = 0; first < T; first += lanes)
+      for (std::size_t i : order)
+        add_cells(sums.data(), src.kept_shift_[i], src.kept_cells_.data() + i * cells, src.kept_row(first, i), first,
+                  block_width(first));
+  }
+
+  /// Leaves kept-samples mode: builds the sums from the kept samples and frees them. On
+  /// bad_alloc the accumulator is as it was.
+  void build_sums() {
+    std::vector<double, BufferAllocator<double>> sums;
+    assign_zeros(sums, shift_stride_ * shifts_, threads_);
+    add_kept(*this, sums);
+    sums_.swap(sums);
+    keep_ = false;
+    kept_capacity_ = 0;
+    decltype(kept_scores_)().swap(kept_scores_);
+    std::vector<std::uint8_t>().swap(kept_cells_);
+    std::vector<std::uint32_t>().swap(kept_shift_);
+  }
+
+  /// For each kept sample in `order`: the cells whose state is `plane`, as list[start[k] .. start[k + 1]).
+  void plane_cells(const std::vector<std::size_t>& order, int plane, std::vector<std::uint32_t>& list,
+                   std::vector<std::size_t>& start) const {
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
+    start.assign(order.size() + 1, 0);
+    list.clear();
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      start[k] = list.size();
+      const std::uint8_t* st = kept_cells_.data() + order[k] * cells;
+      for (std::size_t c = 0; c < cells; ++c)
+        if (st[c] == plane) list.push_back(static_cast<std::uint32_t>(c));
+    }
+    start[order.size()] = list.size();
+  }
+
+  /// Kept-samples mode: plane_sum() of slots [first, first + width) (one lane block), built in
+  /// `table` ([shift][cell][lane], the layout of one plane of a block of the sums) from the kept
+  /// samples in `order`, whose cells in `plane` are `list`/`start` (plane_cells). Each sum gets
+  /// the additions of add_cells in the same order, so it is bitwise the same.
+  void kept_block_sums(std::size_t first, std::size_t width, const std::vector<std::size_t>& order,
+                       const std::vector<std::uint32_t>& list, const std::vector<std::size_t>& start,
+                       std::vector<double>& table) const {
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
+    table.assign(shifts_ * cells * width, 0.0);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const std::size_t i = order[k];
+      const double* w = kept_row(first, i);
+      double* base = table.data() + kept_shift_[i] * cells * width;
+      if (width == lanes) {
+        // Eigen's fixed-size packets: GCC leaves the plain 8-lane loop scalar here.
+        using Lanes = Eigen::Matrix<double, static_cast<int>(lanes), 1>;
+        const Lanes v = Eigen::Map<const Lanes>(w);
+        for (std::size_t p = start[k]; p < start[k + 1]; ++p) Eigen::Map<Lanes>(base + list[p] * lanes) += v;
+      } else {
+        for (std::size_t p = start[k]; p < start[k + 1]; ++p) {
+          double* d = base + list[p] * width;
+          for (std::size_t l = 0; l < width; ++l) d[l] += w[l];
+        }
+      }
+    }
+  }
+
+  /// Upsamples lane l of a block table of kept_block_sums().
+  SaliencyMap upsample_table(const std::vector<double>& table, std::size_t width, std::size_t l,
+                             ShiftUpsampler::Scratch& scratch) const {
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
+    const double* t = table.data() + l;
+    return up_(
+        [&](int shift, int cell) {
+          return t[(static_cast<std::size_t>(shift) * cells + static_cast<std::size_t>(cell)) * width];
+        },
+        scratch);
   }
 
   void count_samples(const MaskSample* s, int b) {
@@ -318,7 +478,11 @@ class GridAccumulator {
       throw std::invalid_argument(std::string(where) +
                                   ": the accumulators differ in image size, grid, colours, mask_probability, classes, "
                                   "se_groups or sampler block size");
-    for (std::size_t i = 0; i < sums_.size(); ++i) sums_[i] += o.sums_[i];
+    if (keep_) build_sums();
+    if (o.keep_)
+      add_kept(o, sums_);
+    else
+      for (std::size_t i = 0; i < sums_.size(); ++i) sums_[i] += o.sums_[i];
     for (std::size_t i = 0; i < totals_.size(); ++i) totals_[i] += o.totals_[i];
     for (std::size_t i = 0; i < group_sums_.size(); ++i) group_sums_[i] += o.group_sums_[i];
     for (std::size_t i = 0; i < group_totals_.size(); ++i) group_totals_[i] += o.group_totals_[i];
@@ -335,7 +499,18 @@ class GridAccumulator {
   }
 
   /// Σ_n M_n·m_n^plane(λ): H x W, upsampled from the per-shift grid sums.
-  SaliencyMap plane_sum(std::size_t slot, int plane) const { return upsample_sums(sums_.data(), slot, plane); }
+  SaliencyMap plane_sum(std::size_t slot, int plane) const {
+    if (!keep_) return upsample_sums(sums_.data(), slot, plane);
+    const auto order = kept_order();
+    std::vector<std::uint32_t> list;
+    std::vector<std::size_t> start;
+    plane_cells(order, plane, list, start);
+    std::vector<double> table;
+    const std::size_t first = slot / lanes * lanes, width = block_width(slot);
+    kept_block_sums(first, width, order, list, start, table);
+    ShiftUpsampler::Scratch scratch;
+    return upsample_table(table, width, slot - first, scratch);
+  }
 
   /// plane_sum(j, plane) for every target slot j, in slot order, computed on threads()
   /// threads (contiguous slot ranges; bitwise the same for any thread count). `f(j, map)`
@@ -345,6 +520,33 @@ class GridAccumulator {
   std::vector<SaliencyMap> plane_sums(int plane, Finish f = [](std::size_t, SaliencyMap&) {}) const {
     const std::size_t T = classes_.size();
     std::vector<SaliencyMap> out(T);
+    if (keep_) {
+      // One lane block at a time per thread: its table is built from the kept samples, then upsampled.
+      const auto order = kept_order();
+      std::vector<std::uint32_t> list;
+      std::vector<std::size_t> start;
+      plane_cells(order, plane, list, start);
+      const std::size_t blocks = (T + lanes - 1) / lanes;
+      const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), blocks));
+      std::vector<std::vector<double>> tables(static_cast<std::size_t>(parts));
+      std::vector<ShiftUpsampler::Scratch> scratch(static_cast<std::size_t>(parts));
+      auto block = [&](int b, int worker) {
+        const std::size_t first = static_cast<std::size_t>(b) * lanes, width = block_width(first);
+        auto& table = tables[static_cast<std::size_t>(worker)];
+        kept_block_sums(first, width, order, list, start, table);
+        for (std::size_t l = 0; l < width; ++l) {
+          out[first + l] = upsample_table(table, width, l, scratch[static_cast<std::size_t>(worker)]);
+          f(first + l, out[first + l]);
+        }
+      };
+      if (parts <= 1) {
+        for (std::size_t b = 0; b < blocks; ++b) block(static_cast<int>(b), 0);
+      } else {
+        ThreadPool pool(parts);
+        pool.parallel_for(static_cast<int>(blocks), block);
+      }
+      return out;
+    }
     const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), T));
     auto work = [&](int p, int) {
       const auto [j0, j1] = slot_range(p, parts);
@@ -409,8 +611,11 @@ class GridAccumulator {
   std::int64_t count() const noexcept { return count_; }
   /// Bytes of the per-shift grid sums and group sums (the bulk of the accumulator's memory).
   std::size_t memory_bytes() const noexcept {
+    if (keep_) return kept_capacity_ * kept_sample_bytes();
     return sums_.size() * sizeof(double) + group_sums_.size() * sizeof(float);
   }
+  /// True while samples are kept instead of sums (see the class comment).
+  bool keeps_samples() const noexcept { return keep_; }
   /// Number of shifts (dy, dx) of the per-shift grid sums.
   std::size_t shifts() const noexcept { return shifts_; }
   double total(std::size_t slot) const noexcept { return totals_[slot]; }
@@ -436,6 +641,12 @@ class GridAccumulator {
   std::size_t shift_stride_ = 0;  // sums per shift over all blocks (P·cells·T): one copy is shift_stride_·shifts_
   std::size_t shifts_ = 0;
   std::vector<double, BufferAllocator<double>> sums_;  // [lane block][shift][stored plane][cell][lane] (see the class comment)
+  // Kept-samples mode (see the class comment): sums_ is empty while keep_ is true.
+  bool keep_ = false;
+  std::size_t kept_capacity_ = 0;                             // samples that fit before build_sums()
+  std::vector<double, BufferAllocator<double>> kept_scores_;  // [lane block][sample][lane] (kept_row)
+  std::vector<std::uint8_t> kept_cells_;                      // [sample][cell] states
+  std::vector<std::uint32_t> kept_shift_;                     // [sample] shift dy·shifts_w + dx
   std::vector<double> totals_;
   std::int64_t count_ = 0;
   // Batch means (standard errors): G copies of the per-shift grid sums, in float
@@ -526,9 +737,17 @@ class RiseAccumulator {
   ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
   /// @param threads threads that clear the sums when they are large (16 MiB or more, e.g. many
   ///        classes) and compute the bulk maps and standard errors: see set_threads() (0: all cores)
-  /// @throws std::invalid_argument for K != 1, no class, a negative class or a bad se_groups.
-  RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1)
-      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false, threads) {}
+  /// @param expected_samples optional: how many samples will be added (0: unknown). With se_groups = 0,
+  ///        if keeping the samples themselves (T·8 + cells + 4 bytes each) takes less memory than the
+  ///        sums, they are kept instead and the sums are built one block of 8 classes at a time when
+  ///        maps are asked for: much faster and leaner for many classes (see memory_bytes()). The maps
+  ///        are bitwise the same; adding more samples than expected builds the sums then.
+  /// @throws std::invalid_argument for K != 1, no class, a negative class, a bad se_groups or a
+  ///         negative expected_samples.
+  RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
+                  std::int64_t expected_samples = 0)
+      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false, threads,
+             expected_samples) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
@@ -553,7 +772,11 @@ class RiseAccumulator {
   std::int64_t count() const noexcept { return acc_.count(); }
   /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
   ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
+  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + cells + 4),
+  ///        less than the sums would take.
   std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
+  /// @brief True while the samples are kept instead of sums (see the constructor's expected_samples).
+  bool keeps_samples() const noexcept { return acc_.keeps_samples(); }
   /// @brief Number of random shifts (dy, dx) the sums are kept for (cell_h·cell_w, or 1 without random shift).
   std::size_t shifts() const noexcept { return acc_.shifts(); }
   /// @brief The target classes, in order.
@@ -634,9 +857,8 @@ class RiseAccumulator {
   double rise_divisor() const noexcept { return static_cast<double>(count()) * (1.0 - acc_.mask_probability()); }
   // Eq. 5 from the kept-plane sum of slot j, in place (no second H x W map for each class).
   void debiased_in_place(SaliencyMap& s, std::size_t j, double keep, double n) const {
-    s /= n;
-    s.array() -= keep * acc_.total(j) / n;
-    s /= keep * (1.0 - keep);
+    const double mean = keep * acc_.total(j) / n, div = keep * (1.0 - keep);
+    s.array() = (s.array() / n - mean) / div;  // one pass, the same three roundings per pixel
   }
   static const MaskGenerator& check_binary(const MaskGenerator& g) {
     if (g.num_colors() != 1)
@@ -657,9 +879,12 @@ class McRiseAccumulator {
   ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
   /// @param threads threads that clear the sums when they are large (16 MiB or more, e.g. many
   ///        classes) and compute all_maps() and standard errors: see set_threads() (0: all cores)
-  /// @throws std::invalid_argument for no class, a negative class or a bad se_groups.
-  McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1)
-      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true, threads) {}
+  /// @param expected_samples optional: how many samples will be added (0: unknown); see RiseAccumulator.
+  /// @throws std::invalid_argument for no class, a negative class, a bad se_groups or a negative expected_samples.
+  McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
+                    std::int64_t expected_samples = 0)
+      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true, threads,
+             expected_samples) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
@@ -684,7 +909,11 @@ class McRiseAccumulator {
   std::int64_t count() const noexcept { return acc_.count(); }
   /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
   ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
+  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + cells + 4),
+  ///        less than the sums would take.
   std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
+  /// @brief True while the samples are kept instead of sums (see the constructor's expected_samples).
+  bool keeps_samples() const noexcept { return acc_.keeps_samples(); }
   /// @brief Number of random shifts (dy, dx) the sums are kept for (cell_h·cell_w, or 1 without random shift).
   std::size_t shifts() const noexcept { return acc_.shifts(); }
   /// @brief The target classes, in order.
@@ -733,8 +962,7 @@ class McRiseAccumulator {
     std::vector<std::vector<SaliencyMap>> out(base.size());
     for (int k = 1; k <= K; ++k) {
       auto raw = acc_.plane_sums(k, [&](std::size_t j, SaliencyMap& m) {
-        m *= scale;
-        m -= base[j];
+        m.array() = m.array() * scale - base[j].array();  // one pass: raw_maps(c)[k - 1] - baseline(c)
       });
       for (std::size_t j = 0; j < raw.size(); ++j) out[j].push_back(std::move(raw[j]));
     }

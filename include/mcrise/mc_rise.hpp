@@ -218,7 +218,8 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
                                        where);
   const Perturber perturb(image, gen, res.mask_colors, where);
   const int se_groups = options.all_classes ? 0 : options.se_groups;
-  McRiseAccumulator acc(gen, res.classes, se_groups, options.threads);
+  // Without standard errors the run's N is known: the accumulator may keep the samples (see RiseAccumulator).
+  McRiseAccumulator acc(gen, res.classes, se_groups, options.threads, se_groups == 0 ? options.n_masks : 0);
   // Maps and standard errors of every class from the samples so far; returns the worst relative SE.
   auto measure = [&](McRiseResult& r, bool keep_baselines) {
     r.baselines.clear();

@@ -136,7 +136,8 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
   res.classes = resolve_classes(run, img, opt.layout, opt.classes, opt.all_classes, res.scores, where);
   const Perturber perturb(img, gen, {Color(static_cast<std::size_t>(img.channels()), 0.0f)}, where);
   const int se_groups = opt.all_classes ? 0 : opt.se_groups;
-  RiseAccumulator acc(gen, res.classes, se_groups, opt.threads);
+  // Without standard errors the run's N is known: the accumulator may keep the samples (see RiseAccumulator).
+  RiseAccumulator acc(gen, res.classes, se_groups, opt.threads, se_groups == 0 ? opt.n_masks : 0);
   // Maps, standard errors and relative standard errors of every class, from the samples so far.
   auto measure = [&](SaliencyResult& r) {
     r.maps = kind == RiseKind::plain ? acc.rise_maps() : acc.debiased_maps();

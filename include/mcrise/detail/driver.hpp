@@ -136,11 +136,12 @@ inline std::int64_t add_window(std::size_t acc_bytes, std::size_t shifts, std::s
 }
 
 /// The window the drivers use for accumulator `acc`: add_window() of its sums, or 0 with
-/// adaptive stopping, which reads the accumulator after every batch.
+/// adaptive stopping, which reads the accumulator after every batch, and while it keeps the
+/// samples themselves (no sums to stream through).
 template <class Accumulator>
 std::int64_t driver_window(const Accumulator& acc, long long num_classes, int batch_size, std::int64_t n_masks,
                            bool adaptive) {
-  return adaptive ? 0
+  return adaptive || acc.keeps_samples() ? 0
                   : add_window(acc.memory_bytes(), acc.shifts(), acc.classes().size(), num_classes, batch_size,
                                n_masks);
 }

@@ -144,10 +144,12 @@ class GridAccumulator {
     check(s, scores, num_scores, where);
     if (keep_ && kept_shift_.size() + 1 > kept_capacity_) build_sums();
     const int first = 0;
-    if (keep_)
-      keep_rows(&s, 1, scores, 0);
-    else
+    if (keep_) {
+      keep_scores(&s, 1, scores, 0, kept_shift_.size(), 0, classes_.size(), serial_);
+      keep_cells(&s, 1);
+    } else {
       add_rows(&s, 1, &first, scores, 0, 0, classes_.size(), serial_);
+    }
     count_samples(&s, 1);
   }
 
@@ -169,12 +171,31 @@ class GridAccumulator {
     const std::ptrdiff_t stride = score_rows.outerStride();
     for (int i = 0; i < b; ++i) check(s[i], scores + i * stride, score_rows.cols(), where);
     if (keep_ && kept_shift_.size() + static_cast<std::size_t>(b) > kept_capacity_) build_sums();
+    const std::size_t T = classes_.size();
     if (keep_) {
-      keep_rows(s, b, scores, stride);
+      // Copies of b·T scores into fresh pages: split over the pool (whole lane blocks) when large.
+      const std::size_t n0 = kept_shift_.size();
+      const int parts = pool == nullptr || static_cast<double>(b) * static_cast<double>(T) < 16384.0
+                            ? 1
+                            : static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(pool->size()),
+                                                                     (T + lanes - 1) / lanes));
+      if (parts <= 1) {
+        keep_scores(s, b, scores, stride, n0, 0, T, serial_);
+      } else {
+        std::vector<RowScratch> scratch(static_cast<std::size_t>(parts));
+        for (int p = 0; p < parts; ++p) {
+          const auto r = lane_aligned_range(p, parts);
+          scratch[static_cast<std::size_t>(p)].reserve(r.second - r.first, contiguous_, false);
+        }
+        pool->parallel_for(parts, [&](int p, int) {
+          const auto r = lane_aligned_range(p, parts);
+          keep_scores(s, b, scores, stride, n0, r.first, r.second, scratch[static_cast<std::size_t>(p)]);
+        });
+      }
+      keep_cells(s, b);
       count_samples(s, b);
       return;
     }
-    const std::size_t T = classes_.size();
     // Allocated before anything is added: a bad_alloc leaves the sums as they were.
     order_.resize(static_cast<std::size_t>(b));
     for (int i = 0; i < b; ++i) order_[static_cast<std::size_t>(i)] = i;
@@ -349,16 +370,23 @@ class GridAccumulator {
   }
 
   /// Keeps samples[0..b) (already checked; the capacity is enough) and adds their totals.
-  void keep_rows(const MaskSample* s, int b, const double* scores, std::ptrdiff_t stride) noexcept {
-    const std::size_t T = classes_.size();
-    add_totals(s, b, scores, stride, 0, T, serial_);
-    for (int i = 0; i < b; ++i) {
-      const std::size_t n = kept_shift_.size();
-      const double* w = target_scores(scores + i * stride, 0, T, serial_);
-      for (std::size_t first = 0; first < T; first += lanes)
-        std::copy(w + first, w + first + block_width(first), kept_row(first, n));
+  /// Keeps samples[0..b) (already checked; the capacity is enough) and adds their totals:
+  /// the cells and shifts here, the scores and totals of slots [j0, j1) (whole lane blocks) in
+  /// keep_scores(), which parts of a pool may run side by side.
+  void keep_cells(const MaskSample* s, int b) noexcept {
+    for (int i = 0; i < b; ++i) {  // within the reserved capacity: no allocation
       kept_cells_.insert(kept_cells_.end(), s[i].cells.begin(), s[i].cells.end());
       kept_shift_.push_back(static_cast<std::uint32_t>(shift_of(s[i])));
+    }
+  }
+  void keep_scores(const MaskSample* s, int b, const double* scores, std::ptrdiff_t stride, std::size_t n0,
+                   std::size_t j0, std::size_t j1, RowScratch& scratch) noexcept {
+    add_totals(s, b, scores, stride, j0, j1, scratch);
+    for (int i = 0; i < b; ++i) {
+      const double* w = target_scores(scores + i * stride, j0, j1 - j0, scratch);
+      for (std::size_t first = j0; first < j1; first += lanes)
+        std::copy(w + (first - j0), w + (first - j0) + block_width(first),
+                  kept_row(first, n0 + static_cast<std::size_t>(i)));
     }
   }
 
@@ -422,18 +450,32 @@ class GridAccumulator {
     start[order.size()] = list.size();
   }
 
+  /// Working memory of kept_block_sums (one per thread).
+  struct KeptScratch {
+    std::vector<double> table, ordered;
+  };
+
   /// Kept-samples mode: plane_sum() of slots [first, first + width) (one lane block), built in
-  /// `table` ([shift][cell][lane], the layout of one plane of a block of the sums) from the kept
+  /// scratch.table ([shift][cell][lane], the layout of one plane of a block of the sums) from the kept
   /// samples in `order`, whose cells in `plane` are `list`/`start` (plane_cells). Each sum gets
   /// the additions of add_cells in the same order, so it is bitwise the same.
   void kept_block_sums(std::size_t first, std::size_t width, const std::vector<std::size_t>& order,
                        const std::vector<std::uint32_t>& list, const std::vector<std::size_t>& start,
-                       std::vector<double>& table) const {
+                       KeptScratch& scratch) const {
     const std::size_t cells = static_cast<std::size_t>(geo_.cells());
+    std::vector<double>& table = scratch.table;
     table.assign(shifts_ * cells * width, 0.0);
+    // The block's scores in shift order first: independent loads, many in flight at once
+    // (read in the add loop below, each would wait for its cache miss).
+    std::vector<double>& ordered = scratch.ordered;
+    ordered.resize(order.size() * width);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const double* w = kept_row(first, order[k]);
+      for (std::size_t l = 0; l < width; ++l) ordered[k * width + l] = w[l];
+    }
     for (std::size_t k = 0; k < order.size(); ++k) {
       const std::size_t i = order[k];
-      const double* w = kept_row(first, i);
+      const double* w = ordered.data() + k * width;
       double* base = table.data() + kept_shift_[i] * cells * width;
       if (width == lanes) {
         // Eigen's fixed-size packets: GCC leaves the plain 8-lane loop scalar here.
@@ -505,11 +547,11 @@ class GridAccumulator {
     std::vector<std::uint32_t> list;
     std::vector<std::size_t> start;
     plane_cells(order, plane, list, start);
-    std::vector<double> table;
+    KeptScratch kept;
     const std::size_t first = slot / lanes * lanes, width = block_width(slot);
-    kept_block_sums(first, width, order, list, start, table);
+    kept_block_sums(first, width, order, list, start, kept);
     ShiftUpsampler::Scratch scratch;
-    return upsample_table(table, width, slot - first, scratch);
+    return upsample_table(kept.table, width, slot - first, scratch);
   }
 
   /// plane_sum(j, plane) for every target slot j, in slot order, computed on threads()
@@ -528,14 +570,14 @@ class GridAccumulator {
       plane_cells(order, plane, list, start);
       const std::size_t blocks = (T + lanes - 1) / lanes;
       const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), blocks));
-      std::vector<std::vector<double>> tables(static_cast<std::size_t>(parts));
+      std::vector<KeptScratch> kept(static_cast<std::size_t>(parts));
       std::vector<ShiftUpsampler::Scratch> scratch(static_cast<std::size_t>(parts));
       auto block = [&](int b, int worker) {
         const std::size_t first = static_cast<std::size_t>(b) * lanes, width = block_width(first);
-        auto& table = tables[static_cast<std::size_t>(worker)];
-        kept_block_sums(first, width, order, list, start, table);
+        auto& k = kept[static_cast<std::size_t>(worker)];
+        kept_block_sums(first, width, order, list, start, k);
         for (std::size_t l = 0; l < width; ++l) {
-          out[first + l] = upsample_table(table, width, l, scratch[static_cast<std::size_t>(worker)]);
+          out[first + l] = upsample_table(k.table, width, l, scratch[static_cast<std::size_t>(worker)]);
           f(first + l, out[first + l]);
         }
       };

@@ -173,25 +173,12 @@ class GridAccumulator {
     if (keep_ && kept_shift_.size() + static_cast<std::size_t>(b) > kept_capacity_) build_sums();
     const std::size_t T = classes_.size();
     if (keep_) {
-      // Copies of b·T scores into fresh pages: split over the pool (whole lane blocks) when large.
+      // Copies of b·T scores into fresh pages: split over the pool when that is 2^14 copies or more.
       const std::size_t n0 = kept_shift_.size();
-      const int parts = pool == nullptr || static_cast<double>(b) * static_cast<double>(T) < 16384.0
-                            ? 1
-                            : static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(pool->size()),
-                                                                     (T + lanes - 1) / lanes));
-      if (parts <= 1) {
-        keep_scores(s, b, scores, stride, n0, 0, T, serial_);
-      } else {
-        std::vector<RowScratch> scratch(static_cast<std::size_t>(parts));
-        for (int p = 0; p < parts; ++p) {
-          const auto r = lane_aligned_range(p, parts);
-          scratch[static_cast<std::size_t>(p)].reserve(r.second - r.first, contiguous_, false);
-        }
-        pool->parallel_for(parts, [&](int p, int) {
-          const auto r = lane_aligned_range(p, parts);
-          keep_scores(s, b, scores, stride, n0, r.first, r.second, scratch[static_cast<std::size_t>(p)]);
-        });
-      }
+      by_lane_blocks(pool, static_cast<double>(b) * static_cast<double>(T) / 16384.0,
+                     [&](std::size_t j0, std::size_t j1, RowScratch& scratch) {
+                       keep_scores(s, b, scores, stride, n0, j0, j1, scratch);
+                     });
       keep_cells(s, b);
       count_samples(s, b);
       return;
@@ -203,25 +190,9 @@ class GridAccumulator {
     const int* order = order_.data();
     // Waking a thread costs about as much as 2^16 additions; split only when each gets far more.
     const double work = static_cast<double>(b) * static_cast<double>(geo_.cells()) * static_cast<double>(T);
-    // Parts take whole lane blocks (lane_aligned_range): no more parts than blocks.
-    const double blocks = static_cast<double>((T + lanes - 1) / lanes);
-    const int parts = pool == nullptr ? 1
-                                      : static_cast<int>(std::min<double>({static_cast<double>(pool->size()), blocks,
-                                                                           work / 262144.0}));
-    if (parts <= 1) {
-      add_rows(s, b, order, scores, stride, 0, T, serial_);
-    } else {
-      // Scratch is allocated before anything is added, so a bad_alloc leaves the sums as they were.
-      std::vector<RowScratch> scratch(static_cast<std::size_t>(parts));
-      for (int p = 0; p < parts; ++p) {
-        const auto r = lane_aligned_range(p, parts);
-        scratch[static_cast<std::size_t>(p)].reserve(r.second - r.first, contiguous_, groups_ > 0);
-      }
-      pool->parallel_for(parts, [&](int p, int) {
-        const auto r = lane_aligned_range(p, parts);
-        add_rows(s, b, order, scores, stride, r.first, r.second, scratch[static_cast<std::size_t>(p)]);
-      });
-    }
+    by_lane_blocks(pool, work / 262144.0, [&](std::size_t j0, std::size_t j1, RowScratch& scratch) {
+      add_rows(s, b, order, scores, stride, j0, j1, scratch);
+    });
     count_samples(s, b);
   }
 
@@ -235,6 +206,31 @@ class GridAccumulator {
       wf.resize(groups ? n : 0);
     }
   };
+
+  /// Runs f(j0, j1, scratch) over all target slots: at once, or split over the pool into at most
+  /// `max_parts` ranges of whole lane blocks (lane_aligned_range), each with its own scratch.
+  /// The scratch is allocated before anything runs, so a bad_alloc changes nothing.
+  template <class F>
+  void by_lane_blocks(ThreadPool* pool, double max_parts, F&& f) {
+    const std::size_t T = classes_.size();
+    const double blocks = static_cast<double>((T + lanes - 1) / lanes);
+    const int parts = pool == nullptr ? 1
+                                      : static_cast<int>(std::min<double>(
+                                            {static_cast<double>(pool->size()), blocks, max_parts}));
+    if (parts <= 1) {
+      f(std::size_t{0}, T, serial_);
+      return;
+    }
+    std::vector<RowScratch> scratch(static_cast<std::size_t>(parts));
+    for (int p = 0; p < parts; ++p) {
+      const auto r = lane_aligned_range(p, parts);
+      scratch[static_cast<std::size_t>(p)].reserve(r.second - r.first, contiguous_, groups_ > 0);
+    }
+    pool->parallel_for(parts, [&](int p, int) {
+      const auto r = lane_aligned_range(p, parts);
+      f(r.first, r.second, scratch[static_cast<std::size_t>(p)]);
+    });
+  }
 
   /// Target slots [first, second) of part p when the T slots are split into `parts` contiguous ranges.
   std::pair<std::size_t, std::size_t> slot_range(int p, int parts) const noexcept {

@@ -272,13 +272,13 @@ class GridAccumulator {
       Dst* blk = base + offset(shift, 0, 0, first);
       const Src* wb = w + (first - j0);  // the weights of this block's slots
       if (used == lanes) {
-        Src v[lanes];
-        for (std::size_t k = 0; k < lanes; ++k) v[k] = wb[k];
+        // Eigen's fixed-size packets: GCC leaves the plain 8-lane loop scalar.
+        using Lanes = Eigen::Matrix<Dst, static_cast<int>(lanes), 1>;
+        const Lanes v = Eigen::Map<const Eigen::Matrix<Src, static_cast<int>(lanes), 1>>(wb).template cast<Dst>();
         for (std::size_t c = 0; c < cells; ++c) {
           const int state = state_of[c];
           if (state >= stored_planes_) continue;
-          Dst* d = blk + (static_cast<std::size_t>(state) * cells + c) * lanes;
-          for (std::size_t k = 0; k < lanes; ++k) d[k] += v[k];
+          Eigen::Map<Lanes>(blk + (static_cast<std::size_t>(state) * cells + c) * lanes) += v;
         }
       } else {
         for (std::size_t c = 0; c < cells; ++c) {

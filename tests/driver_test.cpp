@@ -483,18 +483,18 @@ TEST_CASE("all_classes gives every class the map a one-class run gives it, bitwi
 
 TEST_CASE("many classes: kept samples, and scores gathered over several batches, give the same bits",
           "[driver][classes]") {
-  // 300 classes of a 96 x 96 image. all_classes (no standard errors, N known): the accumulator keeps
+  // 300 classes of a 48 x 48 image. all_classes (no standard errors, N known): the accumulator keeps
   // the samples, which take less memory than the sums. An explicit list of all classes with
   // standard errors: the sums are too large for a cache, so the driver gathers several batches
   // before adding (add_window) and the accumulator adds them shift by shift. Either way every
   // class's map must be bitwise the one-class map (whose accumulator keeps sums), for RISE and
   // MC-RISE, with and without overlap, and when stopped early.
-  const auto img = test::test_image(96, 96);
+  const auto img = test::test_image(48, 48);
   ManyClassModel model;
   model.classes = 300;
   std::vector<int> all(300);
   for (int c = 0; c < 300; ++c) all[static_cast<std::size_t>(c)] = c;
-  const mcrise::MaskGenerator gen(96, 96, 1, mcrise::MaskOptions{}), cgen(96, 96, 5, mcrise::MaskOptions{});
+  const mcrise::MaskGenerator gen(48, 48, 1, mcrise::MaskOptions{}), cgen(48, 48, 5, mcrise::MaskOptions{});
   for (bool keep : {true, false}) {
     INFO("kept samples " << keep);
     mcrise::RiseOptions r;
@@ -505,13 +505,13 @@ TEST_CASE("many classes: kept samples, and scores gathered over several batches,
     o.threads = 2;
     if (keep) {
       r.all_classes = o.all_classes = true;
-      // The accumulators the drivers build keep the samples: 600 x (300 x 8 + 68) bytes, not 300 x 144 x 64 x 8.
+      // The accumulators the drivers build keep the samples: 600 x (300 x 8 + 68) bytes, not 300 x 36 x 64 x 8.
       REQUIRE(mcrise::RiseAccumulator(gen, all, 0, 2, r.n_masks).keeps_samples());
       REQUIRE(mcrise::McRiseAccumulator(cgen, all, 0, 2, o.n_masks).keeps_samples());
     } else {
       r.classes = o.classes = all;
-      r.se_groups = o.se_groups = 2;
-      const mcrise::RiseAccumulator acc(gen, all, 2);
+      r.se_groups = o.se_groups = 8;  // sums and group sums over 16 MiB: gathered adds
+      const mcrise::RiseAccumulator acc(gen, all, 8);
       REQUIRE(!acc.keeps_samples());
       const auto window =
           mcrise::detail::add_window(acc.memory_bytes(), acc.shifts(), 300, 300, r.batch_size, r.n_masks);

@@ -121,17 +121,17 @@ struct BatchPlan {
 /// Samples to gather before adding them to an accumulator (the `window` of run_masks_pipelined).
 /// 0 (add each batch) unless there are many target classes (at least 64: each cell update is a
 /// vector add of 512 bytes or more) and the accumulator's sums (`acc_bytes`) outgrow a cache
-/// (16 MiB); then about 4 samples per shift, so that each shift's block of sums is updated
-/// several times while it is in cache, with the gathered scores (L doubles per sample) capped at
-/// 32 MiB and at a quarter of the sums, never less than one batch, never more than the run.
-/// Memory stays independent of N.
+/// (16 MiB); then about 16 samples per shift, so that each shift's block of sums is updated
+/// many times while it is in cache (each flush streams the whole table through memory once),
+/// with the gathered scores (L doubles per sample) capped at 128 MiB and at a quarter of the
+/// sums, never less than one batch, never more than the run. Memory stays independent of N.
 inline std::int64_t add_window(std::size_t acc_bytes, std::size_t shifts, std::size_t targets, long long num_classes,
                                int batch_size, std::int64_t n_masks) {
-  constexpr std::size_t cache_bytes = std::size_t{16} << 20, cap_bytes = std::size_t{32} << 20;
+  constexpr std::size_t cache_bytes = std::size_t{16} << 20, cap_bytes = std::size_t{128} << 20;
   if (targets < 64 || acc_bytes <= cache_bytes || num_classes < 1) return 0;
   const std::size_t row_bytes = static_cast<std::size_t>(num_classes) * sizeof(double);
   const auto by_memory = static_cast<std::int64_t>(std::min(cap_bytes, acc_bytes / 4) / row_bytes);
-  const auto wanted = static_cast<std::int64_t>(4 * shifts);
+  const auto wanted = static_cast<std::int64_t>(16 * shifts);
   return std::min<std::int64_t>(n_masks, std::max<std::int64_t>(batch_size, std::min(wanted, by_memory)));
 }
 

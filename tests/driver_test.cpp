@@ -411,36 +411,102 @@ TEST_CASE("kept samples give the maps of the sums, bitwise, also past the expect
       CHECK(rkept.debiased(c) == rsums.debiased(c));
     }
   }
-  // Merges: kept into sums, sums into kept, kept into kept; the maps are those of all samples,
-  // up to rounding (a merge adds sums in another order).
+  // Merges: whichever way each side was built (kept samples or sums), the merged maps are the
+  // same bits: kept samples are made into sums first. And they are those of all samples, up to
+  // rounding (a merge adds two sums instead of one sample after the other).
   const std::vector<int> classes{1, 2, 3};
-  mcrise::RiseAccumulator all(bgen, classes), a(bgen, classes, 0, 1, 60), b(bgen, classes, 0, 1, 60),
-      c(bgen, classes), d(bgen, classes, 0, 1, 60);
+  auto half_of = [&](int first, bool keep) {
+    mcrise::RiseAccumulator acc(bgen, classes, 0, 1, keep ? 60 : 0);
+    Eigen::VectorXd row(4);
+    for (int n = first; n < first + 60; ++n) {
+      for (int k = 0; k < 4; ++k) row(k) = score(n, k);
+      acc.add(bgen.sample(static_cast<std::uint64_t>(n)), row);
+    }
+    REQUIRE(acc.keeps_samples() == keep);
+    return acc;
+  };
+  mcrise::RiseAccumulator ref = half_of(0, false);
+  ref.merge(half_of(60, false));
+  for (bool keep_a : {false, true})
+    for (bool keep_b : {false, true}) {
+      INFO("first half kept " << keep_a << ", second half kept " << keep_b);
+      mcrise::RiseAccumulator a = half_of(0, keep_a);
+      const mcrise::RiseAccumulator b = half_of(60, keep_b), b_before = b;
+      a.merge(b);
+      CHECK(!a.keeps_samples());
+      CHECK(a.count() == N);
+      CHECK(a.debiased(2) == ref.debiased(2));
+      CHECK(a.rise(3) == ref.rise(3));
+      CHECK(b.debiased(2) == b_before.debiased(2));  // the other side is left as it was
+    }
+  mcrise::RiseAccumulator all(bgen, classes);
   Eigen::VectorXd row(4);
   for (int n = 0; n < N; ++n) {
     for (int k = 0; k < 4; ++k) row(k) = score(n, k);
-    const auto s = bgen.sample(static_cast<std::uint64_t>(n));
-    all.add(s, row);
-    (n < 60 ? a : b).add(s, row);
-    (n < 60 ? c : d).add(s, row);
+    all.add(bgen.sample(static_cast<std::uint64_t>(n)), row);
   }
-  const mcrise::RiseAccumulator b_copy = b;
-  a.merge(b);       // kept + kept
-  c.merge(d);       // sums + kept
-  d.merge(all);     // kept + sums (d now holds samples 60..N twice: checked only for the count)
-  CHECK(!a.keeps_samples());
-  CHECK(!d.keeps_samples());
-  CHECK(a.count() == N);
-  CHECK(d.count() == N + 60);
-  CHECK(b_copy.debiased(2) == b.debiased(2));  // merging from b left it as it was
   const double scale = all.debiased(2).cwiseAbs().maxCoeff();
-  CHECK((a.debiased(2) - all.debiased(2)).cwiseAbs().maxCoeff() <= 1e-12 * scale);
-  CHECK((c.debiased(2) - all.debiased(2)).cwiseAbs().maxCoeff() <= 1e-12 * scale);
+  CHECK((ref.debiased(2) - all.debiased(2)).cwiseAbs().maxCoeff() <= 1e-12 * scale);
+  // A copy of an accumulator that keeps samples goes on keeping them (it makes its own room).
+  mcrise::RiseAccumulator part(bgen, classes, 0, 1, N);
+  for (int n = 0; n < N; ++n) {
+    for (int k = 0; k < 4; ++k) row(k) = score(n, k);
+    if (n == 60) {
+      const mcrise::RiseAccumulator copy = part;
+      part = copy;
+    }
+    part.add(bgen.sample(static_cast<std::uint64_t>(n)), row);
+  }
+  CHECK(part.keeps_samples());
+  CHECK(part.debiased(2) == all.debiased(2));
   CHECK_THROWS_WITH(mcrise::RiseAccumulator(bgen, classes, 0, 1, -1), Catch::Contains("expected_samples must be >= 0"));
   // With standard errors the sums are kept: the samples could not give the group sums.
   CHECK(!mcrise::RiseAccumulator(bgen, classes, 4, 1, 60).keeps_samples());
   // When the samples would take more memory than the sums, the sums are kept.
   CHECK(!mcrise::RiseAccumulator(bgen, classes, 0, 1, 1000000).keeps_samples());
+}
+
+TEST_CASE("kept samples: copies split over a pool, and the 16 GiB limit past the expected count",
+          "[accumulator][classes][errors]") {
+  mcrise::MaskOptions mo;
+  mo.seed = 4;
+  // 700 classes, batches of 50: 35,000 score copies per batch, split over the pool's two threads.
+  const mcrise::BinaryMaskGenerator gen(19, 23, mo);
+  const int L = 700, B = 50;
+  std::vector<int> classes;
+  for (int c = 0; c < L; c += 1) classes.push_back(c);
+  mcrise::RiseAccumulator kept(gen, classes, 0, 1, 2 * B), sums(gen, classes);
+  REQUIRE(kept.keeps_samples());
+  mcrise::detail::ThreadPool pool(2);
+  for (int first = 0; first < 2 * B; first += B) {
+    mcrise::RowMatrixXd rows(B, L);
+    std::vector<mcrise::MaskSample> s;
+    for (int i = 0; i < B; ++i) {
+      for (int c = 0; c < L; ++c) rows(i, c) = std::cos(0.21 * (first + i) + 0.07 * c);
+      s.push_back(gen.sample(static_cast<std::uint64_t>(first + i)));
+    }
+    kept.add(s, B, rows, &pool);
+    sums.add(s, B, rows);
+  }
+  const auto k = kept.debiased_maps(), r = sums.debiased_maps();
+  for (int c : {0, 7, 8, 350, 699}) CHECK(k[static_cast<std::size_t>(c)] == r[static_cast<std::size_t>(c)]);
+
+  // 1024 x 1024, 1100 classes: the sums and maps would need about 16.5 GiB (refused), the kept
+  // samples 10 x 8.9 KB. Nothing that large is allocated: the 11th sample is refused first.
+  const mcrise::BinaryMaskGenerator big(1024, 1024, mcrise::MaskOptions{});
+  std::vector<int> many(1100);
+  for (int c = 0; c < 1100; ++c) many[static_cast<std::size_t>(c)] = c;
+  CHECK_THROWS_WITH(mcrise::RiseAccumulator(big, many), Catch::Contains("limit 16 GiB"));
+  mcrise::RiseAccumulator acc(big, many, 0, 1, 10);
+  REQUIRE(acc.keeps_samples());
+  const Eigen::VectorXd scores = Eigen::VectorXd::Constant(1100, 0.5);
+  for (std::uint64_t n = 0; n < 10; ++n) acc.add(big.sample(n), scores);
+  CHECK_THROWS_AS(acc.add(big.sample(10), scores), std::length_error);
+  CHECK(acc.count() == 10);
+  CHECK(acc.keeps_samples());
+  mcrise::RiseAccumulator other(big, many, 0, 1, 10);
+  CHECK_THROWS_WITH(acc.merge(other), Catch::Contains("limit 16 GiB"));
+  CHECK(acc.count() == 10);
 }
 
 TEST_CASE("all_classes gives every class the map a one-class run gives it, bitwise", "[driver][classes]") {

@@ -9,7 +9,9 @@
 /// shifting are linear, so these sums are kept at grid resolution, one grid
 /// per shift (dy, dx): adding a sample costs grid_h·grid_w additions per class,
 /// whatever the image size, and memory never grows with the number of masks.
-/// The planes are upsampled once, when a map is asked for.
+/// The planes are upsampled once, when a map is asked for. (With many classes
+/// and a known, small N the samples themselves can be smaller than those sums:
+/// see GridAccumulator's kept samples and the constructors' expected_samples.)
 ///
 /// Accumulators are plain sums: two accumulators over disjoint sample ranges
 /// merge into the accumulator of the union, so one explanation can be spread
@@ -69,7 +71,7 @@ void assign_zeros(std::vector<T, BufferAllocator<T>>& v, std::size_t n, int thre
 /// + 4 bytes each) take less memory than the sums (P·shifts·cells·T·8 bytes), the samples are
 /// kept instead and the sums are built one lane block at a time when maps are asked for, in a
 /// small table that stays in cache. With many classes and N below about shifts·cells·P this is
-/// much less memory (MC-RISE, 1000 classes, N = 8,000: 65 MB instead of 3 GB) and no streaming
+/// much less memory (MC-RISE, 1000 classes, N = 8,000: 65 MB instead of 2.4 GB) and no streaming
 /// through a large table. Each sum sees the same additions in the same order (samples of one
 /// shift in sample order), so the maps are bitwise those of the sums. Adding more samples than
 /// expected builds the sums from the kept ones and goes on with the sums.
@@ -107,8 +109,7 @@ class GridAccumulator {
     // A clear error instead of a bad_alloc deep inside (or after the whole run): 8 bytes per sum,
     // 4 per group sum (or the kept samples), and the H x W double maps the result will hold (one
     // per stored plane and class).
-    const double maps = static_cast<double>(stored_planes_) * static_cast<double>(T) *
-                        static_cast<double>(geo_.height) * static_cast<double>(geo_.width) * 8.0;
+    const double maps = maps_bytes();
     const double store = keep_ ? kept_bytes : table_bytes * (1.0 + 0.5 * se_groups);
     const double gib = (store + maps) / (1024.0 * 1024.0 * 1024.0);
     if (gib > 16.0)
@@ -118,9 +119,8 @@ class GridAccumulator {
     set_threads(threads);
     if (keep_) {
       kept_capacity_ = static_cast<std::size_t>(expected_samples);
-      kept_scores_.resize(kept_capacity_ * T);  // pages taken as the rows are written
-      kept_cells_.reserve(kept_capacity_ * static_cast<std::size_t>(geo_.cells()));
-      kept_shift_.reserve(kept_capacity_);
+      assign_zeros(kept_scores_, kept_capacity_ * T, threads_);  // on `threads` threads when large
+      reserve_kept();
     } else {
       assign_zeros(sums_, shift_stride_ * shifts_, threads_);
     }
@@ -142,7 +142,8 @@ class GridAccumulator {
   /// leaves the accumulator as it was.
   void add(const MaskSample& s, const double* scores, long long num_scores, const char* where) {
     check(s, scores, num_scores, where);
-    if (keep_ && kept_shift_.size() + 1 > kept_capacity_) build_sums();
+    if (keep_ && kept_shift_.size() + 1 > kept_capacity_) build_sums(where);
+    if (keep_) reserve_kept();
     const int first = 0;
     if (keep_) {
       keep_scores(&s, 1, scores, 0, kept_shift_.size(), 0, classes_.size(), serial_);
@@ -170,7 +171,8 @@ class GridAccumulator {
     const double* scores = score_rows.data();
     const std::ptrdiff_t stride = score_rows.outerStride();
     for (int i = 0; i < b; ++i) check(s[i], scores + i * stride, score_rows.cols(), where);
-    if (keep_ && kept_shift_.size() + static_cast<std::size_t>(b) > kept_capacity_) build_sums();
+    if (keep_ && kept_shift_.size() + static_cast<std::size_t>(b) > kept_capacity_) build_sums(where);
+    if (keep_) reserve_kept();
     const std::size_t T = classes_.size();
     if (keep_) {
       // Copies of b·T scores into fresh pages: split over the pool when that is 2^14 copies or more.
@@ -260,7 +262,7 @@ class GridAccumulator {
   }
 
   /// Adds w[0..n) to the slots [j0, j0 + n) of every stored-plane cell of a sample whose cell
-  /// states are cells[0..cells()) (at its shift), in one copy of the sums `base` (the sums or one
+  /// states are state_of[0..cells()) (at its shift), in one copy of the sums `base` (the sums or one
   /// group's float sums). j0 is a block start (0, or a lane_aligned_range start). Block by block:
   /// a full block's weights stay in registers while its cells are updated.
   template <class Dst, class Src>
@@ -360,17 +362,22 @@ class GridAccumulator {
     }
   }
 
+  /// Bytes of the H x W double maps of every stored plane and target class.
+  double maps_bytes() const noexcept {
+    return static_cast<double>(stored_planes_) * static_cast<double>(classes_.size()) *
+           static_cast<double>(geo_.height) * static_cast<double>(geo_.width) * 8.0;
+  }
+
   /// Bytes of one kept sample: its T target scores, its cell states and its shift.
   std::size_t kept_sample_bytes() const noexcept {
     return classes_.size() * sizeof(double) + static_cast<std::size_t>(geo_.cells()) + sizeof(std::uint32_t);
   }
 
-  /// Keeps samples[0..b) (already checked; the capacity is enough) and adds their totals.
   /// Keeps samples[0..b) (already checked; the capacity is enough) and adds their totals:
   /// the cells and shifts here, the scores and totals of slots [j0, j1) (whole lane blocks) in
   /// keep_scores(), which parts of a pool may run side by side.
   void keep_cells(const MaskSample* s, int b) noexcept {
-    for (int i = 0; i < b; ++i) {  // within the reserved capacity: no allocation
+    for (int i = 0; i < b; ++i) {  // within the capacity reserve_kept() made sure of: no allocation
       kept_cells_.insert(kept_cells_.end(), s[i].cells.begin(), s[i].cells.end());
       kept_shift_.push_back(static_cast<std::uint32_t>(shift_of(s[i])));
     }
@@ -384,6 +391,13 @@ class GridAccumulator {
         std::copy(w + (first - j0), w + (first - j0) + block_width(first),
                   kept_row(first, n0 + static_cast<std::size_t>(i)));
     }
+  }
+
+  /// Makes sure the kept cells and shifts have room for kept_capacity_ samples (a copy of the
+  /// accumulator holds only what is used), before anything is added: a bad_alloc changes nothing.
+  void reserve_kept() {
+    kept_cells_.reserve(kept_capacity_ * static_cast<std::size_t>(geo_.cells()));
+    kept_shift_.reserve(kept_capacity_);
   }
 
   /// Kept scores of sample i in the lane block that starts at slot `first`: block_width(first) values.
@@ -417,12 +431,26 @@ class GridAccumulator {
                   block_width(first));
   }
 
-  /// Leaves kept-samples mode: builds the sums from the kept samples and frees them. On
-  /// bad_alloc the accumulator is as it was.
-  void build_sums() {
+  /// The per-shift sums of the kept samples of `src` (a table of this accumulator's layout),
+  /// bitwise those that adding them to sums would have given. Throws std::length_error if
+  /// the sums and the maps would exceed the 16 GiB limit of the constructor.
+  std::vector<double, BufferAllocator<double>> sums_of_kept(const GridAccumulator& src, const char* where) const {
+    const double gib = (static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * 8.0 + maps_bytes()) /
+                       (1024.0 * 1024.0 * 1024.0);
+    if (gib > 16.0)
+      throw std::length_error(std::string(where) + ": past expected_samples (or in a merge) the kept samples need " +
+                              "per-shift sums: " + std::to_string(gib) +
+                              " GiB with the maps for this image (limit 16 GiB)");
     std::vector<double, BufferAllocator<double>> sums;
     assign_zeros(sums, shift_stride_ * shifts_, threads_);
-    add_kept(*this, sums);
+    add_kept(src, sums);
+    return sums;
+  }
+
+  /// Leaves kept-samples mode: builds the sums from the kept samples and frees them. On
+  /// bad_alloc or std::length_error (sums_of_kept) the accumulator is as it was.
+  void build_sums(const char* where) {
+    auto sums = sums_of_kept(*this, where);
     sums_.swap(sums);
     keep_ = false;
     kept_capacity_ = 0;
@@ -516,11 +544,14 @@ class GridAccumulator {
       throw std::invalid_argument(std::string(where) +
                                   ": the accumulators differ in image size, grid, colours, mask_probability, classes, "
                                   "se_groups or sampler block size");
-    if (keep_) build_sums();
-    if (o.keep_)
-      add_kept(o, sums_);
-    else
-      for (std::size_t i = 0; i < sums_.size(); ++i) sums_[i] += o.sums_[i];
+    // Kept samples are first made into sums, so the result is the same whichever way either
+    // side was kept: the sums of this side plus the sums of the other, bitwise.
+    const bool theirs_kept = o.keep_;
+    std::vector<double, BufferAllocator<double>> theirs;
+    if (theirs_kept) theirs = sums_of_kept(o, where);
+    if (keep_) build_sums(where);
+    const std::vector<double, BufferAllocator<double>>& add = theirs_kept ? theirs : o.sums_;
+    for (std::size_t i = 0; i < sums_.size(); ++i) sums_[i] += add[i];
     for (std::size_t i = 0; i < totals_.size(); ++i) totals_[i] += o.totals_[i];
     for (std::size_t i = 0; i < group_sums_.size(); ++i) group_sums_[i] += o.group_sums_[i];
     for (std::size_t i = 0; i < group_totals_.size(); ++i) group_totals_[i] += o.group_totals_[i];
@@ -790,7 +821,8 @@ class RiseAccumulator {
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
   /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
-  ///         sample does not fit the generator; the accumulator is then left unchanged.
+  ///         sample does not fit the generator; std::length_error if it is one more than expected_samples
+  ///         and the sums then needed exceed the 16 GiB limit. The accumulator is then left unchanged.
   void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
     acc_.add(sample, scores.data(), scores.size(), "mcrise::RiseAccumulator::add()");
   }
@@ -798,13 +830,16 @@ class RiseAccumulator {
   ///        same as n calls of add(sample, row). All n are checked before anything is added.
   /// @param pool optional: with many target classes the classes are split over its threads (the
   ///        drivers pass theirs); the result does not depend on it
-  /// @throws std::invalid_argument as add(), or if n exceeds samples.size() or scores.rows().
+  /// @throws std::invalid_argument as add(), or if n exceeds samples.size() or scores.rows(); std::length_error as add().
   void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
            detail::ThreadPool* pool = nullptr) {
     acc_.add_batch(samples, n, scores, pool, "mcrise::RiseAccumulator::add()");
   }
-  /// @brief Add the samples of another accumulator (disjoint sample numbers).
-  /// @throws std::invalid_argument if the two differ in geometry, probability or classes.
+  /// @brief Add the samples of another accumulator (disjoint sample numbers). Kept samples (see
+  ///        expected_samples) of either side are first made into sums, so the result is the same bits
+  ///        whichever way each side was built, and this accumulator keeps sums from then on.
+  /// @throws std::invalid_argument if the two differ in geometry, probability or classes;
+  ///         std::length_error if kept samples would need sums over the 16 GiB limit.
   void merge(const RiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::RiseAccumulator::merge()"); }
   /// @brief Number of samples N added so far.
   std::int64_t count() const noexcept { return acc_.count(); }
@@ -927,7 +962,8 @@ class McRiseAccumulator {
   /// @brief Add one sample with the model's scores on its perturbed image.
   /// @param scores all L class scores (every target class must be < L)
   /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
-  ///         sample does not fit the generator; the accumulator is then left unchanged.
+  ///         sample does not fit the generator; std::length_error if it is one more than expected_samples
+  ///         and the sums then needed exceed the 16 GiB limit. The accumulator is then left unchanged.
   void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
     acc_.add(sample, scores.data(), scores.size(), "mcrise::McRiseAccumulator::add()");
   }
@@ -935,13 +971,15 @@ class McRiseAccumulator {
   ///        same as n calls of add(sample, row). All n are checked before anything is added.
   /// @param pool optional: with many target classes the classes are split over its threads (the
   ///        drivers pass theirs); the result does not depend on it
-  /// @throws std::invalid_argument as add(), or if n exceeds samples.size() or scores.rows().
+  /// @throws std::invalid_argument as add(), or if n exceeds samples.size() or scores.rows(); std::length_error as add().
   void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
            detail::ThreadPool* pool = nullptr) {
     acc_.add_batch(samples, n, scores, pool, "mcrise::McRiseAccumulator::add()");
   }
-  /// @brief Add the samples of another accumulator (disjoint sample numbers).
-  /// @throws std::invalid_argument if the two differ in geometry, colours, probability or classes.
+  /// @brief Add the samples of another accumulator (disjoint sample numbers). Kept samples of either
+  ///        side are first made into sums (see RiseAccumulator::merge).
+  /// @throws std::invalid_argument if the two differ in geometry, colours, probability or classes;
+  ///         std::length_error if kept samples would need sums over the 16 GiB limit.
   void merge(const McRiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::McRiseAccumulator::merge()"); }
   /// @brief Number of samples N added so far.
   std::int64_t count() const noexcept { return acc_.count(); }
@@ -1000,7 +1038,10 @@ class McRiseAccumulator {
     std::vector<std::vector<SaliencyMap>> out(base.size());
     for (int k = 1; k <= K; ++k) {
       auto raw = acc_.plane_sums(k, [&](std::size_t j, SaliencyMap& m) {
-        m.array() = m.array() * scale - base[j].array();  // one pass: raw_maps(c)[k - 1] - baseline(c)
+        // Two statements, as in raw_maps() and maps(): one expression could be contracted to an
+        // FMA (-ffp-contract=fast with -mfma / on aarch64) and differ from maps(c) in the last bit.
+        m *= scale;
+        m -= base[j];
       });
       for (std::size_t j = 0; j < raw.size(); ++j) out[j].push_back(std::move(raw[j]));
     }

@@ -810,7 +810,9 @@ class RiseAccumulator {
   ///        if keeping the samples themselves (T·8 + cells + 4 bytes each) takes less memory than the
   ///        sums, they are kept instead and the sums are built one block of 8 classes at a time when
   ///        maps are asked for: much faster and leaner for many classes (see memory_bytes()). The maps
-  ///        are bitwise the same; adding more samples than expected builds the sums then.
+  ///        are bitwise the same; adding more samples than expected builds the sums then. While samples
+  ///        are kept, each one-class call (rise(c), debiased(c)) passes over all of them: for many
+  ///        classes use rise_maps() / debiased_maps(), which do 8 classes per pass.
   /// @throws std::invalid_argument for K != 1, no class, a negative class, a bad se_groups or a
   ///         negative expected_samples.
   RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
@@ -952,7 +954,8 @@ class McRiseAccumulator {
   ///        sample n goes to group (n / B) mod G, B = generator.block_size(). Costs G float copies of the per-shift grid sums.
   /// @param threads threads that clear the sums when they are large (16 MiB or more, e.g. many
   ///        classes) and compute all_maps() and standard errors: see set_threads() (0: all cores)
-  /// @param expected_samples optional: how many samples will be added (0: unknown); see RiseAccumulator.
+  /// @param expected_samples optional: how many samples will be added (0: unknown); see RiseAccumulator
+  ///        (for many classes use all_maps(), which does 8 classes per pass over the kept samples).
   /// @throws std::invalid_argument for no class, a negative class, a bad se_groups or a negative expected_samples.
   McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
                     std::int64_t expected_samples = 0)

@@ -92,22 +92,32 @@ inline std::string pnm_header_problem(const unsigned char* b, std::size_t n) {
   return {};
 }
 
-/// True if a PNG stream has a zero-length IDAT chunk before any image data.
-/// stb_image 2.27 then calls memcpy with a null destination (undefined
-/// behaviour; found by fuzz/run.sh, regression file png_empty_idat.png), so
-/// such files are refused. Walks the chunk list: 4-byte length, 4-byte type.
-inline bool png_has_leading_empty_idat(const unsigned char* b, std::size_t n) noexcept {
+/// Why stb_image 2.27 must not see a PNG stream, or "" if it may (or is no PNG). Walks the
+/// chunk list (4-byte length, 4-byte type, data, 4-byte CRC) up to IEND, as stb does:
+/// - a zero-length IDAT chunk before any image data: stb calls memcpy with a null
+///   destination (undefined behaviour; found by fuzz/run.sh, regression file png_empty_idat.png);
+/// - a chunk whose declared length runs past the end of the file: stb grows its IDAT buffer to
+///   the declared size (doubling, up to 2 GiB for a 150-byte file) before it notices the data is
+///   missing (found by fuzz/run.sh, png_chunk_past_end.png). stb refuses every such file in the
+///   end (its reads run out of data), so this refuses no PNG that stb would decode.
+inline std::string png_stream_problem(const unsigned char* b, std::size_t n) {
   static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-  if (n < 8 || !std::equal(sig, sig + 8, b)) return false;
-  std::size_t i = 8;
-  while (i + 8 <= n) {
+  if (n < 8 || !std::equal(sig, sig + 8, b)) return {};
+  bool data_seen = false;
+  for (std::size_t i = 8; i + 8 <= n;) {
     const std::size_t len = (static_cast<std::size_t>(b[i]) << 24) | (static_cast<std::size_t>(b[i + 1]) << 16) |
                             (static_cast<std::size_t>(b[i + 2]) << 8) | b[i + 3];
-    if (b[i + 4] == 'I' && b[i + 5] == 'D' && b[i + 6] == 'A' && b[i + 7] == 'T') return len == 0;
-    if (len > n) return false;  // corrupt: stb rejects it
-    i += 12 + len;              // length, type, data, CRC
+    const bool idat = b[i + 4] == 'I' && b[i + 5] == 'D' && b[i + 6] == 'A' && b[i + 7] == 'T';
+    const bool iend = b[i + 4] == 'I' && b[i + 5] == 'E' && b[i + 6] == 'N' && b[i + 7] == 'D';
+    if (iend) return {};
+    if (idat && len == 0 && !data_seen) return "PNG whose first IDAT chunk is empty is not supported";
+    if (len > n - (i + 8))
+      return "corrupt or truncated PNG: a chunk declares " + std::to_string(len) + " bytes but only " +
+             std::to_string(n - (i + 8)) + " follow";
+    data_seen = data_seen || idat;
+    i += 12 + len;  // length, type, data, CRC
   }
-  return false;
+  return {};
 }
 
 /// True if a JPEG stream holds a Huffman table (DHT) that declares more than
@@ -151,8 +161,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   if (jpeg_has_oversized_huffman_table(bytes, size))
     throw io_error(fn, name, "corrupt JPEG: a Huffman table declares more than 256 codes");
   if (const std::string why = pnm_header_problem(bytes, size); !why.empty()) throw io_error(fn, name, why);
-  if (png_has_leading_empty_idat(bytes, size))
-    throw io_error(fn, name, "PNG whose first IDAT chunk is empty is not supported");
+  if (const std::string why = png_stream_problem(bytes, size); !why.empty()) throw io_error(fn, name, why);
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
   // Read only the header first: refuse absurd declared sizes before allocating anything.

@@ -142,13 +142,11 @@ class GridAccumulator {
   /// leaves the accumulator as it was.
   void add(const MaskSample& s, const double* scores, long long num_scores, const char* where) {
     check(s, scores, num_scores, where);
-    if (keep_ && kept_shift_.size() + 1 > kept_capacity_) build_sums(where);
-    if (keep_) reserve_kept();
-    const int first = 0;
-    if (keep_) {
+    if (room_to_keep(1, where)) {
       keep_scores(&s, 1, scores, 0, kept_shift_.size(), 0, classes_.size(), serial_);
       keep_cells(&s, 1);
     } else {
+      const int first = 0;
       add_rows(&s, 1, &first, scores, 0, 0, classes_.size(), serial_);
     }
     count_samples(&s, 1);
@@ -171,10 +169,8 @@ class GridAccumulator {
     const double* scores = score_rows.data();
     const std::ptrdiff_t stride = score_rows.outerStride();
     for (int i = 0; i < b; ++i) check(s[i], scores + i * stride, score_rows.cols(), where);
-    if (keep_ && kept_shift_.size() + static_cast<std::size_t>(b) > kept_capacity_) build_sums(where);
-    if (keep_) reserve_kept();
     const std::size_t T = classes_.size();
-    if (keep_) {
+    if (room_to_keep(static_cast<std::size_t>(b), where)) {
       // Copies of b·T scores into fresh pages: split over the pool when that is 2^14 copies or more.
       const std::size_t n0 = kept_shift_.size();
       by_lane_blocks(pool, static_cast<double>(b) * static_cast<double>(T) / 16384.0,
@@ -400,6 +396,14 @@ class GridAccumulator {
     kept_shift_.reserve(kept_capacity_);
   }
 
+  /// Before n more samples are added: true if they are to be kept (there is room for them);
+  /// false if the accumulator keeps sums, built here from the kept samples if n more would not fit.
+  bool room_to_keep(std::size_t n, const char* where) {
+    if (keep_ && kept_shift_.size() + n > kept_capacity_) build_sums(where);
+    if (keep_) reserve_kept();
+    return keep_;
+  }
+
   /// Kept scores of sample i in the lane block that starts at slot `first`: block_width(first) values.
   /// Layout [lane block][sample][lane]: a block's maps read 64 bytes per sample, from one
   /// contiguous region (samples are read in shift order, not in the order they were kept).
@@ -459,19 +463,25 @@ class GridAccumulator {
     std::vector<std::uint32_t>().swap(kept_shift_);
   }
 
-  /// For each kept sample in `order`: the cells whose state is `plane`, as list[start[k] .. start[k + 1]).
-  void plane_cells(const std::vector<std::size_t>& order, int plane, std::vector<std::uint32_t>& list,
-                   std::vector<std::size_t>& start) const {
+  /// The kept samples in shift order (kept_order) and, for the k-th of them, the cells whose
+  /// state is one plane: list[start[k] .. start[k + 1]).
+  struct KeptPlane {
+    std::vector<std::size_t> order, start;
+    std::vector<std::uint32_t> list;
+  };
+  KeptPlane kept_plane(int plane) const {
     const std::size_t cells = static_cast<std::size_t>(geo_.cells());
-    start.assign(order.size() + 1, 0);
-    list.clear();
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      start[k] = list.size();
-      const std::uint8_t* st = kept_cells_.data() + order[k] * cells;
+    KeptPlane kp;
+    kp.order = kept_order();
+    kp.start.assign(kp.order.size() + 1, 0);
+    for (std::size_t k = 0; k < kp.order.size(); ++k) {
+      kp.start[k] = kp.list.size();
+      const std::uint8_t* st = kept_cells_.data() + kp.order[k] * cells;
       for (std::size_t c = 0; c < cells; ++c)
-        if (st[c] == plane) list.push_back(static_cast<std::uint32_t>(c));
+        if (st[c] == plane) kp.list.push_back(static_cast<std::uint32_t>(c));
     }
-    start[order.size()] = list.size();
+    kp.start[kp.order.size()] = kp.list.size();
+    return kp;
   }
 
   /// Working memory of kept_block_sums (one per thread).
@@ -479,13 +489,14 @@ class GridAccumulator {
     std::vector<double> table, ordered;
   };
 
-  /// Kept-samples mode: plane_sum() of slots [first, first + width) (one lane block), built in
-  /// scratch.table ([shift][cell][lane], the layout of one plane of a block of the sums) from the kept
-  /// samples in `order`, whose cells in `plane` are `list`/`start` (plane_cells). Each sum gets
-  /// the additions of add_cells in the same order, so it is bitwise the same.
-  void kept_block_sums(std::size_t first, std::size_t width, const std::vector<std::size_t>& order,
-                       const std::vector<std::uint32_t>& list, const std::vector<std::size_t>& start,
-                       KeptScratch& scratch) const {
+  /// Kept-samples mode: the sums of one plane (its cells in `kp`) for slots [first, first + width)
+  /// (one lane block), built in scratch.table ([shift][cell][lane], the layout of one plane of a
+  /// block of the sums). Each sum gets the additions of add_cells in the same order, so it is
+  /// bitwise the same.
+  void kept_block_sums(std::size_t first, std::size_t width, const KeptPlane& kp, KeptScratch& scratch) const {
+    const std::vector<std::size_t>& order = kp.order;
+    const std::vector<std::uint32_t>& list = kp.list;
+    const std::vector<std::size_t>& start = kp.start;
     const std::size_t cells = static_cast<std::size_t>(geo_.cells());
     std::vector<double>& table = scratch.table;
     table.assign(shifts_ * cells * width, 0.0);
@@ -518,13 +529,7 @@ class GridAccumulator {
   /// Upsamples lane l of a block table of kept_block_sums().
   SaliencyMap upsample_table(const std::vector<double>& table, std::size_t width, std::size_t l,
                              ShiftUpsampler::Scratch& scratch) const {
-    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
-    const double* t = table.data() + l;
-    return up_(
-        [&](int shift, int cell) {
-          return t[(static_cast<std::size_t>(shift) * cells + static_cast<std::size_t>(cell)) * width];
-        },
-        scratch);
+    return upsample_strided(table.data() + l, static_cast<std::size_t>(geo_.cells()) * width, width, scratch);
   }
 
   void count_samples(const MaskSample* s, int b) {
@@ -570,13 +575,9 @@ class GridAccumulator {
   /// Σ_n M_n·m_n^plane(λ): H x W, upsampled from the per-shift grid sums.
   SaliencyMap plane_sum(std::size_t slot, int plane) const {
     if (!keep_) return upsample_sums(sums_.data(), slot, plane);
-    const auto order = kept_order();
-    std::vector<std::uint32_t> list;
-    std::vector<std::size_t> start;
-    plane_cells(order, plane, list, start);
     KeptScratch kept;
     const std::size_t first = slot / lanes * lanes, width = block_width(slot);
-    kept_block_sums(first, width, order, list, start, kept);
+    kept_block_sums(first, width, kept_plane(plane), kept);
     ShiftUpsampler::Scratch scratch;
     return upsample_table(kept.table, width, slot - first, scratch);
   }
@@ -591,10 +592,7 @@ class GridAccumulator {
     std::vector<SaliencyMap> out(T);
     if (keep_) {
       // One lane block at a time per thread: its table is built from the kept samples, then upsampled.
-      const auto order = kept_order();
-      std::vector<std::uint32_t> list;
-      std::vector<std::size_t> start;
-      plane_cells(order, plane, list, start);
+      const KeptPlane kp = kept_plane(plane);
       const std::size_t blocks = (T + lanes - 1) / lanes;
       const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), blocks));
       std::vector<KeptScratch> kept(static_cast<std::size_t>(parts));
@@ -602,7 +600,7 @@ class GridAccumulator {
       auto block = [&](int b, int worker) {
         const std::size_t first = static_cast<std::size_t>(b) * lanes, width = block_width(first);
         auto& k = kept[static_cast<std::size_t>(worker)];
-        kept_block_sums(first, width, order, list, start, k);
+        kept_block_sums(first, width, kp, k);
         for (std::size_t l = 0; l < width; ++l) {
           out[first + l] = upsample_table(k.table, width, l, scratch[static_cast<std::size_t>(worker)]);
           f(first + l, out[first + l]);
@@ -667,11 +665,16 @@ class GridAccumulator {
   template <class T>
   SaliencyMap upsample_sums(const T* sums, std::size_t slot, int plane, ShiftUpsampler::Scratch& scratch) const {
     const std::size_t cells = static_cast<std::size_t>(geo_.cells()), width = block_width(slot);
-    const std::size_t per_shift = static_cast<std::size_t>(stored_planes_) * cells * width;
-    const T* base = sums + offset(0, static_cast<std::size_t>(plane), 0, slot);
+    return upsample_strided(sums + offset(0, static_cast<std::size_t>(plane), 0, slot),
+                            static_cast<std::size_t>(stored_planes_) * cells * width, width, scratch);
+  }
+  /// Upsamples the grid sums at base[shift·per_shift + cell·per_cell] (one plane of one slot).
+  template <class T>
+  SaliencyMap upsample_strided(const T* base, std::size_t per_shift, std::size_t per_cell,
+                               ShiftUpsampler::Scratch& scratch) const {
     return up_(
         [&](int shift, int cell) {
-          return base[static_cast<std::size_t>(shift) * per_shift + static_cast<std::size_t>(cell) * width];
+          return base[static_cast<std::size_t>(shift) * per_shift + static_cast<std::size_t>(cell) * per_cell];
         },
         scratch);
   }

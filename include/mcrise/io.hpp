@@ -97,7 +97,7 @@ inline std::string pnm_header_problem(const unsigned char* b, std::size_t n) {
 /// - a zero-length IDAT chunk before any image data: stb calls memcpy with a null
 ///   destination (undefined behaviour; found by fuzz/run.sh, regression file png_empty_idat.png);
 /// - a chunk whose declared length runs past the end of the file: stb grows its IDAT buffer to
-///   the declared size (doubling, up to 2 GiB for a 150-byte file) before it notices the data is
+///   the declared size (doubling, up to 2 GiB for a 123-byte file) before it notices the data is
 ///   missing (found by fuzz/run.sh, png_chunk_past_end.png). stb refuses every such file in the
 ///   end (its reads run out of data), so this refuses no PNG that stb would decode.
 inline std::string png_stream_problem(const unsigned char* b, std::size_t n) {

@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -324,7 +326,7 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
       }
 
   // Images large enough to be cut into row bands when the batch is smaller than
-  // the thread count (BatchPlan: at least 2^17 floats per band): same bits.
+  // the thread count (BatchPlan: at least 2^16 floats per band): same bits.
   {
     const Image big = test::test_image(301, 299);
     MaskOptions bo;
@@ -332,7 +334,8 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
     bo.grid_w = 6;
     const MaskGenerator bgen(301, 299, 3, bo);
     const mcrise::Perturber bpert(big, bgen, test_colors(3, 3));
-    REQUIRE(mcrise::detail::BatchPlan(1, 3, 301, big.size()).bands == 2);
+    REQUIRE(mcrise::detail::BatchPlan(1, 3, 301, big.size()).bands == 3);
+    REQUIRE(mcrise::detail::BatchPlan(1, 8, 301, big.size()).bands == 4);  // 270,000 floats: 4 bands of 2^16 at most
     REQUIRE(mcrise::detail::BatchPlan(2, 4, 301, big.size()).bands == 2);
     REQUIRE(mcrise::detail::BatchPlan(1, 2, 37, 37 * 53 * 3).bands == 1);
     auto big_run = [&](bool overlap, int threads, int batch, Layout layout) {
@@ -395,6 +398,27 @@ TEST_CASE("the pool's start/wait runs every index once and rethrows a task's exc
     CHECK(sum == 1);
     // A started job that is never waited for is finished by the destructor.
     pool.start(10, [](int, int) {});
+  }
+  // Jobs back to back (the workers still spinning) and after pauses longer than the spin
+  // (the workers asleep): every index runs once, on a valid worker, either way.
+  for (int threads : {2, 3}) {
+    mcrise::detail::ThreadPool pool(threads);
+    std::vector<std::atomic<int>> hits(7);
+    std::atomic<int> bad_worker{0};
+    for (int round = 0; round < 300; ++round) {
+      if (round % 60 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      const int count = 1 + round % 7;
+      pool.parallel_for(count, [&](int i, int worker) {
+        if (worker < 0 || worker >= pool.size()) ++bad_worker;
+        ++hits[static_cast<std::size_t>(i)];
+      });
+    }
+    CHECK(bad_worker == 0);
+    for (int i = 0; i < 7; ++i) {
+      int expect = 0;  // rounds whose count exceeds i
+      for (int round = 0; round < 300; ++round) expect += 1 + round % 7 > i ? 1 : 0;
+      CHECK(hits[static_cast<std::size_t>(i)] == expect);
+    }
   }
 }
 

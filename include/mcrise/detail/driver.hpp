@@ -98,12 +98,14 @@ std::vector<int> resolve_classes(ClassifierRunner<Classifier>& run, const Image&
 
 /// How run_masks spreads one batch over the pool: whole images per task, or,
 /// when the batch has fewer images than threads, bands of rows of one image.
-/// A band is at least min_band_floats output floats: waking a thread costs
-/// tens of microseconds, as much as perturbing a 224 x 224 x 3 image (measured:
-/// batch 1 on 2 threads at 224 x 224 was 14,000 masks/s split vs 21,800 whole;
-/// at 384 x 384 splitting wins 1.18x, at 1024 x 1024 1.69x).
+/// A band is at least min_band_floats output floats, so that a band costs more
+/// than handing it to a thread (the pool's threads spin briefly between jobs, see
+/// ThreadPool; measured, MC-RISE batch 1 on 2 threads at 224 x 224 x 3, two bands
+/// of 75,264 floats: 26,000 masks/s against 18,000 whole; with threads that
+/// slept between jobs, waking one cost as much as the whole image and the
+/// threshold was 2^17).
 struct BatchPlan {
-  static constexpr std::size_t min_band_floats = std::size_t{1} << 17;
+  static constexpr std::size_t min_band_floats = std::size_t{1} << 16;
   int bands = 1;  ///< row bands per image (1: one task per image)
 
   BatchPlan(int batch, int threads, int height, std::size_t image_floats) {

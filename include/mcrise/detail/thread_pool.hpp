@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -12,6 +13,13 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+/// Microseconds a pool thread polls for work (or the caller for the last task) before it
+/// blocks; >= 0. Define it the same way in every translation unit.
+#ifndef MCRISE_POOL_SPIN_US
+#define MCRISE_POOL_SPIN_US 200
+#endif
+static_assert(MCRISE_POOL_SPIN_US >= 0, "MCRISE_POOL_SPIN_US must be >= 0");
 
 namespace mcrise {
 namespace detail {
@@ -28,9 +36,14 @@ inline int resolve_threads(int threads) {
 ///        + wait() split it so the caller can do other work (call the model)
 ///        meanwhile. The destructor stops a started job (indices not yet taken
 ///        are skipped) and joins every worker, so no thread outlives the pool.
+///        Between jobs, and while the caller waits for the last task, threads poll
+///        for up to MCRISE_POOL_SPIN_US microseconds (default 200; 0: never) before
+///        they block, yielding to other runnable threads meanwhile; a pool with more
+///        threads than cores never polls.
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads) : size_(std::max(1, threads)) {
+  explicit ThreadPool(int threads)
+      : size_(std::max(1, threads)), spin_(spin_us > 0 && size_ <= resolve_threads(0)) {
     workers_.reserve(static_cast<std::size_t>(size_ - 1));
     try {
       for (int w = 1; w < size_; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
@@ -85,8 +98,10 @@ class ThreadPool {
     if (!in_flight_) return;
     in_flight_ = false;
     run_tasks(0);
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return busy_ == 0; });
+    if (!spin_until([this] { return busy_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      done_.wait(lock, [this] { return busy_.load(std::memory_order_acquire) == 0; });
+    }
     job_ = nullptr;
     if (error_) {
       std::exception_ptr e = error_;
@@ -96,15 +111,40 @@ class ThreadPool {
   }
 
  private:
+  /// Polls `ready` for up to about spin_us microseconds before the caller blocks: waking a
+  /// sleeping thread costs tens of microseconds on a virtual machine, about as much as
+  /// perturbing one 224 x 224 image, and batches come every few milliseconds.
+  template <class Ready>
+  bool spin_until(Ready&& ready) const {
+    if (!spin_) return ready();
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
+    for (;;) {
+      for (int i = 0; i < 64; ++i) {
+        if (ready()) return true;
+        cpu_relax();
+      }
+      if (std::chrono::steady_clock::now() >= until) return ready();
+      std::this_thread::yield();  // a thread with real work (here or in another process) goes first
+    }
+  }
+  static void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+  }
+  static constexpr int spin_us = MCRISE_POOL_SPIN_US;
+
   void launch(int count, const std::function<void(int, int)>* f) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = f;
       count_ = count;
       next_.store(0);
-      busy_ = size_ - 1;
+      busy_.store(size_ - 1, std::memory_order_relaxed);
       error_ = nullptr;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     in_flight_ = true;
     wake_.notify_all();
@@ -127,18 +167,22 @@ class ThreadPool {
   void worker_loop(int worker) {
     std::uint64_t seen = 0;
     for (;;) {
-      {
+      auto ready = [&] {
+        return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
+      };
+      if (!spin_until(ready)) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-        if (stop_) return;
-        seen = generation_;
+        wake_.wait(lock, ready);
       }
+      if (stop_.load(std::memory_order_acquire)) return;
+      seen = generation_.load(std::memory_order_acquire);
       run_tasks(worker);
-      {
+      if (busy_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // The last one out: the caller may be asleep in wait(). Notifying under the mutex means it
+        // has either not yet checked busy_ (and will see 0) or is already waiting.
         std::lock_guard<std::mutex> lock(mutex_);
-        --busy_;
+        done_.notify_one();
       }
-      done_.notify_one();
     }
   }
 
@@ -147,11 +191,11 @@ class ThreadPool {
       in_flight_ = false;
       std::unique_lock<std::mutex> lock(mutex_);
       next_.store(count_);
-      done_.wait(lock, [this] { return busy_ == 0; });
+      done_.wait(lock, [this] { return busy_.load(std::memory_order_acquire) == 0; });
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
+      stop_.store(true, std::memory_order_release);
     }
     wake_.notify_all();
     for (auto& t : workers_)
@@ -160,6 +204,7 @@ class ThreadPool {
   }
 
   int size_;
+  bool spin_;  // poll before blocking: only with no more threads than cores
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;
@@ -169,9 +214,9 @@ class ThreadPool {
   bool in_flight_ = false;               // a job was launched and not yet waited for
   int count_ = 0;
   std::atomic<int> next_{0};
-  int busy_ = 0;
-  std::uint64_t generation_ = 0;
-  bool stop_ = false;
+  std::atomic<int> busy_{0};                  // workers still running the current job
+  std::atomic<std::uint64_t> generation_{0};  // bumped by each launch
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
 };
 

@@ -170,14 +170,19 @@ class ShiftUpsampler {
           }
         }
       }
-      for (int x = 2; x < W; ++x) {
-        double* tx = t + static_cast<std::size_t>(x) * R;
+      // The recurrence and the transpose to u in one pass.
+      for (std::size_t x = 0; x < std::min<std::size_t>(2, Wz); ++x)
+        for (std::size_t r = 0; r < R; ++r) u[r * Wz + x] = t[x * R + r];
+      for (std::size_t x = 2; x < Wz; ++x) {
+        double* tx = t + x * R;
         const double* t1 = tx - R;
         const double* t2 = t1 - R;
-        for (std::size_t r = 0; r < R; ++r) tx[r] += 2.0 * t1[r] - t2[r];
+        for (std::size_t r = 0; r < R; ++r) {
+          const double v = tx[r] + (2.0 * t1[r] - t2[r]);
+          tx[r] = v;
+          u[r * Wz + x] = v;
+        }
       }
-      for (std::size_t x = 0; x < Wz; ++x)
-        for (std::size_t r = 0; r < R; ++r) u[r * Wz + x] = t[x * R + r];
       auto trow = [&](int r) { return u + static_cast<std::size_t>(r) * Wz; };
       // Along y, the same: rows 0 and 1 directly, rows >= 2 second differences.
       for (int y = 0; y < std::min(2, H); ++y) {

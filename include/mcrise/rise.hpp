@@ -35,7 +35,7 @@ struct RiseOptions {
   int grid_w = 8;                    ///< grid columns, in [1, W]
   std::uint64_t seed = 2020;         ///< mask n depends only on (seed, n)
   int batch_size = 64;               ///< images per classifier call, >= 1
-  int threads = 0;                   ///< threads for sampling and perturbation; 0: all cores
+  int threads = 0;                   ///< threads for sampling and perturbation; 0: all CPUs this process may use (affinity, cgroup quota)
   Layout layout = Layout::HWC;       ///< layout of the ImageBatch handed to a batch classifier
   Upsampling upsampling = Upsampling::bilinear;  ///< grid -> pixels (see masks.hpp)
   bool random_shift = true;          ///< random (dy, dx) shift of each mask

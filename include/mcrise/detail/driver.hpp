@@ -101,9 +101,9 @@ std::vector<int> resolve_classes(ClassifierRunner<Classifier>& run, const Image&
 /// A band is at least min_band_floats output floats, so that a band costs more
 /// than handing it to a thread (the pool's threads spin briefly between jobs, see
 /// ThreadPool; measured, MC-RISE batch 1 on 2 threads at 224 x 224 x 3, two bands
-/// of 75,264 floats: 26,000 masks/s against 18,000 whole; with threads that
-/// slept between jobs, waking one cost as much as the whole image and the
-/// threshold was 2^17).
+/// of 75,264 floats: 21,600-23,900 masks/s, against 17,900-18,300 for whole images
+/// with threads that slept between jobs and 16,900-17,100 on one thread; waking a
+/// sleeping thread cost as much as the whole image, and the threshold was 2^17).
 struct BatchPlan {
   static constexpr std::size_t min_band_floats = std::size_t{1} << 16;
   int bands = 1;  ///< row bands per image (1: one task per image)

@@ -9,10 +9,17 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <fstream>
 #include <functional>
 #include <mutex>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <sched.h>
+#endif
 
 /// Microseconds a pool thread polls for work (or the caller for the last task) before it
 /// blocks; >= 0. Define it the same way in every translation unit.
@@ -24,12 +31,63 @@ static_assert(MCRISE_POOL_SPIN_US >= 0, "MCRISE_POOL_SPIN_US must be >= 0");
 namespace mcrise {
 namespace detail {
 
-/// Resolves a user's thread count: 0 means all hardware threads.
-inline int resolve_threads(int threads) {
-  if (threads > 0) return threads;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
+/// CPUs a cgroup CPU quota allows, ceil(quota / period) (cgroup v1's cpu.cfs_quota_us and
+/// cpu.cfs_period_us, in microseconds; a quota <= 0, such as v1's -1, is unlimited); 0 if unlimited.
+inline int cpus_from_cfs(long long quota_us, long long period_us) {
+  if (quota_us <= 0 || period_us <= 0) return 0;
+  const long long n = (quota_us + period_us - 1) / period_us;
+  return static_cast<int>(std::min<long long>(n, 1 << 20));
 }
+
+/// The same from the text of cgroup v2's `cpu.max`, "<quota> <period>" ("max 100000": unlimited,
+/// "150000 100000": 2); 0 for unlimited or unparsable text.
+inline int cpus_from_cpu_max(const std::string& text) {
+  std::istringstream in(text);
+  std::string quota;
+  long long period = 0;
+  if (!(in >> quota >> period) || quota == "max" || period <= 0) return 0;
+  long long q = 0;
+  try {
+    std::size_t used = 0;
+    q = std::stoll(quota, &used);
+    if (used != quota.size()) return 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+  return cpus_from_cfs(q, period);
+}
+
+/// CPUs this process may use: the hardware threads, fewer if its CPU affinity mask or a cgroup
+/// CPU quota (as in a container started with --cpus) allows fewer (Linux; the quota is read from
+/// the cgroup files the process sees at /sys/fs/cgroup). At least 1; computed once.
+inline int available_cpus() {
+  static const int cpus = [] {
+    const unsigned hw = std::thread::hardware_concurrency();
+    int n = hw == 0 ? 1 : static_cast<int>(hw);
+#if defined(__linux__)
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) n = std::min(n, CPU_COUNT(&set));
+    auto read = [](const char* path) {
+      std::ifstream f(path);
+      std::string text;
+      std::getline(f, text);
+      return text;
+    };
+    int quota = cpus_from_cpu_max(read("/sys/fs/cgroup/cpu.max"));
+    if (quota == 0) {
+      quota = cpus_from_cpu_max(read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") + " " +
+                                read("/sys/fs/cgroup/cpu/cpu.cfs_period_us"));
+    }
+    if (quota > 0) n = std::min(n, quota);
+#endif
+    return std::max(1, n);
+  }();
+  return cpus;
+}
+
+/// Resolves a user's thread count: 0 means available_cpus().
+inline int resolve_threads(int threads) { return threads > 0 ? threads : available_cpus(); }
 
 /// @brief `threads - 1` workers plus the calling thread. parallel_for blocks
 ///        until every index is done and rethrows the first exception; start()
@@ -43,7 +101,7 @@ inline int resolve_threads(int threads) {
 class ThreadPool {
  public:
   explicit ThreadPool(int threads)
-      : size_(std::max(1, threads)), spin_(spin_us > 0 && size_ <= resolve_threads(0)) {
+      : size_(std::max(1, threads)), spin_(spin_us > 0 && size_ <= available_cpus()) {
     workers_.reserve(static_cast<std::size_t>(size_ - 1));
     try {
       for (int w = 1; w < size_; ++w) workers_.emplace_back([this, w] { worker_loop(w); });

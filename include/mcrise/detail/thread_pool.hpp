@@ -8,17 +8,20 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
-#include <fstream>
 #include <functional>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #if defined(__linux__)
+#include <fcntl.h>
 #include <sched.h>
+#include <unistd.h>
 #endif
 
 /// Microseconds a pool thread polls for work (or the caller for the last task) before it
@@ -40,26 +43,28 @@ inline int cpus_from_cfs(long long quota_us, long long period_us) {
 }
 
 /// The same from the text of cgroup v2's `cpu.max`, "<quota> <period>" ("max 100000": unlimited,
-/// "150000 100000": 2); 0 for unlimited or unparsable text.
+/// "150000 100000": 2); 0 for unlimited or unparsable text. (Parsed with strtoll, not streams,
+/// so that a run does not pull in iostream's locale machinery just for this.)
 inline int cpus_from_cpu_max(const std::string& text) {
-  std::istringstream in(text);
-  std::string quota;
-  long long period = 0;
-  if (!(in >> quota >> period) || quota == "max" || period <= 0) return 0;
-  long long q = 0;
-  try {
-    std::size_t used = 0;
-    q = std::stoll(quota, &used);
-    if (used != quota.size()) return 0;
-  } catch (const std::exception&) {
-    return 0;
-  }
-  return cpus_from_cfs(q, period);
+  const char* p = text.c_str();
+  while (*p == ' ' || *p == '\t') ++p;
+  if (std::strncmp(p, "max", 3) == 0) return 0;
+  char* end = nullptr;
+  errno = 0;
+  const long long quota = std::strtoll(p, &end, 10);
+  if (end == p || errno != 0 || (*end != ' ' && *end != '\t')) return 0;
+  p = end;
+  const long long period = std::strtoll(p, &end, 10);
+  if (end == p || errno != 0) return 0;
+  while (*end == ' ' || *end == '\t' || *end == '\n') ++end;
+  return *end == '\0' ? cpus_from_cfs(quota, period) : 0;
 }
 
 /// CPUs this process may use: the hardware threads, fewer if its CPU affinity mask or a cgroup
 /// CPU quota (as in a container started with --cpus) allows fewer (Linux; the quota is read from
-/// the cgroup files the process sees at /sys/fs/cgroup). At least 1; computed once.
+/// /sys/fs/cgroup/cpu.max or /sys/fs/cgroup/cpu/cpu.cfs_quota_us, which inside a container are the
+/// container's own; a quota on a cgroup below that root, e.g. a systemd slice on a host, is not
+/// seen). At least 1; computed once.
 inline int available_cpus() {
   static const int cpus = [] {
     const unsigned hw = std::thread::hardware_concurrency();
@@ -68,11 +73,15 @@ inline int available_cpus() {
     cpu_set_t set;
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) n = std::min(n, CPU_COUNT(&set));
-    auto read = [](const char* path) {
-      std::ifstream f(path);
+    auto read = [](const char* path) {  // the first line of a small file, "" if unreadable
       std::string text;
-      std::getline(f, text);
-      return text;
+      const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return text;
+      char buf[128];
+      const ssize_t n = ::read(fd, buf, sizeof(buf) - 1);
+      ::close(fd);
+      if (n > 0) text.assign(buf, static_cast<std::size_t>(n));
+      return text.substr(0, text.find('\n'));
     };
     int quota = cpus_from_cpu_max(read("/sys/fs/cgroup/cpu.max"));
     if (quota == 0) {

@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -106,7 +106,7 @@ inline int resolve_threads(int threads) { return threads > 0 ? threads : availab
 ///        Between jobs, and while the caller waits for the last task, threads poll
 ///        for up to MCRISE_POOL_SPIN_US microseconds (default 200; 0: never) before
 ///        they block, yielding to other runnable threads meanwhile; a pool with more
-///        threads than cores never polls.
+///        threads than available_cpus() never polls.
 class ThreadPool {
  public:
   explicit ThreadPool(int threads)
@@ -165,10 +165,7 @@ class ThreadPool {
     if (!in_flight_) return;
     in_flight_ = false;
     run_tasks(0);
-    if (!spin_until([this] { return busy_.load(std::memory_order_acquire) == 0; })) {
-      std::unique_lock<std::mutex> lock(mutex_);
-      done_.wait(lock, [this] { return busy_.load(std::memory_order_acquire) == 0; });
-    }
+    await(done_, [this] { return workers_done(); });
     job_ = nullptr;
     if (error_) {
       std::exception_ptr e = error_;
@@ -183,7 +180,8 @@ class ThreadPool {
   /// perturbing one 224 x 224 image, and batches come every few milliseconds.
   template <class Ready>
   bool spin_until(Ready&& ready) const {
-    if (!spin_) return ready();
+    if (ready()) return true;
+    if (!spin_) return false;
     const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(spin_us);
     for (;;) {
       for (int i = 0; i < 64; ++i) {
@@ -202,6 +200,17 @@ class ThreadPool {
 #endif
   }
   static constexpr int spin_us = MCRISE_POOL_SPIN_US;
+
+  /// Returns once `ready` holds: polled first (spin_until), then waited for on `cv`. Whoever
+  /// makes `ready` true does so, or notifies `cv`, while holding mutex_, so no wake-up is lost.
+  template <class Ready>
+  void await(std::condition_variable& cv, Ready&& ready) {
+    if (spin_until(ready)) return;
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv.wait(lock, ready);
+  }
+  /// No worker is still running the current job.
+  bool workers_done() const noexcept { return busy_.load(std::memory_order_acquire) == 0; }
 
   void launch(int count, const std::function<void(int, int)>* f) {
     {
@@ -237,10 +246,7 @@ class ThreadPool {
       auto ready = [&] {
         return stop_.load(std::memory_order_acquire) || generation_.load(std::memory_order_acquire) != seen;
       };
-      if (!spin_until(ready)) {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, ready);
-      }
+      await(wake_, ready);
       if (stop_.load(std::memory_order_acquire)) return;
       seen = generation_.load(std::memory_order_acquire);
       run_tasks(worker);
@@ -258,7 +264,7 @@ class ThreadPool {
       in_flight_ = false;
       std::unique_lock<std::mutex> lock(mutex_);
       next_.store(count_);
-      done_.wait(lock, [this] { return busy_.load(std::memory_order_acquire) == 0; });
+      done_.wait(lock, [this] { return workers_done(); });
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -271,7 +277,7 @@ class ThreadPool {
   }
 
   int size_;
-  bool spin_;  // poll before blocking: only with no more threads than cores
+  bool spin_;  // poll before blocking: only with no more threads than available_cpus()
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_, done_;

@@ -4,8 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace {
 
@@ -617,6 +619,141 @@ TEST_CASE("many classes: kept samples, and scores gathered over several batches,
     shorter.se_groups = 2;
     shorter.n_masks = 320;
     CHECK(stopped.map(7) == mcrise::debiased_rise(model, img, shorter).map(7));
+  }
+}
+
+TEST_CASE("maps_on_demand gives the maps of the eager run, bitwise, from any thread", "[driver][classes][on_demand]") {
+  // 300 classes of a 48 x 48 image. With all_classes the accumulator keeps the samples; with an
+  // explicit, scattered list of 11 classes (a partial lane block, not contiguous) it keeps sums. Maps
+  // asked for one class at a time, in any order, must be bitwise those the run computes at its end.
+  const auto img = test::test_image(48, 48);
+  ManyClassModel model;
+  model.classes = 300;
+  const std::vector<int> scattered{299, 3, 150, 8, 9, 10, 0, 77, 200, 42, 1};
+  for (bool all : {true, false}) {
+    INFO("all_classes " << all);
+    mcrise::RiseOptions r;
+    r.n_masks = 600;
+    r.threads = 2;
+    r.se_groups = 0;
+    mcrise::McRiseOptions o;
+    o.n_masks = 600;
+    o.threads = 2;
+    o.se_groups = 0;
+    if (all) {
+      r.all_classes = o.all_classes = true;
+      r.se_groups = o.se_groups = 16;  // ignored by all_classes, also with maps_on_demand
+    } else {
+      r.classes = o.classes = scattered;
+    }
+    const auto reager = mcrise::rise(model, img, r), deager = mcrise::debiased_rise(model, img, r);
+    const auto meager = mcrise::mc_rise(model, img, o);
+    r.maps_on_demand = o.maps_on_demand = true;
+    const auto rlazy = mcrise::rise(model, img, r), dlazy = mcrise::debiased_rise(model, img, r);
+    const auto mlazy = mcrise::mc_rise(model, img, o);
+    CHECK(!reager.on_demand());
+    CHECK(!meager.on_demand());
+    CHECK(rlazy.on_demand());
+    CHECK(dlazy.on_demand());
+    CHECK(mlazy.on_demand());
+    CHECK(rlazy.maps.empty());
+    CHECK(mlazy.color_maps.empty());
+    CHECK(mlazy.baselines.empty());
+    CHECK(rlazy.classes == reager.classes);
+    CHECK(rlazy.masks_used == 600);
+    CHECK(rlazy.complete);
+    CHECK(std::isnan(rlazy.relative_standard_error));
+    CHECK_THROWS_AS(rlazy.standard_error(rlazy.classes[0]), std::logic_error);
+    CHECK_THROWS_AS(rlazy.map(300), std::invalid_argument);
+    CHECK_THROWS_AS(mlazy.baseline(-1), std::invalid_argument);
+    // Several threads ask for every class at once, each in its own order (run under TSan in CI).
+    const std::vector<int>& cls = rlazy.classes;
+    std::vector<std::thread> threads;
+    std::vector<int> wrong(4, 0);
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (std::size_t i = 0; i < cls.size(); ++i) {
+          const int c = cls[(i * 7 + static_cast<std::size_t>(t) * 13) % cls.size()];
+          if (!(rlazy.map(c) == reager.map(c))) ++wrong[static_cast<std::size_t>(t)];
+          if (!(dlazy.map(c) == deager.map(c))) ++wrong[static_cast<std::size_t>(t)];
+          if (t < 2 && !same(mlazy.map(c), meager.map(c))) ++wrong[static_cast<std::size_t>(t)];
+          if (t < 2 && !(mlazy.baseline(c) == meager.baseline(c))) ++wrong[static_cast<std::size_t>(t)];
+        }
+      });
+    for (auto& th : threads) th.join();
+    CHECK(wrong == std::vector<int>(4, 0));
+    for (int c : {cls.front(), cls.back()}) CHECK(same(mlazy.raw_maps(c), meager.raw_maps(c)));
+    // A copy shares the maps already computed (the same objects), and computes the rest the same way.
+    const auto copy = dlazy;
+    CHECK(&copy.map(cls[0]) == &dlazy.map(cls[0]));
+    const mcrise::SaliencyResult moved = mcrise::SaliencyResult(copy);
+    CHECK(moved.map(cls[1]) == deager.map(cls[1]));
+  }
+}
+
+TEST_CASE("maps_on_demand refuses standard errors before calling the model", "[driver][classes][on_demand][errors]") {
+  const auto img = test::test_image(12, 12);
+  test::CountingBatchModel model;
+  mcrise::RiseOptions r;
+  r.maps_on_demand = true;  // se_groups is 16 by default
+  CHECK_THROWS_WITH(mcrise::rise(model, img, r), Catch::Contains("mcrise::rise()") &&
+                                                     Catch::Contains("maps_on_demand") &&
+                                                     Catch::Contains("se_groups = 0"));
+  mcrise::McRiseOptions o;
+  o.maps_on_demand = true;
+  o.classes = {0};
+  o.se_groups = 4;
+  CHECK_THROWS_WITH(mcrise::mc_rise(model, img, o), Catch::Contains("got 4"));
+  CHECK(model.calls == 0);
+}
+
+TEST_CASE("the accumulators' maps of a range of classes are those of all classes, bitwise",
+          "[driver][classes][accumulator]") {
+  const auto img = test::test_image(30, 34);
+  ManyClassModel model;
+  model.classes = 30;
+  std::vector<int> all(30);
+  for (int c = 0; c < 30; ++c) all[static_cast<std::size_t>(c)] = c;
+  const mcrise::MaskGenerator gen(30, 34, 1, mcrise::MaskOptions{}), cgen(30, 34, 3, mcrise::MaskOptions{});
+  const mcrise::Perturber perturb(img, gen, {mcrise::Color(3, 0.0f)});
+  for (std::int64_t expected : {std::int64_t{0}, std::int64_t{40}}) {
+    INFO("expected_samples " << expected);
+    mcrise::RiseAccumulator acc(gen, all, 0, 2, expected);
+    mcrise::McRiseAccumulator cacc(cgen, all, 0, 2, expected);
+    REQUIRE(acc.keeps_samples() == (expected > 0));
+    REQUIRE(cacc.keeps_samples() == (expected > 0));
+    for (std::uint64_t n = 0; n < 40; ++n) {
+      const auto s = gen.sample(n), cs = cgen.sample(n);
+      mcrise::ImageBatch b(1, 30, 34, 3);
+      mcrise::detail::copy_into_batch(perturb(s), b, 0);
+      const Eigen::VectorXd scores = model(b).row(0).transpose();
+      acc.add(s, scores);
+      cacc.add(cs, scores);
+    }
+    const auto rise = acc.rise_maps(), deb = acc.debiased_maps();
+    std::vector<mcrise::SaliencyMap> bases;
+    const auto cmaps = cacc.all_maps(&bases);
+    struct Range {
+      std::size_t first, count;
+    };
+    for (const Range& rg : {Range{0, 30}, Range{3, 1}, Range{7, 2}, Range{8, 8}, Range{5, 20}, Range{29, 1}, Range{30, 0}}) {
+      INFO("range " << rg.first << " + " << rg.count);
+      const auto rpart = acc.rise_maps(rg.first, rg.count), dpart = acc.debiased_maps(rg.first, rg.count);
+      std::vector<mcrise::SaliencyMap> bpart;
+      const auto cpart = cacc.all_maps(rg.first, rg.count, &bpart);
+      REQUIRE(rpart.size() == rg.count);
+      REQUIRE(cpart.size() == rg.count);
+      REQUIRE(bpart.size() == rg.count);
+      for (std::size_t i = 0; i < rg.count; ++i) {
+        CHECK(rpart[i] == rise[rg.first + i]);
+        CHECK(dpart[i] == deb[rg.first + i]);
+        CHECK(same(cpart[i], cmaps[rg.first + i]));
+        CHECK(bpart[i] == bases[rg.first + i]);
+      }
+    }
+    CHECK_THROWS_WITH(acc.rise_maps(25, 6), Catch::Contains("out of the 30 target classes"));
+    CHECK_THROWS_AS(acc.debiased_maps(31, 0), std::invalid_argument);
+    CHECK_THROWS_AS(cacc.all_maps(0, 31), std::invalid_argument);
   }
 }
 

@@ -28,6 +28,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -383,9 +385,15 @@ class GridAccumulator {
     add_totals(s, b, scores, stride, j0, j1, scratch);
     for (int i = 0; i < b; ++i) {
       const double* w = target_scores(scores + i * stride, j0, j1 - j0, scratch);
-      for (std::size_t first = j0; first < j1; first += lanes)
-        std::copy(w + (first - j0), w + (first - j0) + block_width(first),
-                  kept_row(first, n0 + static_cast<std::size_t>(i)));
+      for (std::size_t first = j0; first < j1; first += lanes) {
+        const double* from = w + (first - j0);
+        double* to = kept_row(first, n0 + static_cast<std::size_t>(i));
+        if (block_width(first) == lanes) {
+          for (std::size_t l = 0; l < lanes; ++l) to[l] = from[l];  // inline: a memmove call per 64 bytes costs more
+        } else {
+          std::copy(from, from + block_width(first), to);
+        }
+      }
     }
   }
 
@@ -461,51 +469,80 @@ class GridAccumulator {
     decltype(kept_scores_)().swap(kept_scores_);
     std::vector<std::uint8_t>().swap(kept_cells_);
     std::vector<std::uint32_t>().swap(kept_shift_);
+    index_ = IndexCache();
   }
 
   /// The kept samples in shift order (kept_order) and, for the k-th of them, the cells whose
-  /// state is one plane: list[start[k] .. start[k + 1]).
-  struct KeptPlane {
-    std::vector<std::size_t> order, start;
-    std::vector<std::uint32_t> list;
+  /// state is `plane`: list[plane][start[plane][k] .. start[plane][k + 1]), for every cell state.
+  struct KeptIndex {
+    std::vector<std::size_t> order;
+    std::vector<std::vector<std::size_t>> start;
+    std::vector<std::vector<std::uint32_t>> list;
   };
-  KeptPlane kept_plane(int plane) const {
-    const std::size_t cells = static_cast<std::size_t>(geo_.cells());
-    KeptPlane kp;
-    kp.order = kept_order();
-    kp.start.assign(kp.order.size() + 1, 0);
-    for (std::size_t k = 0; k < kp.order.size(); ++k) {
-      kp.start[k] = kp.list.size();
-      const std::uint8_t* st = kept_cells_.data() + kp.order[k] * cells;
-      for (std::size_t c = 0; c < cells; ++c)
-        if (st[c] == plane) kp.list.push_back(static_cast<std::uint32_t>(c));
+  KeptIndex make_kept_index() const {
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells()), P = static_cast<std::size_t>(planes_);
+    KeptIndex ix;
+    ix.order = kept_order();
+    const std::size_t N = ix.order.size();
+    std::vector<std::size_t> count(P, 0);
+    for (std::size_t i = 0; i < N * cells; ++i) ++count[kept_cells_[i]];
+    ix.start.assign(P, std::vector<std::size_t>(N + 1, 0));
+    ix.list.resize(P);
+    for (std::size_t p = 0; p < P; ++p) ix.list[p].resize(count[p]);
+    std::vector<std::size_t> at(P, 0);
+    for (std::size_t k = 0; k < N; ++k) {
+      for (std::size_t p = 0; p < P; ++p) ix.start[p][k] = at[p];
+      const std::uint8_t* st = kept_cells_.data() + ix.order[k] * cells;
+      for (std::size_t c = 0; c < cells; ++c) ix.list[st[c]][at[st[c]]++] = static_cast<std::uint32_t>(c);
     }
-    kp.start[kp.order.size()] = kp.list.size();
-    return kp;
+    for (std::size_t p = 0; p < P; ++p) ix.start[p][N] = at[p];
+    return ix;
   }
+  /// The KeptIndex of the samples kept so far, built on the first call after samples were added
+  /// and shared by later calls (maps of one class at a time would each rebuild it: O(N·cells)).
+  std::shared_ptr<const KeptIndex> kept_index() const {
+    std::lock_guard<std::mutex> lock(index_.mutex);
+    if (!index_.index || index_.index->order.size() != kept_shift_.size())
+      index_.index = std::make_shared<const KeptIndex>(make_kept_index());
+    return index_.index;
+  }
+  /// kept_index()'s cache: emptied by copies and assignments (it would describe other samples).
+  struct IndexCache {
+    std::mutex mutex;
+    std::shared_ptr<const KeptIndex> index;
+    IndexCache() = default;
+    IndexCache(const IndexCache&) noexcept {}
+    IndexCache& operator=(const IndexCache&) noexcept {
+      std::lock_guard<std::mutex> lock(mutex);
+      index.reset();
+      return *this;
+    }
+  };
 
   /// Working memory of kept_block_sums (one per thread).
   struct KeptScratch {
     std::vector<double> table, ordered;
   };
 
-  /// Kept-samples mode: the sums of one plane (its cells in `kp`) for slots [first, first + width)
-  /// (one lane block), built in scratch.table ([shift][cell][lane], the layout of one plane of a
-  /// block of the sums). Each sum gets the additions of add_cells in the same order, so it is
-  /// bitwise the same.
-  void kept_block_sums(std::size_t first, std::size_t width, const KeptPlane& kp, KeptScratch& scratch) const {
-    const std::vector<std::size_t>& order = kp.order;
-    const std::vector<std::uint32_t>& list = kp.list;
-    const std::vector<std::size_t>& start = kp.start;
+  /// Kept-samples mode: the sums of one plane (its cells in `ix`) for slots [j0, j0 + width),
+  /// all in one lane block, built in scratch.table ([shift][cell][lane], the layout of one plane
+  /// of a block of the sums when the range is the whole block). Each sum gets the additions of
+  /// add_cells in the same order, so it is bitwise the same, whatever the range.
+  void kept_block_sums(std::size_t j0, std::size_t width, const KeptIndex& ix, int plane,
+                       KeptScratch& scratch) const {
+    const std::vector<std::size_t>& order = ix.order;
+    const std::vector<std::uint32_t>& list = ix.list[static_cast<std::size_t>(plane)];
+    const std::vector<std::size_t>& start = ix.start[static_cast<std::size_t>(plane)];
     const std::size_t cells = static_cast<std::size_t>(geo_.cells());
+    const std::size_t first = j0 / lanes * lanes, l0 = j0 - first;
     std::vector<double>& table = scratch.table;
     table.assign(shifts_ * cells * width, 0.0);
-    // The block's scores in shift order first: independent loads, many in flight at once
+    // The range's scores in shift order first: independent loads, many in flight at once
     // (read in the add loop below, each would wait for its cache miss).
     std::vector<double>& ordered = scratch.ordered;
     ordered.resize(order.size() * width);
     for (std::size_t k = 0; k < order.size(); ++k) {
-      const double* w = kept_row(first, order[k]);
+      const double* w = kept_row(first, order[k]) + l0;
       for (std::size_t l = 0; l < width; ++l) ordered[k * width + l] = w[l];
     }
     for (std::size_t k = 0; k < order.size(); ++k) {
@@ -576,34 +613,35 @@ class GridAccumulator {
   SaliencyMap plane_sum(std::size_t slot, int plane) const {
     if (!keep_) return upsample_sums(sums_.data(), slot, plane);
     KeptScratch kept;
-    const std::size_t first = slot / lanes * lanes, width = block_width(slot);
-    kept_block_sums(first, width, kept_plane(plane), kept);
+    kept_block_sums(slot, 1, *kept_index(), plane, kept);  // this slot's lane alone
     ShiftUpsampler::Scratch scratch;
-    return upsample_table(kept.table, width, slot - first, scratch);
+    return upsample_table(kept.table, 1, 0, scratch);
   }
 
-  /// plane_sum(j, plane) for every target slot j, in slot order, computed on threads()
-  /// threads (contiguous slot ranges; bitwise the same for any thread count). `f(j, map)`
-  /// is then applied to each map on the same thread, so the caller can scale it in place.
-  /// A lane block's maps are computed one after the other, while the block is in cache.
-  template <class Finish = void (*)(std::size_t, SaliencyMap&)>
-  std::vector<SaliencyMap> plane_sums(int plane, Finish f = [](std::size_t, SaliencyMap&) {}) const {
-    const std::size_t T = classes_.size();
-    std::vector<SaliencyMap> out(T);
+  /// plane_sum(j, plane) for the target slots j in [j0, j1), in slot order (out[j - j0]), computed
+  /// on threads() threads (bitwise the same for any thread count and any range). `f(j, map)` is
+  /// then applied to each map on the same thread, so the caller can scale it in place. A lane
+  /// block's maps are computed one after the other, while the block is in cache.
+  template <class Finish>
+  std::vector<SaliencyMap> plane_sums(int plane, std::size_t j0, std::size_t j1, Finish f) const {
+    std::vector<SaliencyMap> out(j1 - j0);
+    if (j0 >= j1) return out;
     if (keep_) {
       // One lane block at a time per thread: its table is built from the kept samples, then upsampled.
-      const KeptPlane kp = kept_plane(plane);
-      const std::size_t blocks = (T + lanes - 1) / lanes;
+      const std::shared_ptr<const KeptIndex> ix = kept_index();
+      const std::size_t b0 = j0 / lanes, blocks = (j1 - 1) / lanes + 1 - b0;
       const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), blocks));
       std::vector<KeptScratch> kept(static_cast<std::size_t>(parts));
       std::vector<ShiftUpsampler::Scratch> scratch(static_cast<std::size_t>(parts));
       auto block = [&](int b, int worker) {
-        const std::size_t first = static_cast<std::size_t>(b) * lanes, width = block_width(first);
+        // The block's slots within [j0, j1): only their lanes are summed.
+        const std::size_t first = (b0 + static_cast<std::size_t>(b)) * lanes;
+        const std::size_t lo = std::max(first, j0), hi = std::min(first + block_width(first), j1);
         auto& k = kept[static_cast<std::size_t>(worker)];
-        kept_block_sums(first, width, kp, k);
-        for (std::size_t l = 0; l < width; ++l) {
-          out[first + l] = upsample_table(k.table, width, l, scratch[static_cast<std::size_t>(worker)]);
-          f(first + l, out[first + l]);
+        kept_block_sums(lo, hi - lo, *ix, plane, k);
+        for (std::size_t j = lo; j < hi; ++j) {
+          out[j - j0] = upsample_table(k.table, hi - lo, j - lo, scratch[static_cast<std::size_t>(worker)]);
+          f(j, out[j - j0]);
         }
       };
       if (parts <= 1) {
@@ -614,13 +652,14 @@ class GridAccumulator {
       }
       return out;
     }
-    const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), T));
+    const std::size_t n = j1 - j0;
+    const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), n));
     auto work = [&](int p, int) {
-      const auto [j0, j1] = slot_range(p, parts);
+      const std::size_t P = static_cast<std::size_t>(parts), q = static_cast<std::size_t>(p);
       ShiftUpsampler::Scratch up_scratch;
-      for (std::size_t j = j0; j < j1; ++j) {
-        out[j] = upsample_sums(sums_.data(), j, plane, up_scratch);
-        f(j, out[j]);
+      for (std::size_t j = j0 + n * q / P; j < j0 + n * (q + 1) / P; ++j) {
+        out[j - j0] = upsample_sums(sums_.data(), j, plane, up_scratch);
+        f(j, out[j - j0]);
       }
     };
     if (parts <= 1) {
@@ -696,6 +735,14 @@ class GridAccumulator {
   const std::vector<int>& classes() const noexcept { return classes_; }
   const MaskGeometry& geometry() const noexcept { return geo_; }
 
+  /// Throws std::invalid_argument unless [first, first + count) is a range of target slots.
+  void check_range(std::size_t first, std::size_t count, const char* where) const {
+    if (first > classes_.size() || count > classes_.size() - first)
+      throw std::invalid_argument(std::string(where) + ": classes [" + std::to_string(first) + ", " +
+                                  std::to_string(first) + " + " + std::to_string(count) + ") out of the " +
+                                  std::to_string(classes_.size()) + " target classes");
+  }
+
   void require_samples(const char* where) const {
     if (count_ == 0) throw std::logic_error(std::string(where) + ": no samples have been added");
   }
@@ -719,6 +766,7 @@ class GridAccumulator {
   std::vector<double, BufferAllocator<double>> kept_scores_;  // [lane block][sample][lane] (kept_row)
   std::vector<std::uint8_t> kept_cells_;                      // [sample][cell] states
   std::vector<std::uint32_t> kept_shift_;                     // [sample] shift dy·shifts_w + dx
+  mutable IndexCache index_;                                  // kept_index(), built when maps are asked for
   std::vector<double> totals_;
   std::int64_t count_ = 0;
   // Batch means (standard errors): G copies of the per-shift grid sums, in float
@@ -881,19 +929,33 @@ class RiseAccumulator {
   /// @brief rise(c) of every target class c, in the order of classes(), computed on
   ///        set_threads() threads; bitwise equal to calling rise(c) one by one.
   /// @throws std::logic_error if N = 0.
-  std::vector<SaliencyMap> rise_maps() const {
-    acc_.require_samples("mcrise::RiseAccumulator::rise_maps()");
+  std::vector<SaliencyMap> rise_maps() const { return rise_maps(0, classes().size()); }
+  /// @brief rise(c) of the target classes classes()[first .. first + count), in that order: as
+  ///        rise_maps(), for a part of the classes at a time (bounded memory; 8 classes per pass
+  ///        over kept samples, so ranges that start at a multiple of 8 waste nothing).
+  /// @throws std::invalid_argument if first + count > classes().size(); std::logic_error if N = 0.
+  std::vector<SaliencyMap> rise_maps(std::size_t first, std::size_t count) const {
+    constexpr const char* where = "mcrise::RiseAccumulator::rise_maps()";
+    acc_.require_samples(where);
+    acc_.check_range(first, count, where);
     const double div = rise_divisor();
-    return acc_.plane_sums(0, [div](std::size_t, SaliencyMap& m) { m /= div; });
+    return acc_.plane_sums(0, first, first + count, [div](std::size_t, SaliencyMap& m) { m /= div; });
   }
 
   /// @brief debiased(c) of every target class c, in the order of classes(), computed on
   ///        set_threads() threads; bitwise equal to calling debiased(c) one by one.
   /// @throws std::logic_error if N = 0.
-  std::vector<SaliencyMap> debiased_maps() const {
-    acc_.require_samples("mcrise::RiseAccumulator::debiased_maps()");
-    const double keep = 1.0 - acc_.mask_probability(), n = static_cast<double>(count());
-    return acc_.plane_sums(0, [&](std::size_t j, SaliencyMap& m) { debiased_in_place(m, j, keep, n); });
+  std::vector<SaliencyMap> debiased_maps() const { return debiased_maps(0, classes().size()); }
+  /// @brief debiased(c) of the target classes classes()[first .. first + count), in that order
+  ///        (see rise_maps(first, count)).
+  /// @throws std::invalid_argument if first + count > classes().size(); std::logic_error if N = 0.
+  std::vector<SaliencyMap> debiased_maps(std::size_t first, std::size_t count) const {
+    constexpr const char* where = "mcrise::RiseAccumulator::debiased_maps()";
+    acc_.require_samples(where);
+    acc_.check_range(first, count, where);
+    const double keep = 1.0 - acc_.mask_probability(), n = static_cast<double>(this->count());
+    return acc_.plane_sums(0, first, first + count,
+                           [&](std::size_t j, SaliencyMap& m) { debiased_in_place(m, j, keep, n); });
   }
 
   /// @brief G, the number of batch-means groups (0: standard errors off).
@@ -1037,17 +1099,28 @@ class McRiseAccumulator {
   /// @param baselines if not null, receives baseline(c) of every target class, in order
   /// @throws std::logic_error if N = 0.
   std::vector<std::vector<SaliencyMap>> all_maps(std::vector<SaliencyMap>* baselines = nullptr) const {
-    acc_.require_samples("mcrise::McRiseAccumulator::all_maps()");
+    return all_maps(0, classes().size(), baselines);
+  }
+  /// @brief maps(c) of the target classes classes()[first .. first + count), in that order: as
+  ///        all_maps(), for a part of the classes at a time (bounded memory; 8 classes per pass
+  ///        over kept samples, so ranges that start at a multiple of 8 waste nothing).
+  /// @param baselines if not null, receives baseline(c) of the same classes, in order
+  /// @throws std::invalid_argument if first + count > classes().size(); std::logic_error if N = 0.
+  std::vector<std::vector<SaliencyMap>> all_maps(std::size_t first, std::size_t count,
+                                                 std::vector<SaliencyMap>* baselines = nullptr) const {
+    constexpr const char* where = "mcrise::McRiseAccumulator::all_maps()";
+    acc_.require_samples(where);
+    acc_.check_range(first, count, where);
     const int K = acc_.num_colors();
     const double base_div = baseline_divisor(), scale = raw_scale();
-    auto base = acc_.plane_sums(0, [base_div](std::size_t, SaliencyMap& m) { m /= base_div; });
+    auto base = acc_.plane_sums(0, first, first + count, [base_div](std::size_t, SaliencyMap& m) { m /= base_div; });
     std::vector<std::vector<SaliencyMap>> out(base.size());
     for (int k = 1; k <= K; ++k) {
-      auto raw = acc_.plane_sums(k, [&](std::size_t j, SaliencyMap& m) {
+      auto raw = acc_.plane_sums(k, first, first + count, [&](std::size_t j, SaliencyMap& m) {
         // Two statements, as in raw_maps() and maps(): one expression could be contracted to an
         // FMA (-ffp-contract=fast with -mfma / on aarch64) and differ from maps(c) in the last bit.
         m *= scale;
-        m -= base[j];
+        m -= base[j - first];
       });
       for (std::size_t j = 0; j < raw.size(); ++j) out[j].push_back(std::move(raw[j]));
     }

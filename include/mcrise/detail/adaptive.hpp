@@ -29,6 +29,9 @@ void validate_precision_options(const Options& o, const char* where) {
                                 std::to_string(o.target_relative_se));
   if (o.target_relative_se > 0.0 && o.se_groups == 0)
     throw std::invalid_argument(w + ": target_relative_se needs standard errors, but se_groups is 0");
+  if (o.maps_on_demand && !o.all_classes && o.se_groups != 0)
+    throw std::invalid_argument(w + ": maps_on_demand computes no standard errors: set se_groups = 0 (got " +
+                                std::to_string(o.se_groups) + ")");
 }
 
 /// The adaptive-stopping callback. After a batch it measures the relative

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <new>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -416,12 +417,14 @@ TEST_CASE("kept samples give the maps of the sums, bitwise, also past the expect
   // Merges: whichever way each side was built (kept samples or sums), the merged maps are the
   // same bits: kept samples are made into sums first. And they are those of all samples, up to
   // rounding (a merge adds two sums instead of one sample after the other).
-  const std::vector<int> classes{1, 2, 3};
+  // 16 classes: enough that the samples (16 x 8 + 5 x 81 + 20 bytes each) take less memory than the sums.
+  std::vector<int> classes;
+  for (int c = 1; c <= 16; ++c) classes.push_back(c);
   auto half_of = [&](int first, bool keep) {
     mcrise::RiseAccumulator acc(bgen, classes, 0, 1, keep ? 60 : 0);
-    Eigen::VectorXd row(4);
+    Eigen::VectorXd row(18);
     for (int n = first; n < first + 60; ++n) {
-      for (int k = 0; k < 4; ++k) row(k) = score(n, k);
+      for (int k = 0; k < 18; ++k) row(k) = score(n, k);
       acc.add(bgen.sample(static_cast<std::uint64_t>(n)), row);
     }
     REQUIRE(acc.keeps_samples() == keep);
@@ -442,9 +445,9 @@ TEST_CASE("kept samples give the maps of the sums, bitwise, also past the expect
       CHECK(b.debiased(2) == b_before.debiased(2));  // the other side is left as it was
     }
   mcrise::RiseAccumulator all(bgen, classes);
-  Eigen::VectorXd row(4);
+  Eigen::VectorXd row(18);
   for (int n = 0; n < N; ++n) {
-    for (int k = 0; k < 4; ++k) row(k) = score(n, k);
+    for (int k = 0; k < 18; ++k) row(k) = score(n, k);
     all.add(bgen.sample(static_cast<std::uint64_t>(n)), row);
   }
   const double scale = all.debiased(2).cwiseAbs().maxCoeff();
@@ -452,7 +455,7 @@ TEST_CASE("kept samples give the maps of the sums, bitwise, also past the expect
   // A copy of an accumulator that keeps samples goes on keeping them (it makes its own room).
   mcrise::RiseAccumulator part(bgen, classes, 0, 1, N);
   for (int n = 0; n < N; ++n) {
-    for (int k = 0; k < 4; ++k) row(k) = score(n, k);
+    for (int k = 0; k < 18; ++k) row(k) = score(n, k);
     if (n == 60) {
       const mcrise::RiseAccumulator copy = part;
       part = copy;
@@ -623,24 +626,37 @@ TEST_CASE("many classes: kept samples, and scores gathered over several batches,
 }
 
 TEST_CASE("maps_on_demand gives the maps of the eager run, bitwise, from any thread", "[driver][classes][on_demand]") {
-  // 300 classes of a 48 x 48 image. With all_classes the accumulator keeps the samples; with an
-  // explicit, scattered list of 11 classes (a partial lane block, not contiguous) it keeps sums. Maps
-  // asked for one class at a time, in any order, must be bitwise those the run computes at its end.
-  const auto img = test::test_image(48, 48);
+  // A model with 300 classes. All of them on a 48 x 48 image: the accumulators keep the samples;
+  // an explicit, scattered list of 11 classes (a partial lane block, not contiguous): on 48 x 48
+  // RISE keeps sums and MC-RISE samples, on 16 x 18 with more masks both keep sums (checked below).
+  // Maps asked for one class at a time, in any order, must be bitwise those the run computes at its end.
   ManyClassModel model;
   model.classes = 300;
   const std::vector<int> scattered{299, 3, 150, 8, 9, 10, 0, 77, 200, 42, 1};
-  for (bool all : {true, false}) {
-    INFO("all_classes " << all);
+  std::vector<int> every(300);
+  for (int c = 0; c < 300; ++c) every[static_cast<std::size_t>(c)] = c;
+  struct Case {
+    bool all;
+    int H, W, n;
+    bool rise_keeps, mc_keeps;
+  };
+  for (const Case& cs : {Case{true, 48, 48, 600, true, true}, Case{false, 48, 48, 600, false, true},
+                         Case{false, 16, 18, 1200, false, false}}) {
+    INFO("all_classes " << cs.all << ", " << cs.H << " x " << cs.W << ", N = " << cs.n);
+    const auto img = test::test_image(cs.H, cs.W);
+    const std::vector<int>& targets = cs.all ? every : scattered;
+    const mcrise::MaskGenerator gen(cs.H, cs.W, 1, mcrise::MaskOptions{}), cgen(cs.H, cs.W, 5, mcrise::MaskOptions{});
+    REQUIRE(mcrise::RiseAccumulator(gen, targets, 0, 1, cs.n).keeps_samples() == cs.rise_keeps);
+    REQUIRE(mcrise::McRiseAccumulator(cgen, targets, 0, 1, cs.n).keeps_samples() == cs.mc_keeps);
     mcrise::RiseOptions r;
-    r.n_masks = 600;
+    r.n_masks = cs.n;
     r.threads = 2;
     r.se_groups = 0;
     mcrise::McRiseOptions o;
-    o.n_masks = 600;
+    o.n_masks = cs.n;
     o.threads = 2;
     o.se_groups = 0;
-    if (all) {
+    if (cs.all) {
       r.all_classes = o.all_classes = true;
       r.se_groups = o.se_groups = 16;  // ignored by all_classes, also with maps_on_demand
     } else {
@@ -660,7 +676,7 @@ TEST_CASE("maps_on_demand gives the maps of the eager run, bitwise, from any thr
     CHECK(mlazy.color_maps.empty());
     CHECK(mlazy.baselines.empty());
     CHECK(rlazy.classes == reager.classes);
-    CHECK(rlazy.masks_used == 600);
+    CHECK(rlazy.masks_used == cs.n);
     CHECK(rlazy.complete);
     CHECK(std::isnan(rlazy.relative_standard_error));
     CHECK_THROWS_AS(rlazy.standard_error(rlazy.classes[0]), std::logic_error);
@@ -684,11 +700,102 @@ TEST_CASE("maps_on_demand gives the maps of the eager run, bitwise, from any thr
     CHECK(wrong == std::vector<int>(4, 0));
     for (int c : {cls.front(), cls.back()}) CHECK(same(mlazy.raw_maps(c), meager.raw_maps(c)));
     // A copy shares the maps already computed (the same objects), and computes the rest the same way.
-    const auto copy = dlazy;
+    auto copy = dlazy;
     CHECK(&copy.map(cls[0]) == &dlazy.map(cls[0]));
-    const mcrise::SaliencyResult moved = mcrise::SaliencyResult(copy);
+    const mcrise::SaliencyResult moved(std::move(copy));
     CHECK(moved.map(cls[1]) == deager.map(cls[1]));
+    // Changing the public class list cannot make map() return another class's map: a class the run
+    // did not compute is refused, whatever the list says.
+    auto edited = rlazy;
+    edited.classes.erase(edited.classes.begin());
+    CHECK_THROWS_AS(edited.map(cls[0]), std::invalid_argument);
+    CHECK(edited.map(cls[1]) == reager.map(cls[1]));
+    edited.classes.push_back(cs.all ? 300 : 298);
+    CHECK_THROWS_AS(edited.map(edited.classes.back()), std::invalid_argument);
+    auto medited = mlazy;
+    medited.classes.push_back(cs.all ? 300 : 298);
+    CHECK_THROWS_AS(medited.map(medited.classes.back()), std::invalid_argument);
+    CHECK_THROWS_AS(medited.raw_maps(medited.classes.back()), std::invalid_argument);
   }
+}
+
+// A 30-class model on a 30 x 34 image, with binary and 3-colour mask generators: the scores of
+// the image under binary mask n, for accumulators fed by hand.
+struct ThirtyClasses {
+  mcrise::Image img = test::test_image(30, 34);
+  ManyClassModel model{30};
+  std::vector<int> all = [] {
+    std::vector<int> v(30);
+    for (int c = 0; c < 30; ++c) v[static_cast<std::size_t>(c)] = c;
+    return v;
+  }();
+  mcrise::MaskGenerator gen{30, 34, 1, mcrise::MaskOptions{}}, cgen{30, 34, 3, mcrise::MaskOptions{}};
+  mcrise::Perturber perturb{img, gen, {mcrise::Color(3, 0.0f)}};
+  Eigen::VectorXd scores(std::uint64_t n) const {
+    mcrise::ImageBatch b(1, 30, 34, 3);
+    mcrise::detail::copy_into_batch(perturb(gen.sample(n)), b, 0);
+    return model(b).row(0).transpose();
+  }
+};
+
+TEST_CASE("kept samples: maps asked for between adds see every sample added so far", "[driver][classes][accumulator]") {
+  // The index of the kept samples (their shift order and cells per plane) is built when a map is
+  // first asked for and reused; samples added after that must be in the next maps, bitwise those of
+  // an accumulator that keeps sums. A copy made after the index was built gives the same maps too.
+  const ThirtyClasses f;
+  const std::vector<int>& all = f.all;
+  const mcrise::MaskGenerator &gen = f.gen, &cgen = f.cgen;
+  mcrise::RiseAccumulator kept(gen, all, 0, 1, 60), sums(gen, all, 0, 1, 0);
+  mcrise::McRiseAccumulator ckept(cgen, all, 0, 1, 60), csums(cgen, all, 0, 1, 0);
+  REQUIRE(kept.keeps_samples());
+  REQUIRE(ckept.keeps_samples());
+  REQUIRE(!sums.keeps_samples());
+  std::uint64_t n = 0;
+  for (int round = 0; round < 3; ++round) {
+    INFO("after " << n + 20 << " samples");
+    for (int i = 0; i < 20; ++i, ++n) {
+      const Eigen::VectorXd scores = f.scores(n);
+      kept.add(gen.sample(n), scores);
+      sums.add(gen.sample(n), scores);
+      ckept.add(cgen.sample(n), scores);
+      csums.add(cgen.sample(n), scores);
+    }
+    for (int c : {0, 13, 29}) {
+      CHECK(kept.rise(c) == sums.rise(c));
+      CHECK(kept.debiased(c) == sums.debiased(c));
+      CHECK(same(ckept.maps(c), csums.maps(c)));
+      CHECK(ckept.baseline(c) == csums.baseline(c));
+    }
+    const mcrise::RiseAccumulator copy = kept;
+    CHECK(copy.debiased(7) == sums.debiased(7));
+  }
+  CHECK(kept.keeps_samples());
+}
+
+TEST_CASE("the on-demand cache computes each class once, and again after a throw", "[driver][classes][on_demand]") {
+  int calls = 0;
+  bool fail = true;
+  const mcrise::detail::ClassCache<int> cache({7, 3, 9}, [&](std::size_t j) {
+    ++calls;
+    if (j == 1 && fail) {
+      fail = false;
+      throw std::bad_alloc();
+    }
+    return 100 + static_cast<int>(j);
+  });
+  CHECK(cache.find(4) == nullptr);
+  CHECK(calls == 0);
+  CHECK(*cache.find(9) == 102);
+  CHECK(*cache.find(9) == 102);
+  CHECK(calls == 1);
+  CHECK_THROWS_AS(cache.find(3), std::bad_alloc);
+  CHECK(calls == 2);
+  const int* three = cache.find(3);  // tried again, and kept this time
+  REQUIRE(three != nullptr);
+  CHECK(*three == 101);
+  CHECK(cache.find(3) == three);
+  CHECK(calls == 3);
+  CHECK(cache.classes() == std::vector<int>{7, 3, 9});
 }
 
 TEST_CASE("maps_on_demand refuses standard errors before calling the model", "[driver][classes][on_demand][errors]") {
@@ -709,13 +816,9 @@ TEST_CASE("maps_on_demand refuses standard errors before calling the model", "[d
 
 TEST_CASE("the accumulators' maps of a range of classes are those of all classes, bitwise",
           "[driver][classes][accumulator]") {
-  const auto img = test::test_image(30, 34);
-  ManyClassModel model;
-  model.classes = 30;
-  std::vector<int> all(30);
-  for (int c = 0; c < 30; ++c) all[static_cast<std::size_t>(c)] = c;
-  const mcrise::MaskGenerator gen(30, 34, 1, mcrise::MaskOptions{}), cgen(30, 34, 3, mcrise::MaskOptions{});
-  const mcrise::Perturber perturb(img, gen, {mcrise::Color(3, 0.0f)});
+  const ThirtyClasses f;
+  const std::vector<int>& all = f.all;
+  const mcrise::MaskGenerator &gen = f.gen, &cgen = f.cgen;
   for (std::int64_t expected : {std::int64_t{0}, std::int64_t{40}}) {
     INFO("expected_samples " << expected);
     mcrise::RiseAccumulator acc(gen, all, 0, 2, expected);
@@ -724,9 +827,7 @@ TEST_CASE("the accumulators' maps of a range of classes are those of all classes
     REQUIRE(cacc.keeps_samples() == (expected > 0));
     for (std::uint64_t n = 0; n < 40; ++n) {
       const auto s = gen.sample(n), cs = cgen.sample(n);
-      mcrise::ImageBatch b(1, 30, 34, 3);
-      mcrise::detail::copy_into_batch(perturb(s), b, 0);
-      const Eigen::VectorXd scores = model(b).row(0).transpose();
+      const Eigen::VectorXd scores = f.scores(n);
       acc.add(s, scores);
       cacc.add(cs, scores);
     }

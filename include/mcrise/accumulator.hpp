@@ -69,8 +69,9 @@ void assign_zeros(std::vector<T, BufferAllocator<T>>& v, std::size_t n, int thre
 /// (one shift's part of a block is contiguous), and a block's maps read the block front to back.
 ///
 /// Kept samples: when the caller says how many samples it will add (`expected_samples`), there
-/// are no standard errors, and the samples themselves (cells, shift, target scores: T·8 + cells
-/// + 4 bytes each) take less memory than the sums (P·shifts·cells·T·8 bytes), the samples are
+/// are no standard errors, and the samples themselves (cells, shift, target scores, and their part
+/// of the index built for the maps: T·8 + 5·cells + 8·P + 12 bytes each) take less memory than
+/// the sums (P·shifts·cells·T·8 bytes), the samples are
 /// kept instead and the sums are built one lane block at a time when maps are asked for, in a
 /// small table that stays in cache. With many classes and N below about shifts·cells·P this is
 /// much less memory (MC-RISE, 1000 classes, N = 8,000: 65 MB instead of 2.4 GB) and no streaming
@@ -366,9 +367,12 @@ class GridAccumulator {
            static_cast<double>(geo_.height) * static_cast<double>(geo_.width) * 8.0;
   }
 
-  /// Bytes of one kept sample: its T target scores, its cell states and its shift.
+  /// Bytes of one kept sample: its T target scores, its cell states and its shift, and at most
+  /// 4·cells + 8·(P + 1) more for its part of the index built when maps are asked for (KeptIndex).
   std::size_t kept_sample_bytes() const noexcept {
-    return classes_.size() * sizeof(double) + static_cast<std::size_t>(geo_.cells()) + sizeof(std::uint32_t);
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells()), P = static_cast<std::size_t>(stored_planes_);
+    return classes_.size() * sizeof(double) + cells + sizeof(std::uint32_t) + cells * sizeof(std::uint32_t) +
+           (P + 1) * sizeof(std::size_t);
   }
 
   /// Keeps samples[0..b) (already checked; the capacity is enough) and adds their totals:
@@ -473,29 +477,39 @@ class GridAccumulator {
   }
 
   /// The kept samples in shift order (kept_order) and, for the k-th of them, the cells whose
-  /// state is `plane`: list[plane][start[plane][k] .. start[plane][k + 1]), for every cell state.
+  /// state is `plane`: list[plane][start[plane][k] .. start[plane][k + 1]), for the stored planes
+  /// (plane 0 only for RISE). At most 4·cells + 8·(P + 1) bytes per sample (kept_sample_bytes()).
   struct KeptIndex {
     std::vector<std::size_t> order;
     std::vector<std::vector<std::size_t>> start;
     std::vector<std::vector<std::uint32_t>> list;
   };
   KeptIndex make_kept_index() const {
-    const std::size_t cells = static_cast<std::size_t>(geo_.cells()), P = static_cast<std::size_t>(planes_);
+    const std::size_t cells = static_cast<std::size_t>(geo_.cells()), P = static_cast<std::size_t>(stored_planes_);
+    const std::size_t states = static_cast<std::size_t>(planes_);
     KeptIndex ix;
     ix.order = kept_order();
     const std::size_t N = ix.order.size();
-    std::vector<std::size_t> count(P, 0);
+    std::vector<std::size_t> count(states, 0);
     for (std::size_t i = 0; i < N * cells; ++i) ++count[kept_cells_[i]];
     ix.start.assign(P, std::vector<std::size_t>(N + 1, 0));
     ix.list.resize(P);
     for (std::size_t p = 0; p < P; ++p) ix.list[p].resize(count[p]);
-    std::vector<std::size_t> at(P, 0);
+    // Branch-free (a branch on a random cell state would be mispredicted half the time): every
+    // cell is written, a cell of a state that is not stored to a dummy that is never advanced.
+    std::uint32_t dummy = 0;
+    std::vector<std::uint32_t*> to(states, &dummy);
+    std::vector<std::size_t> step(states, 0);
+    for (std::size_t p = 0; p < P; ++p) to[p] = ix.list[p].data(), step[p] = 1;
     for (std::size_t k = 0; k < N; ++k) {
-      for (std::size_t p = 0; p < P; ++p) ix.start[p][k] = at[p];
+      for (std::size_t p = 0; p < P; ++p) ix.start[p][k] = static_cast<std::size_t>(to[p] - ix.list[p].data());
       const std::uint8_t* st = kept_cells_.data() + ix.order[k] * cells;
-      for (std::size_t c = 0; c < cells; ++c) ix.list[st[c]][at[st[c]]++] = static_cast<std::uint32_t>(c);
+      for (std::size_t c = 0; c < cells; ++c) {
+        *to[st[c]] = static_cast<std::uint32_t>(c);
+        to[st[c]] += step[st[c]];
+      }
     }
-    for (std::size_t p = 0; p < P; ++p) ix.start[p][N] = at[p];
+    for (std::size_t p = 0; p < P; ++p) ix.start[p][N] = count[p];
     return ix;
   }
   /// The KeptIndex of the samples kept so far, built on the first call after samples were added
@@ -858,7 +872,8 @@ class RiseAccumulator {
   /// @param threads threads that clear the sums when they are large (16 MiB or more, e.g. many
   ///        classes) and compute the bulk maps and standard errors: see set_threads() (0: all cores)
   /// @param expected_samples optional: how many samples will be added (0: unknown). With se_groups = 0,
-  ///        if keeping the samples themselves (T·8 + cells + 4 bytes each) takes less memory than the
+  ///        if keeping the samples themselves (T·8 + 5·cells + 8·P + 12 bytes each, P the stored planes, with the index
+  ///        built when maps are asked for) takes less memory than the
   ///        sums, they are kept instead and the sums are built one block of 8 classes at a time when
   ///        maps are asked for: much faster and leaner for many classes (see memory_bytes()). The maps
   ///        are bitwise the same; adding more samples than expected builds the sums then. While samples
@@ -898,7 +913,7 @@ class RiseAccumulator {
   std::int64_t count() const noexcept { return acc_.count(); }
   /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
   ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
-  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + cells + 4),
+  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + 5·cells + 8·P + 12),
   ///        less than the sums would take.
   std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
   /// @brief True while the samples are kept instead of sums (see the constructor's expected_samples).
@@ -1053,7 +1068,7 @@ class McRiseAccumulator {
   std::int64_t count() const noexcept { return acc_.count(); }
   /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
   ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
-  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + cells + 4),
+  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + 5·cells + 8·P + 12),
   ///        less than the sums would take.
   std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
   /// @brief True while the samples are kept instead of sums (see the constructor's expected_samples).

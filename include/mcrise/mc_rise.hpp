@@ -147,24 +147,23 @@ struct McRiseResult {
   /// @throws std::invalid_argument if `cls` was not a target class; std::bad_alloc if maps computed
   ///         on demand do not fit in memory (nothing is stored; a later call tries again).
   const std::vector<SaliencyMap>& map(int cls) const {
-    const std::size_t j = slot(cls, "map");
-    return on_demand_ ? on_demand_->get(j).first : color_maps[j];
+    if (on_demand_) return lazy(cls, "map").first;
+    return color_maps[slot(cls, "map")];
   }
   /// @brief The K raw colour maps 1/N Σ K·m^c(λ,k)/p_mask · M_n of class `cls`, computed as
   ///        map(cls)[k] + baseline(cls) (not stored: with all_classes they would double the memory).
   /// @throws std::invalid_argument if `cls` was not a target class.
   std::vector<SaliencyMap> raw_maps(int cls) const {
-    const std::size_t j = slot(cls, "raw_maps");
-    std::vector<SaliencyMap> raw = on_demand_ ? on_demand_->get(j).first : color_maps[j];
-    const SaliencyMap& base = on_demand_ ? on_demand_->get(j).second : baselines[j];
+    std::vector<SaliencyMap> raw = map(cls);
+    const SaliencyMap& base = baseline(cls);
     for (auto& m : raw) m += base;
     return raw;
   }
   /// @brief The baseline map 1/N Σ m0(λ)/(1-p_mask) · M_n of class `cls`.
   /// @throws std::invalid_argument if `cls` was not a target class; std::bad_alloc as map().
   const SaliencyMap& baseline(int cls) const {
-    const std::size_t j = slot(cls, "baseline");
-    return on_demand_ ? on_demand_->get(j).second : baselines[j];
+    if (on_demand_) return lazy(cls, "baseline").second;
+    return baselines[slot(cls, "baseline")];
   }
   /// @brief The K standard-error maps of map(cls) (each H x W, >= 0), by batch means over se_groups
   ///        groups. A 95% interval is S(λ,k) ± t_{0.975, G-1}·SE (t = 2.131 for G = 16).
@@ -188,10 +187,18 @@ struct McRiseResult {
   }
 
   friend struct detail::ResultAccess;
-  // maps_on_demand: (color maps, baseline) of `classes`, by slot, computed from the run's
+  // maps_on_demand: (color maps, baseline) of the run's classes, computed from the run's
   // accumulator when asked. Shared by copies of the result (the maps are the same).
   using ClassMaps = std::pair<std::vector<SaliencyMap>, SaliencyMap>;
-  std::shared_ptr<const detail::SlotCache<ClassMaps>> on_demand_;
+  std::shared_ptr<const detail::ClassCache<ClassMaps>> on_demand_;
+  const ClassMaps& lazy(int cls, const char* fn) const {
+    slot(cls, fn);  // a target class of this result (throws otherwise)
+    const ClassMaps* m = on_demand_->find(cls);
+    if (m == nullptr)
+      throw std::invalid_argument(std::string("mcrise::McRiseResult::") + fn + "(): class " + std::to_string(cls) +
+                                  " was not a target class of the run");
+    return *m;
+  }
 };
 
 /// @brief MC-RISE colour saliency maps (paper eq. 9):
@@ -282,11 +289,10 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
     // The accumulator moves into the result; each class's maps are computed from it when first asked for.
     acc.set_threads(1);
     auto kept = std::make_shared<const McRiseAccumulator>(std::move(acc));
-    const std::vector<int> cls = res.classes;
     using ClassMaps = std::pair<std::vector<SaliencyMap>, SaliencyMap>;
     detail::ResultAccess::set_on_demand(
-        res, std::make_shared<const detail::SlotCache<ClassMaps>>(cls.size(), [kept, cls](std::size_t j) {
-          // maps() computes the baseline too: one baseline upsampling, not two.
+        res, std::make_shared<const detail::ClassCache<ClassMaps>>(res.classes, [kept](std::size_t j) {
+          // all_maps() hands out the baseline it subtracts: one baseline upsampling, not two.
           std::vector<SaliencyMap> bases;
           auto maps = kept->all_maps(j, 1, &bases);
           return ClassMaps{std::move(maps[0]), std::move(bases[0])};

@@ -114,11 +114,12 @@ struct SaliencyResult {
   ///         computed on demand does not fit in memory (nothing is stored; a later call tries again).
   const SaliencyMap& map(int cls) const {
     const auto it = std::find(classes.begin(), classes.end(), cls);
-    if (it == classes.end())
-      throw std::invalid_argument("mcrise::SaliencyResult::map(): class " + std::to_string(cls) +
-                                  " was not a target class");
-    const auto j = static_cast<std::size_t>(it - classes.begin());
-    return on_demand_ ? on_demand_->get(j) : maps[j];
+    if (it != classes.end()) {
+      if (!on_demand_) return maps[static_cast<std::size_t>(it - classes.begin())];
+      if (const SaliencyMap* m = on_demand_->find(cls)) return *m;  // null: not a class of the run
+    }
+    throw std::invalid_argument("mcrise::SaliencyResult::map(): class " + std::to_string(cls) +
+                                " was not a target class");
   }
 
   /// @brief The standard-error map of class `cls` (H x W, >= 0).
@@ -135,9 +136,9 @@ struct SaliencyResult {
 
  private:
   friend struct detail::ResultAccess;
-  // maps_on_demand: the maps of `classes`, by slot, computed from the run's accumulator when asked.
+  // maps_on_demand: the maps of the run's classes, computed from the run's accumulator when asked.
   // Shared by copies of the result (the maps are the same).
-  std::shared_ptr<const detail::SlotCache<SaliencyMap>> on_demand_;
+  std::shared_ptr<const detail::ClassCache<SaliencyMap>> on_demand_;
 };
 
 namespace detail {
@@ -189,10 +190,9 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
     // The accumulator moves into the result; each map is computed from it when first asked for.
     acc.set_threads(1);
     auto kept = std::make_shared<const RiseAccumulator>(std::move(acc));
-    const std::vector<int> cls = res.classes;
     ResultAccess::set_on_demand(
-        res, std::make_shared<const SlotCache<SaliencyMap>>(cls.size(), [kept, kind, cls](std::size_t j) {
-          return kind == RiseKind::plain ? kept->rise(cls[j]) : kept->debiased(cls[j]);
+        res, std::make_shared<const ClassCache<SaliencyMap>>(res.classes, [kept, kind](std::size_t j) {
+          return std::move((kind == RiseKind::plain ? kept->rise_maps(j, 1) : kept->debiased_maps(j, 1))[0]);
         }));
   } else {
     measure(res);

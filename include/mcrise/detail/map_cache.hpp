@@ -2,6 +2,7 @@
 /// @file map_cache.hpp
 /// @brief Maps computed on first use, one class at a time (the results' maps_on_demand).
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <functional>
@@ -13,27 +14,32 @@
 namespace mcrise {
 namespace detail {
 
-/// The values of slots 0 .. n-1, each computed on its first get(), on the calling thread.
-/// get() may be called from several threads at once: each slot is computed once (a caller that
-/// needs a slot being computed waits for it), different slots concurrently. If the computation
-/// throws, nothing is stored and the next get() of that slot tries again. References returned
-/// stay valid while the cache lives.
+/// The maps of a fixed list of classes, each class's computed on its first get(), on the calling
+/// thread. get() may be called from several threads at once: each class is computed once (a caller
+/// that needs a class being computed waits for it), different classes concurrently. If the
+/// computation throws, nothing is stored and the next get() of that class tries again. References
+/// returned stay valid while the cache lives. The cache keeps its own copy of the class list, so
+/// a result whose public `classes` is changed afterwards cannot make it return another class's maps.
 template <class Value>
-class SlotCache {
+class ClassCache {
  public:
-  /// compute(j) returns the value of slot j.
+  /// compute(j) returns the value of classes[j].
   using Compute = std::function<Value(std::size_t j)>;
 
-  SlotCache(std::size_t n, Compute compute)
-      : values_(n),
-        done_(std::make_unique<std::atomic<bool>[]>(n)),
-        locks_(std::make_unique<std::mutex[]>(n)),
+  ClassCache(std::vector<int> classes, Compute compute)
+      : classes_(std::move(classes)),
+        values_(classes_.size()),
+        done_(std::make_unique<std::atomic<bool>[]>(classes_.size())),
+        locks_(std::make_unique<std::mutex[]>(classes_.size())),
         compute_(std::move(compute)) {
-    for (std::size_t j = 0; j < n; ++j) done_[j].store(false, std::memory_order_relaxed);
+    for (std::size_t j = 0; j < classes_.size(); ++j) done_[j].store(false, std::memory_order_relaxed);
   }
 
-  /// The value of slot j < size() (computed first if no call has yet).
-  const Value& get(std::size_t j) const {
+  /// The value of class `cls` (computed first if no call has yet); null if `cls` is not in the list.
+  const Value* find(int cls) const {
+    const auto it = std::find(classes_.begin(), classes_.end(), cls);
+    if (it == classes_.end()) return nullptr;
+    const auto j = static_cast<std::size_t>(it - classes_.begin());
     if (!done_[j].load(std::memory_order_acquire)) {
       std::lock_guard<std::mutex> lock(locks_[j]);
       if (!done_[j].load(std::memory_order_relaxed)) {
@@ -41,14 +47,15 @@ class SlotCache {
         done_[j].store(true, std::memory_order_release);
       }
     }
-    return values_[j];
+    return &values_[j];
   }
 
-  /// Number of slots.
-  std::size_t size() const noexcept { return values_.size(); }
+  /// The classes, in the order compute() numbers them.
+  const std::vector<int>& classes() const noexcept { return classes_; }
 
  private:
-  mutable std::vector<Value> values_;  // slot j written once, under its lock, before done_[j] is set
+  std::vector<int> classes_;
+  mutable std::vector<Value> values_;  // values_[j] written once, under locks_[j], before done_[j] is set
   std::unique_ptr<std::atomic<bool>[]> done_;
   std::unique_ptr<std::mutex[]> locks_;
   Compute compute_;

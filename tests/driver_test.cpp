@@ -716,6 +716,19 @@ TEST_CASE("maps_on_demand gives the maps of the eager run, bitwise, from any thr
     medited.classes.push_back(cs.all ? 300 : 298);
     CHECK_THROWS_AS(medited.map(medited.classes.back()), std::invalid_argument);
     CHECK_THROWS_AS(medited.raw_maps(medited.classes.back()), std::invalid_argument);
+    // Stopped early by a callback, with overlap: the maps of the masks used, as the eager run's.
+    auto stop = [](const mcrise::Progress& p) { return p.done >= 100; };
+    r.overlap = o.overlap = true;
+    const auto rstop = mcrise::debiased_rise(model, img, r, stop);
+    const auto mstop = mcrise::mc_rise(model, img, o, stop);
+    r.maps_on_demand = o.maps_on_demand = false;
+    const auto rstop_eager = mcrise::debiased_rise(model, img, r, stop);
+    const auto mstop_eager = mcrise::mc_rise(model, img, o, stop);
+    CHECK(rstop.masks_used == 128);
+    CHECK(!rstop.complete);
+    CHECK(rstop.on_demand());
+    CHECK(rstop.map(cls.back()) == rstop_eager.map(cls.back()));
+    CHECK(same(mstop.map(cls[2]), mstop_eager.map(cls[2])));
   }
 }
 

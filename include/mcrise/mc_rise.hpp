@@ -93,8 +93,9 @@ struct McRiseOptions {
   /// same masks and model calls as for one class. No standard errors are computed (se_groups
   /// is not used, though it must still be valid; target_relative_se must be 0): they would cost
   /// se_groups times the memory.
-  /// Memory: about 8 bytes x (K+1) x (H·W + shifts·cells) per class, e.g. 4.8 GB for 1000
-  /// classes at 224 x 224 with K = 5 (README#many-classes).
+  /// Memory: at most about 8 bytes x (K+1) x (H·W + shifts·cells) per class, e.g. 4.8 GB for 1000
+  /// classes at 224 x 224 with K = 5; less with small N (kept samples) and with maps_on_demand (only
+  /// the maps read; 1000 classes, N = 8,000: about 67 MB) (README#many-classes).
   bool all_classes = false;
   /// Compute each class's maps when map(cls), baseline(cls) or raw_maps(cls) first asks for them
   /// (on the calling thread), instead of every map at the end of the run: color_maps and baselines

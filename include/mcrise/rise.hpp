@@ -63,8 +63,9 @@ struct RiseOptions {
   /// same masks and model calls as for one class. No standard errors are computed (se_groups
   /// is not used, though it must still be valid; target_relative_se must be 0): they would cost
   /// se_groups times the memory.
-  /// Memory: about 8 bytes x (H·W + shifts·cells) per class, e.g. 0.8 GB for 1000 classes at
-  /// 224 x 224 (README#many-classes).
+  /// Memory: at most about 8 bytes x (H·W + shifts·cells) per class, e.g. 0.8 GB for 1000 classes
+  /// at 224 x 224; less with small N (kept samples) and with maps_on_demand (only the maps read;
+  /// 1000 classes, N = 8,000: about 66 MB) (README#many-classes).
   bool all_classes = false;
   /// Compute each class's map when map(cls) first asks for it (on the calling thread), instead of
   /// every map at the end of the run: `maps` stays empty, and the result keeps the run's sums (or

@@ -462,6 +462,15 @@
 // already bounds what it reads. A user's debug build must not abort() on a
 // crafted image, so they are compiled out here, as in any NDEBUG build.
 #define STBI_ASSERT(x) ((void)0)
+// stb_image does not initialise its allocations, and a corrupt JPEG whose scan names a Huffman
+// table that no DHT segment defined makes it decode with that uninitialised table: an index from
+// garbage, read far past the table (fuzz/run.sh; tests/data/broken/jpeg_undefined_huffman.jpg:
+// UBSan "index 7947 out of bounds for type stbi_uc[256]"). In zeroed memory such a table decodes
+// every code as symbol 0 of length 0 (a DC difference of 0, an end of block) and never indexes out
+// of it, so the private copy allocates zeroed memory: no uninitialised read anywhere in stb.
+#define STBI_MALLOC(sz) calloc(1, sz)
+#define STBI_REALLOC(p, newsz) realloc(p, newsz)
+#define STBI_FREE(p) free(p)
 #define STBIW_ASSERT(x) assert(x)
 #if !(defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__)))
 #define STBI_NO_SIMD

@@ -233,11 +233,15 @@ class GridAccumulator {
     });
   }
 
-  /// Target slots [first, second) of part p when the T slots are split into `parts` contiguous ranges.
-  std::pair<std::size_t, std::size_t> slot_range(int p, int parts) const noexcept {
-    const std::size_t T = classes_.size(), P = static_cast<std::size_t>(parts), q = static_cast<std::size_t>(p);
-    return {T * q / P, T * (q + 1) / P};
+  /// Target slots [first, second) of part p when the slots [j0, j1) (default: all T) are split
+  /// into `parts` contiguous ranges.
+  std::pair<std::size_t, std::size_t> slot_range(int p, int parts, std::size_t j0 = 0,
+                                                 std::size_t j1 = npos) const noexcept {
+    if (j1 == npos) j1 = classes_.size();
+    const std::size_t n = j1 - j0, P = static_cast<std::size_t>(parts), q = static_cast<std::size_t>(p);
+    return {j0 + n * q / P, j0 + n * (q + 1) / P};
   }
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   /// slot_range with inner boundaries rounded down to whole lane blocks, so that no two parts
   /// write the same block (some parts may be empty when there are few blocks).
   std::pair<std::size_t, std::size_t> lane_aligned_range(int p, int parts) const noexcept {
@@ -669,9 +673,9 @@ class GridAccumulator {
     const std::size_t n = j1 - j0;
     const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(resolve_threads(threads_)), n));
     auto work = [&](int p, int) {
-      const std::size_t P = static_cast<std::size_t>(parts), q = static_cast<std::size_t>(p);
+      const auto [a, b] = slot_range(p, parts, j0, j1);
       ShiftUpsampler::Scratch up_scratch;
-      for (std::size_t j = j0 + n * q / P; j < j0 + n * (q + 1) / P; ++j) {
+      for (std::size_t j = a; j < b; ++j) {
         out[j - j0] = upsample_sums(sums_.data(), j, plane, up_scratch);
         f(j, out[j - j0]);
       }

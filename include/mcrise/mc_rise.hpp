@@ -287,17 +287,13 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
                                                options.threads, options.layout, image.channels(), options.overlap,
                                                options.buffer, window, "mc_rise", callbacks..., stop);
   if (options.maps_on_demand && acc.count() > 0) {
-    // The accumulator moves into the result; each class's maps are computed from it when first asked for.
-    acc.set_threads(1);
-    auto kept = std::make_shared<const McRiseAccumulator>(std::move(acc));
     using ClassMaps = std::pair<std::vector<SaliencyMap>, SaliencyMap>;
-    detail::ResultAccess::set_on_demand(
-        res, std::make_shared<const detail::ClassCache<ClassMaps>>(res.classes, [kept](std::size_t j) {
-          // all_maps() hands out the baseline it subtracts: one baseline upsampling, not two.
-          std::vector<SaliencyMap> bases;
-          auto maps = kept->all_maps(j, 1, &bases);
-          return ClassMaps{std::move(maps[0]), std::move(bases[0])};
-        }));
+    detail::ResultAccess::defer_maps<ClassMaps>(res, std::move(acc), [](const McRiseAccumulator& a, std::size_t j) {
+      // all_maps() hands out the baseline it subtracts: one baseline upsampling, not two.
+      std::vector<SaliencyMap> bases;
+      auto maps = a.all_maps(j, 1, &bases);
+      return ClassMaps{std::move(maps[0]), std::move(bases[0])};
+    });
   } else {
     measure(res, true);
   }

@@ -188,13 +188,9 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
   res.masks_used = run_masks_pipelined(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads, opt.layout,
                                        img.channels(), opt.overlap, opt.buffer, window, task, callbacks..., stop);
   if (opt.maps_on_demand && acc.count() > 0) {
-    // The accumulator moves into the result; each map is computed from it when first asked for.
-    acc.set_threads(1);
-    auto kept = std::make_shared<const RiseAccumulator>(std::move(acc));
-    ResultAccess::set_on_demand(
-        res, std::make_shared<const ClassCache<SaliencyMap>>(res.classes, [kept, kind](std::size_t j) {
-          return std::move((kind == RiseKind::plain ? kept->rise_maps(j, 1) : kept->debiased_maps(j, 1))[0]);
-        }));
+    ResultAccess::defer_maps<SaliencyMap>(res, std::move(acc), [kind](const RiseAccumulator& a, std::size_t j) {
+      return std::move((kind == RiseKind::plain ? a.rise_maps(j, 1) : a.debiased_maps(j, 1))[0]);
+    });
   } else {
     measure(res);
   }

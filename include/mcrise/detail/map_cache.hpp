@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -61,11 +62,16 @@ class ClassCache {
   Compute compute_;
 };
 
-/// Sets a result's on-demand maps (the results befriend it; see maps_on_demand).
+/// Makes a result's maps on demand (maps_on_demand; the results befriend it): the run's
+/// accumulator moves into the result, and `maps_of(acc, j)` computes the Value of r.classes[j]
+/// from it when first asked for, on one thread (the caller's).
 struct ResultAccess {
-  template <class Result, class Cache>
-  static void set_on_demand(Result& r, std::shared_ptr<const Cache> cache) {
-    r.on_demand_ = std::move(cache);
+  template <class Value, class Result, class Accumulator, class MapsOf>
+  static void defer_maps(Result& r, Accumulator&& acc, MapsOf maps_of) {
+    acc.set_threads(1);
+    auto kept = std::make_shared<const std::decay_t<Accumulator>>(std::move(acc));
+    r.on_demand_ = std::make_shared<const ClassCache<Value>>(
+        r.classes, [kept, maps_of](std::size_t j) { return maps_of(*kept, j); });
   }
 };
 

@@ -175,6 +175,26 @@ Result run_once(const Config& cfg) {
                  scratch)(0, 0);
     if (sink == 42.0) std::cout << "";  // keeps the maps from being optimised away
     units = static_cast<double>(cfg.masks);
+  } else if (cfg.method == "maps_floor") {
+    // The least any library must do to hand back `targets` final maps: allocate them (fresh
+    // pages, as in a run) and write each pixel once, on `threads` threads. No computing.
+    std::vector<mcrise::SaliencyMap> maps(static_cast<std::size_t>(cfg.targets));
+    const int parts = std::max(1, cfg.threads);
+    std::vector<std::thread> pool;
+    for (int p = 0; p < parts; ++p)
+      pool.emplace_back([&maps, &cfg, p, parts] {
+        const std::size_t n = maps.size(), a = n * static_cast<std::size_t>(p) / static_cast<std::size_t>(parts),
+                          b = n * static_cast<std::size_t>(p + 1) / static_cast<std::size_t>(parts);
+        for (std::size_t i = a; i < b; ++i) {
+          maps[i].resize(cfg.size, cfg.size);
+          maps[i].setConstant(static_cast<double>(i));
+        }
+      });
+    for (auto& t : pool) t.join();
+    double sink = 0;
+    for (const auto& m : maps) sink += m(0, 0);
+    if (sink == 0.5) std::cout << "";
+    units = static_cast<double>(cfg.targets);
   } else if (is_metric(cfg.method)) {
     // A deterministic pseudo-random map, so the sort sees no structure. step = 1
     // pixel per step would be H*W model calls; use --masks as the number of steps.
@@ -299,7 +319,7 @@ void row(const Config& c, const Result& r) {
 
 void usage() {
   std::cout << "usage: mcrise_bench [--method rise|debiased_rise|mc_rise|deletion|deletion_warm|deletion_reuse|\n"
-               "                     ca_deletion|copy_floor|mc_rise_overlap|mc_rise_nooverlap|upsample|all]\n"
+               "                     ca_deletion|copy_floor|mc_rise_overlap|mc_rise_nooverlap|upsample|maps_floor|all]\n"
                "                    [--size S] [--masks N] [--threads T] [--classes L] [--targets T] [--colors K]\n"
                "                    [--batch B] [--grid G] [--se-groups G] [--model-us U] [--repeat R] [--memory] [--no-fork]\n"
                "                    [--on-demand [--look M]]\n"
@@ -312,6 +332,8 @@ void usage() {
                "Methods deletion_warm / deletion_reuse: the second of two deletion calls, with a fresh batch\n"
                "buffer per call / with one caller's buffer for both.\n"
                "Method upsample: N final maps (one class, one plane) from per-shift grid sums, 1 thread.\n"
+               "Method maps_floor: the least any library must do to return T final maps: allocate --targets\n"
+               "fresh S x S double maps and write them once, on --threads threads (rate: maps/s).\n"
                "--on-demand: maps_on_demand (needs --se-groups 0 unless all classes); --look M: then ask for the maps\n"
                "of classes 0 .. M-1 (timed with the run).\n"
                "--no-fork: run in this process (RSS is then cumulative), e.g. under valgrind --tool=callgrind.\n";

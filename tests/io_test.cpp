@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -185,6 +186,72 @@ TEST_CASE("Truncating a valid PNG anywhere never crashes", "[io]") {
   }
   std::remove(p.c_str());
   std::remove(q.c_str());
+}
+
+// Radiance HDR, 10 x 3 RGBE pixels: flat (4 bytes a pixel), or as stb_image's run-length
+// scanlines (2, 2, width; then per component runs "128 + n, value" and literals "n, n bytes").
+// The pixels make runs where a component repeats, literals where it does not.
+std::vector<std::uint8_t> hdr_file(bool rle) {
+  const int W = 10, H = 3;
+  auto px = [](int x, int y, int k) {
+    return static_cast<std::uint8_t>(k == 3 ? 128 + y : (k == 0 ? 200 : (x < 6 ? 40 * k + 20 * y : 11 * x + k)));
+  };
+  const std::string head = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 3 +X 10\n";
+  std::vector<std::uint8_t> f(head.begin(), head.end());
+  for (int y = 0; y < H; ++y) {
+    if (!rle) {
+      for (int x = 0; x < W; ++x)
+        for (int k = 0; k < 4; ++k) f.push_back(px(x, y, k));
+      continue;
+    }
+    f.insert(f.end(), {2, 2, 0, static_cast<std::uint8_t>(W)});
+    for (int k = 0; k < 4; ++k) {
+      if (k == 0 || k == 3) {  // one run of the whole row
+        f.insert(f.end(), {static_cast<std::uint8_t>(128 + W), px(0, y, k)});
+      } else {  // a run of 6, then a literal of 4
+        f.insert(f.end(), {128 + 6, px(0, y, k), 4});
+        for (int x = 6; x < W; ++x) f.push_back(px(x, y, k));
+      }
+    }
+  }
+  return f;
+}
+
+TEST_CASE("Radiance HDR: run-length scanlines decode; a file cut inside one (stb would loop forever) is refused",
+          "[io]") {
+  const auto flat = hdr_file(false), rle = hdr_file(true);
+  const mcrise::Image a = mcrise::decode_image(flat.data(), flat.size());
+  const mcrise::Image b = mcrise::decode_image(rle.data(), rle.size());
+  REQUIRE(a.height() == 3);
+  REQUIRE(a.width() == 10);
+  REQUIRE(b == a);  // the same pixels, however they are encoded: no valid scanline is refused
+
+  const std::size_t data = rle.size() - 3 * 22;  // the first scanline (22 bytes each, see hdr_file)
+  REQUIRE(rle[data] == 2);
+  // A literal of length 0 inside the data is read past (by stb too): still the same pixels.
+  auto padded = rle;
+  padded.insert(padded.begin() + static_cast<std::ptrdiff_t>(data + 6), std::uint8_t{0});  // before green's run
+  REQUIRE(mcrise::decode_image(padded.data(), padded.size()) == a);
+
+  // Cut anywhere in the scanlines: past the end stb reads zeros without moving on. A cut inside a
+  // scanline's component data (offsets 4 .. 20 of its 22 bytes) leaves a count to be read there:
+  // refused. Cut after the header's "2, 2" (offsets 2, 3) the scanline length reads as 0: stb's
+  // own error. Cut before them (0, 1) stb decodes the rest as flat (zero) pixels, and a cut of the
+  // last value byte alone (21) reads that value as 0: those decode. None hangs.
+  for (std::size_t n = data; n < rle.size(); ++n) {
+    INFO("cut at " << n << " of " << rle.size());
+    const std::size_t offset = (n - data) % 22;
+    if (offset >= 2 && offset <= 20) {
+      try {
+        (void)mcrise::decode_image(rle.data(), n);
+        FAIL("no exception");
+      } catch (const mcrise::io_error& e) {
+        if (offset >= 4) CHECK(e.reason().find("truncated HDR") != std::string::npos);
+      }
+    } else {
+      CHECK_NOTHROW(mcrise::decode_image(rle.data(), n));
+    }
+  }
 }
 
 TEST_CASE("Bad options and unwritable paths", "[io]") {

@@ -20,6 +20,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -120,6 +121,73 @@ inline std::string png_stream_problem(const unsigned char* b, std::size_t n) {
   return {};
 }
 
+/// Why stb_image 2.27 must not see a Radiance HDR stream, or "" if it may (or is no HDR). Its
+/// run-length scanline decoder reads counts until the scanline is full; past the end of the data
+/// it reads 0 without moving on, and a count of 0 copies nothing, so a file that ends inside a
+/// run-length scanline makes it loop forever (found by fuzz/run.sh with an HDR seed; regression
+/// file tests/data/broken/hdr_truncated_scanline.hdr). This walks the stream as stb does: the header
+/// lines up to the empty line, the "-Y h +X w" line, then, when stb would decode run-length
+/// scanlines (8 <= w < 32768), each scanline's four components, and refuses the file where stb
+/// would read a count past the end. It stops where stb would stop with an error of its own or
+/// switch to flat pixels (which cannot loop), so this refuses no HDR file that stb would decode.
+inline std::string hdr_stream_problem(const unsigned char* b, std::size_t n) {
+  auto starts = [&](const char* sig) {
+    const std::size_t k = std::strlen(sig);
+    return n >= k && std::equal(sig, sig + k, b);
+  };
+  if (!starts("#?RADIANCE\n") && !starts("#?RGBE\n")) return {};
+  auto at = [&](std::size_t k) -> std::size_t { return k < n ? b[k] : 0; };  // stb reads 0 past the end
+  std::size_t p = 0;
+  auto get = [&]() -> unsigned char { return p < n ? b[p++] : 0; };
+  // One header line as stb_image's stbi__hdr_gettoken reads it: at most 1023 bytes (the rest of a
+  // longer line is skipped), a byte read at the end of the data is dropped, and a NUL ends the text.
+  auto token = [&]() {
+    std::string t;
+    unsigned char c = get();
+    while (p < n && c != '\n') {
+      t.push_back(static_cast<char>(c));
+      if (t.size() == 1023) {
+        while (p < n && get() != '\n') {
+        }
+        break;
+      }
+      c = get();
+    }
+    return std::string(t.c_str());
+  };
+  token();  // the signature
+  while (!token().empty()) {
+  }
+  const std::string dims = token();
+  if (dims.compare(0, 3, "-Y ") != 0) return {};  // stb: unsupported layout
+  char* end = nullptr;
+  const int height = static_cast<int>(std::strtol(dims.c_str() + 3, &end, 10));  // stb's conversions, exactly
+  while (*end == ' ') ++end;
+  if (std::strncmp(end, "+X ", 3) != 0) return {};
+  const int width = static_cast<int>(std::strtol(end + 3, nullptr, 10));
+  if (width < 8 || width >= 32768 || height <= 0) return {};  // flat pixels (or stb refuses the size)
+  const std::string why = "truncated HDR: the data ends inside a run-length scanline";
+  for (int j = 0; j < height; ++j) {
+    if (at(p) != 2 || at(p + 1) != 2 || (at(p + 2) & 0x80)) return {};  // stb goes on with flat pixels
+    if (static_cast<int>((at(p + 2) << 8) | at(p + 3)) != width) return {};  // stb: bad scanline length
+    p += 4;
+    for (int k = 0; k < 4; ++k)
+      for (int i = 0; i < width;) {
+        if (p >= n) return why;  // stb would read a count of 0 here, again and again
+        std::size_t count = b[p++];
+        if (count > 128) {
+          count -= 128;
+          ++p;  // the value repeated
+        } else {
+          p += count;  // a literal (a count of 0 inside the data is read past, as stb does)
+        }
+        if (static_cast<int>(count) > width - i) return {};  // stb: bad RLE data
+        i += static_cast<int>(count);
+      }
+  }
+  return {};
+}
+
 /// True if a JPEG stream holds a Huffman table (DHT) that declares more than
 /// 256 codes. Debian's stb_image (2.27) writes past its table arrays on such
 /// input before it notices (found by fuzz/run.sh; regression files
@@ -162,6 +230,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
     throw io_error(fn, name, "corrupt JPEG: a Huffman table declares more than 256 codes");
   if (const std::string why = pnm_header_problem(bytes, size); !why.empty()) throw io_error(fn, name, why);
   if (const std::string why = png_stream_problem(bytes, size); !why.empty()) throw io_error(fn, name, why);
+  if (const std::string why = hdr_stream_problem(bytes, size); !why.empty()) throw io_error(fn, name, why);
   const int len = static_cast<int>(size);
   int w = 0, h = 0, comp = 0;
   // Read only the header first: refuse absurd declared sizes before allocating anything.

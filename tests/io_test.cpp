@@ -174,6 +174,40 @@ TEST_CASE("Specific failures give specific reasons", "[io]") {
   std::remove(p.c_str());
 }
 
+// The signature and IHDR chunk of a PNG (no image data: enough for stb_image's header
+// read; stb does not check CRCs), RGB at the given bit depth.
+std::vector<std::uint8_t> png_header_only(std::uint32_t w, std::uint32_t h, std::uint8_t depth) {
+  std::vector<std::uint8_t> f = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  for (std::uint32_t v : {w, h})
+    for (int s = 24; s >= 0; s -= 8) f.push_back(static_cast<std::uint8_t>(v >> s));
+  f.insert(f.end(), {depth, 2, 0, 0, 0, 0, 0, 0, 0});  // colour type 2 (RGB), no interlace, CRC
+  return f;
+}
+
+TEST_CASE("16-bit images too large for stb_image's 32-bit sizes are refused, whatever max_pixels says", "[io]") {
+  auto reason = [](const std::vector<std::uint8_t>& f, std::int64_t max_pixels) {
+    mcrise::LoadOptions o;
+    o.max_pixels = max_pixels;
+    o.channels = 4;
+    try {
+      (void)mcrise::decode_image(f.data(), f.size(), o);
+    } catch (const mcrise::io_error& e) {
+      return e.reason();
+    }
+    return std::string("no error");
+  };
+  const std::int64_t big = std::int64_t{1} << 30;
+  // 16384 x 16384 = 2^28 pixels: at 4 channels of 2 bytes, 2^31 bytes, one past INT_MAX.
+  CHECK(reason(png_header_only(16384, 16384, 16), big).find("too large for stb_image") != std::string::npos);
+  CHECK(reason(png_header_only(16384, 16384, 16), big).find("268435455") != std::string::npos);
+  // One row less fits: refused later, for its missing data, not for its size.
+  CHECK(reason(png_header_only(16384, 16383, 16), big).find("too large") == std::string::npos);
+  // 8-bit images have no such limit (stb checks their sizes itself); max_pixels still applies.
+  CHECK(reason(png_header_only(16384, 16384, 8), big).find("too large") == std::string::npos);
+  CHECK(reason(png_header_only(16384, 16384, 16), std::int64_t{1} << 26).find("exceeds max_pixels") !=
+        std::string::npos);
+}
+
 TEST_CASE("Truncating a valid PNG anywhere never crashes", "[io]") {
   const std::string p = tmp_path("trunc_src.png");
   mcrise::save_png(p, gradient(12, 12, 3));

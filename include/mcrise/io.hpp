@@ -40,6 +40,8 @@ struct LoadOptions {
   int channels = 3;
   /// Refuse an image whose declared size W * H exceeds this many pixels,
   /// before anything is decoded (a tiny file can declare a gigantic image). Must be >= 1.
+  /// 16-bit images are refused above 268,435,455 pixels whatever this says (stb_image's
+  /// buffer sizes for them are 32-bit ints and would wrap around).
   std::int64_t max_pixels = std::int64_t{1} << 26;
 };
 
@@ -250,6 +252,14 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   int dw = 0, dh = 0, dc = 0;
   Image out;
   if (stb::mcrise_detail_stbi_is_16_bit_from_memory(bytes, len)) {
+    // stb_image 2.27 sizes its 16-bit channel conversion (stbi__convert_format16) as an int,
+    // without an overflow check: past 2^31 bytes it allocates a wrapped-around size and writes
+    // past it. 4 channels x 2 bytes a pixel bounds every buffer it makes for a 16-bit image.
+    constexpr std::int64_t max_16bit = static_cast<std::int64_t>(INT_MAX) / 8;
+    if (declared > max_16bit)
+      throw io_error(fn, name,
+                     "16-bit image of " + std::to_string(declared) + " pixels is too large for stb_image (at most " +
+                         std::to_string(max_16bit) + " pixels: its buffer sizes are 32-bit)");
     unsigned short* px = stb::mcrise_detail_stbi_load_16_from_memory(bytes, len, &dw, &dh, &dc, C);
     if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
     out = Image(dh, dw, C);

@@ -190,6 +190,12 @@ inline std::string hdr_stream_problem(const unsigned char* b, std::size_t n) {
   return {};
 }
 
+/// True if stb_image takes the stream as a Softimage PIC (its magic number, and "PICT" at byte 88).
+inline bool is_pic_stream(const unsigned char* b, std::size_t n) noexcept {
+  static const unsigned char magic[4] = {0x53, 0x80, 0xF6, 0x34};
+  return n >= 92 && std::equal(magic, magic + 4, b) && b[88] == 'P' && b[89] == 'I' && b[90] == 'C' && b[91] == 'T';
+}
+
 /// True if a JPEG stream holds a Huffman table (DHT) that declares more than
 /// 256 codes. Debian's stb_image (2.27) writes past its table arrays on such
 /// input before it notices (found by fuzz/run.sh; regression files
@@ -267,7 +273,14 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
     for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px[i]) * s;
     stb::mcrise_detail_stbi_image_free(px);
   } else {
-    unsigned char* px = stb::mcrise_detail_stbi_load_from_memory(bytes, len, &dw, &dh, &dc, C);
+    // A Softimage PIC whose pixel data is corrupt or cut short makes stb_image 2.27 convert a null
+    // buffer to the channels asked for (a null read; found by fuzz/run.sh, regression file
+    // tests/data/broken/pic_truncated.pic) unless they are its own 4: so PIC is decoded to RGBA
+    // and converted here, by stb's own conversion, to the same values stb would give.
+    const bool pic = is_pic_stream(bytes, size);
+    unsigned char* px = stb::mcrise_detail_stbi_load_from_memory(bytes, len, &dw, &dh, &dc, pic ? 4 : C);
+    if (px && pic && C != 4)
+      px = stb::stbi__convert_format(px, 4, C, static_cast<unsigned>(dw), static_cast<unsigned>(dh));  // frees px
     if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
     out = Image(dh, dw, C);
     const float s = opt.value_max / 255.0f;

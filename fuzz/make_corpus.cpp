@@ -1,8 +1,8 @@
 // Writes the seed corpus fuzz/corpus/ (run once by hand; the files are committed).
 // Each file is one options byte (see load_image_fuzz.cpp) followed by a tiny
-// image: valid PNG (RGB, grey+alpha, 16-bit, interlaced), BMP, TGA, JPEG, PPM,
-// PGM, GIF, HDR (flat and run-length), PSD (raw and PackBits), Softimage PIC,
-// and a few broken ones. Uses Debian's stb_image_write (and its zlib
+// image: valid PNG (RGB, grey+alpha, 16-bit, interlaced), BMP, TGA, JPEG (with and
+// without chroma subsampling), PPM, PGM, GIF, HDR (flat and run-length), PSD (raw
+// and PackBits), Softimage PIC, and a few broken ones. Uses Debian's stb_image_write (and its zlib
 // compressor for the hand-built PNGs), not mcrise's private copy.
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
@@ -103,7 +103,9 @@ int main(int argc, char** argv) {
   save(dir, "rgb_3x2.tga", 6, take());
   stbi_write_jpg_to_func(sink, nullptr, 3, 2, 3, rgb, 90);
   const auto jpg = take();
-  save(dir, "rgb_3x2.jpg", 2, jpg);
+  save(dir, "rgb_3x2.jpg", 2, jpg);  // quality <= 90: stb_image_write subsamples the chroma 2 x 2
+  stbi_write_jpg_to_func(sink, nullptr, 3, 2, 3, rgb, 95);
+  save(dir, "rgb_3x2_q95.jpg", 2, take());  // no subsampling
   const std::string ppm = "P6\n3 2\n255\n" + std::string(reinterpret_cast<const char*>(rgb), 18);
   save(dir, "rgb_3x2.ppm", 2, std::vector<unsigned char>(ppm.begin(), ppm.end()));
   const std::string pgm = "P5 2 2 255 \x01\x80\xff\x10";

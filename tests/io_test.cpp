@@ -200,8 +200,9 @@ TEST_CASE("16-bit images too large for stb_image's 32-bit sizes are refused, wha
   // 16384 x 16384 = 2^28 pixels: at 4 channels of 2 bytes, 2^31 bytes, one past INT_MAX.
   CHECK(reason(png_header_only(16384, 16384, 16), big).find("too large for stb_image") != std::string::npos);
   CHECK(reason(png_header_only(16384, 16384, 16), big).find("268435455") != std::string::npos);
-  // One row less fits: refused later, for its missing data, not for its size.
-  CHECK(reason(png_header_only(16384, 16383, 16), big).find("too large") == std::string::npos);
+  // 16383 x 16385 = INT_MAX / 8 pixels, the most that fits: refused later, for its missing data.
+  CHECK(reason(png_header_only(16383, 16385, 16), big).find("too large") == std::string::npos);
+  CHECK(reason(png_header_only(16383, 16385, 16), big) != "no error");
   // 8-bit images have no such limit (stb checks their sizes itself); max_pixels still applies.
   CHECK(reason(png_header_only(16384, 16384, 8), big).find("too large") == std::string::npos);
   CHECK(reason(png_header_only(16384, 16384, 16), std::int64_t{1} << 26).find("exceeds max_pixels") !=
@@ -222,15 +223,21 @@ TEST_CASE("Truncating a valid PNG anywhere never crashes", "[io]") {
   std::remove(q.c_str());
 }
 
-// Radiance HDR, 10 x 3 RGBE pixels: flat (4 bytes a pixel), or as stb_image's run-length
-// scanlines (2, 2, width; then per component runs "128 + n, value" and literals "n, n bytes").
-// The pixels make runs where a component repeats, literals where it does not.
-std::vector<std::uint8_t> hdr_file(bool rle) {
-  const int W = 10, H = 3;
+// Radiance HDR, W x 3 RGBE pixels: flat (4 bytes a pixel), or as stb_image's run-length
+// scanlines (2, 2, W; then per component runs "128 + n, value" of up to 127 and literals
+// "n, n bytes" of up to 128). Red and exponent repeat along a row (runs; two of them when
+// W > 127), green is a literal for x < 128 and a run after it, blue is literals throughout.
+std::vector<std::uint8_t> hdr_file(int W, bool rle) {
+  const int H = 3;
   auto px = [](int x, int y, int k) {
-    return static_cast<std::uint8_t>(k == 3 ? 128 + y : (k == 0 ? 200 : (x < 6 ? 40 * k + 20 * y : 11 * x + k)));
+    switch (k) {
+      case 0: return static_cast<std::uint8_t>(200);
+      case 1: return static_cast<std::uint8_t>(x < 128 ? (2 * x + y) % 256 : 77 + y);
+      case 2: return static_cast<std::uint8_t>((11 * x + y) % 256);
+      default: return static_cast<std::uint8_t>(128 + y);
+    }
   };
-  const std::string head = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 3 +X 10\n";
+  const std::string head = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 3 +X " + std::to_string(W) + "\n";
   std::vector<std::uint8_t> f(head.begin(), head.end());
   for (int y = 0; y < H; ++y) {
     if (!rle) {
@@ -238,67 +245,83 @@ std::vector<std::uint8_t> hdr_file(bool rle) {
         for (int k = 0; k < 4; ++k) f.push_back(px(x, y, k));
       continue;
     }
-    f.insert(f.end(), {2, 2, 0, static_cast<std::uint8_t>(W)});
+    f.insert(f.end(), {2, 2, static_cast<std::uint8_t>(W >> 8), static_cast<std::uint8_t>(W & 255)});
     for (int k = 0; k < 4; ++k) {
-      if (k == 0 || k == 3) {  // one run of the whole row
-        f.insert(f.end(), {static_cast<std::uint8_t>(128 + W), px(0, y, k)});
-      } else {  // a run of 6, then a literal of 4
-        f.insert(f.end(), {128 + 6, px(0, y, k), 4});
-        for (int x = 6; x < W; ++x) f.push_back(px(x, y, k));
+      std::vector<std::uint8_t> row;
+      for (int x = 0; x < W; ++x) row.push_back(px(x, y, k));
+      for (std::size_t i = 0; i < row.size();) {
+        std::size_t r = 1;
+        while (i + r < row.size() && r < 127 && row[i + r] == row[i]) ++r;
+        if (r >= 3) {
+          f.insert(f.end(), {static_cast<std::uint8_t>(128 + r), row[i]});
+          i += r;
+          continue;
+        }
+        std::size_t l = 0;  // a literal, up to where a run of 3 starts
+        while (i + l < row.size() && l < 128 &&
+               !(i + l + 2 < row.size() && row[i + l] == row[i + l + 1] && row[i + l] == row[i + l + 2]))
+          ++l;
+        f.push_back(static_cast<std::uint8_t>(l));
+        f.insert(f.end(), row.begin() + static_cast<std::ptrdiff_t>(i), row.begin() + static_cast<std::ptrdiff_t>(i + l));
+        i += l;
       }
     }
   }
   return f;
 }
 
-TEST_CASE("Radiance HDR: run-length scanlines decode; a file cut inside one (stb would loop forever) is refused",
-          "[io]") {
-  const auto flat = hdr_file(false), rle = hdr_file(true);
-  const mcrise::Image a = mcrise::decode_image(flat.data(), flat.size());
-  const mcrise::Image b = mcrise::decode_image(rle.data(), rle.size());
-  REQUIRE(a.height() == 3);
-  REQUIRE(a.width() == 10);
-  REQUIRE(b == a);  // the same pixels, however they are encoded: no valid scanline is refused
-
-  const std::size_t data = rle.size() - 3 * 22;  // the first scanline (22 bytes each, see hdr_file)
-  REQUIRE(rle[data] == 2);
-  // A literal of length 0 inside the data is read past (by stb too): still the same pixels.
-  auto padded = rle;
-  padded.insert(padded.begin() + static_cast<std::ptrdiff_t>(data + 6), std::uint8_t{0});  // before green's run
-  REQUIRE(mcrise::decode_image(padded.data(), padded.size()) == a);
-
-  // Cut anywhere in the scanlines: past the end stb reads zeros without moving on. A cut inside a
-  // scanline's component data (offsets 4 .. 20 of its 22 bytes) leaves a count to be read there:
-  // refused. Cut after the header's "2, 2" (offsets 2, 3) the scanline length reads as 0: stb's
-  // own error. Cut before them (0, 1) stb decodes the rest as flat (zero) pixels, and a cut of the
-  // last value byte alone (21) reads that value as 0: those decode. None hangs.
-  for (std::size_t n = data; n < rle.size(); ++n) {
-    INFO("cut at " << n << " of " << rle.size());
-    const std::size_t offset = (n - data) % 22;
-    if (offset >= 2 && offset <= 20) {
-      try {
-        (void)mcrise::decode_image(rle.data(), n);
-        FAIL("no exception");
-      } catch (const mcrise::io_error& e) {
-        if (offset >= 4) CHECK(e.reason().find("truncated HDR") != std::string::npos);
+TEST_CASE("Radiance HDR: run-length scanlines decode like flat pixels; a file cut short is refused", "[io]") {
+  for (int W : {10, 200}) {  // 200: literals of 128 and runs of 127 + 73
+    INFO("width " << W);
+    const auto flat = hdr_file(W, false), rle = hdr_file(W, true);
+    const mcrise::Image a = mcrise::decode_image(flat.data(), flat.size());
+    const mcrise::Image b = mcrise::decode_image(rle.data(), rle.size());
+    REQUIRE(a.height() == 3);
+    REQUIRE(a.width() == W);
+    REQUIRE(b == a);  // the same pixels, however they are encoded: no valid scanline is refused
+    const std::size_t header = flat.size() - static_cast<std::size_t>(4 * 3 * W);
+    REQUIRE(rle[header] == 2);
+    // A literal of length 0 inside the data is read past (by stb too): still the same pixels.
+    auto padded = rle;
+    padded.insert(padded.begin() + static_cast<std::ptrdiff_t>(header + 6), std::uint8_t{0});
+    REQUIRE(mcrise::decode_image(padded.data(), padded.size()) == a);
+    // Cut anywhere in the pixel data: stb would loop forever on a run-length count past the end,
+    // fill flat pixels from uninitialised memory, or read a missing byte as 0. Every cut is
+    // refused (a cut just after a scanline's "2, 2" by stb itself: its length reads as 0).
+    for (const std::vector<std::uint8_t>* file : {&flat, &rle})
+      for (std::size_t n = header; n < file->size(); ++n) {
+        INFO("cut at " << n << " of " << file->size() << (file == &rle ? " (run-length)" : " (flat)"));
+        CHECK_THROWS_AS(mcrise::decode_image(file->data(), n), mcrise::io_error);
       }
-    } else {
-      CHECK_NOTHROW(mcrise::decode_image(rle.data(), n));
-    }
+  }
+  // Width below 8: always flat; cut short, refused as well.
+  const auto narrow = hdr_file(5, false);
+  REQUIRE(mcrise::decode_image(narrow.data(), narrow.size()).width() == 5);
+  try {
+    (void)mcrise::decode_image(narrow.data(), narrow.size() - 1);
+    FAIL("no exception");
+  } catch (const mcrise::io_error& e) {
+    CHECK(e.reason().find("truncated HDR") != std::string::npos);
   }
 }
 
 // A Softimage PIC of an 8-bit RGB image: header, one uncompressed R G B packet, the pixels row by row.
-std::vector<std::uint8_t> pic_file(const mcrise::Image& img) {
+std::vector<std::uint8_t> pic_file(const mcrise::Image& img, bool alpha = false) {
   std::vector<std::uint8_t> f = {0x53, 0x80, 0xF6, 0x34};
   f.insert(f.end(), 84, 0);
   f.insert(f.end(), {'P', 'I', 'C', 'T', 0, static_cast<std::uint8_t>(img.width()), 0,
                      static_cast<std::uint8_t>(img.height())});
   f.insert(f.end(), 8, 0);            // ratio, fields, pad
-  f.insert(f.end(), {0, 8, 0, 0xE0});  // not chained, 8 bits, uncompressed, R G B
-  for (int y = 0; y < img.height(); ++y)
+  // Not chained, 8 bits, uncompressed, R G B; with `alpha` a second packet for A, made of G's values.
+  f.insert(f.end(), {static_cast<std::uint8_t>(alpha ? 1 : 0), 8, 0, 0xE0});
+  if (alpha) f.insert(f.end(), {0, 8, 0, 0x10});
+  auto byte = [&](int y, int x, int c) { return static_cast<std::uint8_t>(std::lround(img(y, x, c) * 255.0f)); };
+  for (int y = 0; y < img.height(); ++y) {
     for (int x = 0; x < img.width(); ++x)
-      for (int c = 0; c < 3; ++c) f.push_back(static_cast<std::uint8_t>(std::lround(img(y, x, c) * 255.0f)));
+      for (int c = 0; c < 3; ++c) f.push_back(byte(y, x, c));
+    if (alpha)
+      for (int x = 0; x < img.width(); ++x) f.push_back(byte(y, x, 1));
+  }
   return f;
 }
 
@@ -318,8 +341,47 @@ TEST_CASE("Softimage PIC: every channel count gives what the same PNG gives; a c
     const mcrise::Image b = mcrise::decode_image(pic.data(), pic.size(), o);
     REQUIRE(b == a);  // stb's own conversion, from RGBA for PIC and from RGB for PNG
     // Cut inside the pixels: stb fails to decode, then (2.27) converts a null buffer unless C = 4.
-    for (std::size_t n = 110; n < pic.size(); n += 5) CHECK_THROWS_AS(mcrise::decode_image(pic.data(), n, o), mcrise::io_error);
+    for (std::size_t n = 110; n < pic.size(); n += 5)
+      CHECK_THROWS_AS(mcrise::decode_image(pic.data(), n, o), mcrise::io_error);
   }
+}
+
+TEST_CASE("decode_image gives stb_image's own pixels for every channel count (PNG, JPEG, PIC with alpha)", "[io]") {
+  const mcrise::Image img = gradient(6, 9, 3);
+  const std::string p = tmp_path("stb_twin.png");
+  mcrise::save_png(p, img);
+  const auto png = read_bytes(p);
+  std::remove(p.c_str());
+  std::vector<std::uint8_t> rgb;
+  for (std::size_t i = 0; i < img.size(); ++i)
+    rgb.push_back(static_cast<std::uint8_t>(std::lround(img.data()[i] * 255.0f)));
+  std::vector<std::uint8_t> jpg;
+  mcrise::detail::stb::stbi_write_jpg_to_func(
+      [](void* ctx, void* data, int n) {
+        auto* out = static_cast<std::vector<std::uint8_t>*>(ctx);
+        out->insert(out->end(), static_cast<std::uint8_t*>(data), static_cast<std::uint8_t*>(data) + n);
+      },
+      &jpg, img.width(), img.height(), 3, rgb.data(), 90);
+  const std::vector<std::uint8_t> png8(png.begin(), png.end()), pic = pic_file(img, true);
+  const std::vector<const std::vector<std::uint8_t>*> files = {&png8, &jpg, &pic};
+  for (const auto* file : files)
+    for (int C = 1; C <= 4; ++C) {
+      INFO((file == &png8 ? "PNG" : file == &jpg ? "JPEG" : "PIC") << ", channels " << C);
+      int w = 0, h = 0, c = 0;
+      unsigned char* ref = mcrise::detail::stb::mcrise_detail_stbi_load_from_memory(
+          file->data(), static_cast<int>(file->size()), &w, &h, &c, C);
+      REQUIRE(ref != nullptr);
+      mcrise::LoadOptions o;
+      o.channels = C;
+      o.value_max = 255.0f;
+      const mcrise::Image got = mcrise::decode_image(file->data(), file->size(), o);
+      REQUIRE(got.height() == h);
+      REQUIRE(got.width() == w);
+      bool same = true;
+      for (std::size_t i = 0; i < got.size(); ++i) same = same && got.data()[i] == static_cast<float>(ref[i]);
+      mcrise::detail::stb::mcrise_detail_stbi_image_free(ref);
+      CHECK(same);
+    }
 }
 
 TEST_CASE("Bad options and unwritable paths", "[io]") {

@@ -24,6 +24,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -123,15 +124,18 @@ inline std::string png_stream_problem(const unsigned char* b, std::size_t n) {
   return {};
 }
 
-/// Why stb_image 2.27 must not see a Radiance HDR stream, or "" if it may (or is no HDR). Its
-/// run-length scanline decoder reads counts until the scanline is full; past the end of the data
-/// it reads 0 without moving on, and a count of 0 copies nothing, so a file that ends inside a
-/// run-length scanline makes it loop forever (found by fuzz/run.sh with an HDR seed; regression
-/// file tests/data/broken/hdr_truncated_scanline.hdr). This walks the stream as stb does: the header
-/// lines up to the empty line, the "-Y h +X w" line, then, when stb would decode run-length
-/// scanlines (8 <= w < 32768), each scanline's four components, and refuses the file where stb
-/// would read a count past the end. It stops where stb would stop with an error of its own or
-/// switch to flat pixels (which cannot loop), so this refuses no HDR file that stb would decode.
+/// Why stb_image 2.27 must not see a Radiance HDR stream, or "" if it may (or is no HDR): its pixel
+/// data ends early. Past the end of the data stb_image reads 0 without moving on, so
+/// - in a run-length scanline a count of 0 (a literal of no bytes) is read again and again: it
+///   loops forever (found by fuzz/run.sh with an HDR seed; tests/data/broken/hdr_truncated_scanline.hdr);
+/// - flat pixels (widths below 8 or from 32768, or a scanline without the run-length header) are
+///   read 4 bytes at a time by a call that, short of data, leaves them unwritten: the image would
+///   hold uninitialised memory;
+/// - a missing run value or literal byte would silently read as 0.
+/// This walks the stream as stb does (the header lines as stbi__hdr_gettoken cuts them, the
+/// "-Y h +X w" line with stb's own conversions, then the scanlines) and refuses it at the first
+/// read past the end. Where stb fails on its own first (a scanline of the wrong length, a count
+/// longer than the rest of the scanline) it returns "" and stb's error stands.
 inline std::string hdr_stream_problem(const unsigned char* b, std::size_t n) {
   auto starts = [&](const char* sig) {
     const std::size_t k = std::strlen(sig);
@@ -167,24 +171,34 @@ inline std::string hdr_stream_problem(const unsigned char* b, std::size_t n) {
   while (*end == ' ') ++end;
   if (std::strncmp(end, "+X ", 3) != 0) return {};
   const int width = static_cast<int>(std::strtol(end + 3, nullptr, 10));
-  if (width < 8 || width >= 32768 || height <= 0) return {};  // flat pixels (or stb refuses the size)
-  const std::string why = "truncated HDR: the data ends inside a run-length scanline";
+  if (width <= 0 || height <= 0) return {};  // stb's header check refuses it
+  const std::string why = "truncated HDR: the pixel data ends before the last pixel";
+  // From q on, stb reads every pixel flat (4 bytes each, from the first pixel again).
+  auto flat_from = [&](std::size_t q) {
+    const std::int64_t have = q < n ? static_cast<std::int64_t>(n - q) : 0;
+    return have < 4 * static_cast<std::int64_t>(width) * height ? why : std::string();
+  };
+  if (width < 8 || width >= 32768) return flat_from(p);
   for (int j = 0; j < height; ++j) {
-    if (at(p) != 2 || at(p + 1) != 2 || (at(p + 2) & 0x80)) return {};  // stb goes on with flat pixels
+    if (at(p) != 2 || at(p + 1) != 2 || (at(p + 2) & 0x80)) return flat_from(p);
     if (static_cast<int>((at(p + 2) << 8) | at(p + 3)) != width) return {};  // stb: bad scanline length
+    if (p + 4 > n) return why;
     p += 4;
     for (int k = 0; k < 4; ++k)
       for (int i = 0; i < width;) {
         if (p >= n) return why;  // stb would read a count of 0 here, again and again
-        std::size_t count = b[p++];
-        if (count > 128) {
+        int count = b[p++];
+        if (count > 128) {  // a run: one value, count - 128 times
           count -= 128;
-          ++p;  // the value repeated
-        } else {
-          p += count;  // a literal (a count of 0 inside the data is read past, as stb does)
+          if (count > width - i) return {};  // stb: bad RLE data
+          if (p >= n) return why;
+          ++p;
+        } else {  // a literal of count bytes (a count of 0 inside the data is read past, as stb does)
+          if (count > width - i) return {};
+          if (static_cast<std::size_t>(count) > n - p) return why;
+          p += static_cast<std::size_t>(count);
         }
-        if (static_cast<int>(count) > width - i) return {};  // stb: bad RLE data
-        i += static_cast<int>(count);
+        i += count;
       }
   }
   return {};
@@ -229,6 +243,13 @@ inline bool jpeg_has_oversized_huffman_table(const unsigned char* b, std::size_t
   return false;
 }
 
+/// Pixels returned by stb_image, freed by stb_image_free however the scope is left.
+struct StbFree {
+  void operator()(void* p) const noexcept { stb::mcrise_detail_stbi_image_free(p); }
+};
+template <class T>
+using StbPixels = std::unique_ptr<T, StbFree>;
+
 /// Decode an in-memory encoded image; `name` is used in error messages.
 inline Image decode_image(const unsigned char* bytes, std::size_t size, const LoadOptions& opt, const std::string& name,
                           const char* fn) {
@@ -266,26 +287,24 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
       throw io_error(fn, name,
                      "16-bit image of " + std::to_string(declared) + " pixels is too large for stb_image (at most " +
                          std::to_string(max_16bit) + " pixels: its buffer sizes are 32-bit)");
-    unsigned short* px = stb::mcrise_detail_stbi_load_16_from_memory(bytes, len, &dw, &dh, &dc, C);
+    const StbPixels<unsigned short> px(stb::mcrise_detail_stbi_load_16_from_memory(bytes, len, &dw, &dh, &dc, C));
     if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
     out = Image(dh, dw, C);
     const float s = opt.value_max / 65535.0f;
-    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px[i]) * s;
-    stb::mcrise_detail_stbi_image_free(px);
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px.get()[i]) * s;
   } else {
     // A Softimage PIC whose pixel data is corrupt or cut short makes stb_image 2.27 convert a null
     // buffer to the channels asked for (a null read; found by fuzz/run.sh, regression file
     // tests/data/broken/pic_truncated.pic) unless they are its own 4: so PIC is decoded to RGBA
     // and converted here, by stb's own conversion, to the same values stb would give.
     const bool pic = is_pic_stream(bytes, size);
-    unsigned char* px = stb::mcrise_detail_stbi_load_from_memory(bytes, len, &dw, &dh, &dc, pic ? 4 : C);
-    if (px && pic && C != 4)
-      px = stb::stbi__convert_format(px, 4, C, static_cast<unsigned>(dw), static_cast<unsigned>(dh));  // frees px
+    StbPixels<unsigned char> px(stb::mcrise_detail_stbi_load_from_memory(bytes, len, &dw, &dh, &dc, pic ? 4 : C));
+    if (px && pic && C != 4)  // stb's conversion frees its input
+      px.reset(stb::stbi__convert_format(px.release(), 4, C, static_cast<unsigned>(dw), static_cast<unsigned>(dh)));
     if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
     out = Image(dh, dw, C);
     const float s = opt.value_max / 255.0f;
-    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px[i]) * s;
-    stb::mcrise_detail_stbi_image_free(px);
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px.get()[i]) * s;
   }
   return out;
 }

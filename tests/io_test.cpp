@@ -352,21 +352,21 @@ TEST_CASE("decode_image gives stb_image's own pixels for every channel count (PN
   mcrise::save_png(p, img);
   const auto png = read_bytes(p);
   std::remove(p.c_str());
-  std::vector<std::uint8_t> rgb;
-  for (std::size_t i = 0; i < img.size(); ++i)
-    rgb.push_back(static_cast<std::uint8_t>(std::lround(img.data()[i] * 255.0f)));
-  std::vector<std::uint8_t> jpg;
-  mcrise::detail::stb::stbi_write_jpg_to_func(
-      [](void* ctx, void* data, int n) {
-        auto* out = static_cast<std::vector<std::uint8_t>*>(ctx);
-        out->insert(out->end(), static_cast<std::uint8_t*>(data), static_cast<std::uint8_t*>(data) + n);
-      },
-      &jpg, img.width(), img.height(), 3, rgb.data(), 90);
+  // JPEG files (stb_image_write's JPEG encoder trips UBSan, so they are made once, not here):
+  // tests/data/colour_24x16.jpg (see tests/data/README.md), chroma subsampled, and the fuzzer's
+  // seed without subsampling (minus its first byte, the fuzz target's options).
+  auto bytes_of = [](const fs::path& path, std::size_t skip) {
+    const auto b = read_bytes(path.string());
+    return std::vector<std::uint8_t>(b.begin() + static_cast<std::ptrdiff_t>(skip), b.end());
+  };
+  const fs::path src(MCRISE_SOURCE_DIR);
+  const std::vector<std::uint8_t> jpg = bytes_of(src / "tests" / "data" / "colour_24x16.jpg", 0),
+                                  jpg95 = bytes_of(src / "fuzz" / "corpus" / "rgb_3x2_q95.jpg", 1);
   const std::vector<std::uint8_t> png8(png.begin(), png.end()), pic = pic_file(img, true);
-  const std::vector<const std::vector<std::uint8_t>*> files = {&png8, &jpg, &pic};
+  const std::vector<const std::vector<std::uint8_t>*> files = {&png8, &jpg, &jpg95, &pic};
   for (const auto* file : files)
     for (int C = 1; C <= 4; ++C) {
-      INFO((file == &png8 ? "PNG" : file == &jpg ? "JPEG" : "PIC") << ", channels " << C);
+      INFO((file == &png8 ? "PNG" : file == &pic ? "PIC" : "JPEG") << ", channels " << C);
       int w = 0, h = 0, c = 0;
       unsigned char* ref = mcrise::detail::stb::mcrise_detail_stbi_load_from_memory(
           file->data(), static_cast<int>(file->size()), &w, &h, &c, C);

@@ -35,6 +35,15 @@ mcrise::Image gradient(int H, int W, int C) {
   return img;
 }
 
+// The bytes of `img` saved as PNG by mcrise::save_png.
+std::vector<std::uint8_t> png_bytes(const mcrise::Image& img) {
+  const std::string p = tmp_path("png_bytes.png");
+  mcrise::save_png(p, img);
+  const auto b = read_bytes(p);
+  std::remove(p.c_str());
+  return std::vector<std::uint8_t>(b.begin(), b.end());
+}
+
 }  // namespace
 
 TEST_CASE("PNG round trip keeps every 8-bit value exactly", "[io]") {
@@ -328,16 +337,12 @@ std::vector<std::uint8_t> pic_file(const mcrise::Image& img, bool alpha = false)
 TEST_CASE("Softimage PIC: every channel count gives what the same PNG gives; a cut file is refused, not read as null",
           "[io]") {
   const mcrise::Image img = gradient(5, 7, 3);
-  const std::string p = tmp_path("pic_twin.png");
-  mcrise::save_png(p, img);
-  const auto png = read_bytes(p);
-  std::remove(p.c_str());
-  const auto pic = pic_file(img);
+  const auto png = png_bytes(img), pic = pic_file(img);
   for (int C = 1; C <= 4; ++C) {
     INFO("channels " << C);
     mcrise::LoadOptions o;
     o.channels = C;
-    const mcrise::Image a = mcrise::decode_image(reinterpret_cast<const std::uint8_t*>(png.data()), png.size(), o);
+    const mcrise::Image a = mcrise::decode_image(png.data(), png.size(), o);
     const mcrise::Image b = mcrise::decode_image(pic.data(), pic.size(), o);
     REQUIRE(b == a);  // stb's own conversion, from RGBA for PIC and from RGB for PNG
     // Cut inside the pixels: stb fails to decode, then (2.27) converts a null buffer unless C = 4.
@@ -348,10 +353,6 @@ TEST_CASE("Softimage PIC: every channel count gives what the same PNG gives; a c
 
 TEST_CASE("decode_image gives stb_image's own pixels for every channel count (PNG, JPEG, PIC with alpha)", "[io]") {
   const mcrise::Image img = gradient(6, 9, 3);
-  const std::string p = tmp_path("stb_twin.png");
-  mcrise::save_png(p, img);
-  const auto png = read_bytes(p);
-  std::remove(p.c_str());
   // JPEG files (stb_image_write's JPEG encoder trips UBSan, so they are made once, not here):
   // tests/data/colour_24x16.jpg (see tests/data/README.md), chroma subsampled, and the fuzzer's
   // seed without subsampling (minus its first byte, the fuzz target's options).
@@ -362,7 +363,7 @@ TEST_CASE("decode_image gives stb_image's own pixels for every channel count (PN
   const fs::path src(MCRISE_SOURCE_DIR);
   const std::vector<std::uint8_t> jpg = bytes_of(src / "tests" / "data" / "colour_24x16.jpg", 0),
                                   jpg95 = bytes_of(src / "fuzz" / "corpus" / "rgb_3x2_q95.jpg", 1);
-  const std::vector<std::uint8_t> png8(png.begin(), png.end()), pic = pic_file(img, true);
+  const std::vector<std::uint8_t> png8 = png_bytes(img), pic = pic_file(img, true);
   const std::vector<const std::vector<std::uint8_t>*> files = {&png8, &jpg, &jpg95, &pic};
   for (const auto* file : files)
     for (int C = 1; C <= 4; ++C) {

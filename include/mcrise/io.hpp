@@ -250,14 +250,6 @@ struct StbFree {
 template <class T>
 using StbPixels = std::unique_ptr<T, StbFree>;
 
-/// An H x W x C Image of stb's interleaved channel values times `scale`.
-template <class T>
-Image scaled_image(const T* px, int h, int w, int C, float scale) {
-  Image out(h, w, C);
-  for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px[i]) * scale;
-  return out;
-}
-
 /// Decode an in-memory encoded image; `name` is used in error messages.
 inline Image decode_image(const unsigned char* bytes, std::size_t size, const LoadOptions& opt, const std::string& name,
                           const char* fn) {
@@ -297,7 +289,9 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
                          std::to_string(max_16bit) + " pixels: its buffer sizes are 32-bit)");
     const StbPixels<unsigned short> px(stb::mcrise_detail_stbi_load_16_from_memory(bytes, len, &dw, &dh, &dc, C));
     if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
-    out = scaled_image(px.get(), dh, dw, C, opt.value_max / 65535.0f);
+    out = Image(dh, dw, C);
+    const float s = opt.value_max / 65535.0f;
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px.get()[i]) * s;
   } else {
     // A Softimage PIC whose pixel data is corrupt or cut short makes stb_image 2.27 convert a null
     // buffer to the channels asked for (a null read; found by fuzz/run.sh, regression file
@@ -308,7 +302,9 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
     if (px && pic && C != 4)  // stb's conversion frees its input
       px.reset(stb::stbi__convert_format(px.release(), 4, C, static_cast<unsigned>(dw), static_cast<unsigned>(dh)));
     if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
-    out = scaled_image(px.get(), dh, dw, C, opt.value_max / 255.0f);
+    out = Image(dh, dw, C);
+    const float s = opt.value_max / 255.0f;
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px.get()[i]) * s;
   }
   return out;
 }

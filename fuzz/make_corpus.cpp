@@ -2,7 +2,7 @@
 // Each file is one options byte (see load_image_fuzz.cpp) followed by a tiny
 // image: valid PNG (RGB, grey+alpha, 16-bit, interlaced), BMP, TGA, JPEG (with and
 // without chroma subsampling), PPM, PGM, GIF, HDR (flat and run-length), PSD (raw
-// and PackBits), Softimage PIC, and a few broken ones. Uses Debian's stb_image_write (and its zlib
+// and PackBits, RGBA, 16-bit), Softimage PIC, and a few broken ones. Uses Debian's stb_image_write (and its zlib
 // compressor for the hand-built PNGs), not mcrise's private copy.
 #define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
@@ -137,15 +137,16 @@ int main(int argc, char** argv) {
     for (int x = 0; x < 8; ++x) rle.push_back(static_cast<unsigned char>(c == 2 ? 129 : 30 * x + c));
   }
   save(dir, "rgbe_8x1_rle.hdr", 2, rle);
-  // Photoshop PSD: 3 x 2, RGB, 8 bits; raw planes, and PackBits rows.
-  auto psd_header = [](unsigned compression) {
+  // Photoshop PSD: 3 x 2, RGB, 8 bits; raw planes, and PackBits rows. Then RGBA (colour
+  // premultiplied onto white, which stb undoes), and 16 bits a channel.
+  auto psd_header = [](unsigned compression, unsigned channels = 3, unsigned depth = 8) {
     std::vector<unsigned char> p = bytes_of("8BPS");
     put16be(p, 1);
     p.insert(p.end(), 6, 0);
-    put16be(p, 3);   // channels
+    put16be(p, channels);
     put32be(p, 2);   // height
     put32be(p, 3);   // width
-    put16be(p, 8);   // depth
+    put16be(p, depth);
     put16be(p, 3);   // RGB
     put32be(p, 0);   // colour mode data
     put32be(p, 0);   // image resources
@@ -164,6 +165,17 @@ int main(int argc, char** argv) {
     psd_rle.insert(psd_rle.end(), {static_cast<unsigned char>(256 - 2), rgb[9 + c]});  // a run of 3
   }
   save(dir, "rgb_3x2_packbits.psd", 2, psd_rle);
+  std::vector<unsigned char> psd_alpha = psd_header(0, 4);
+  const unsigned char alpha[6] = {0, 255, 64, 128, 192, 250};
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 6; ++i)  // c' = c a / 255 + 255 - a: at least 255 - a
+      psd_alpha.push_back(static_cast<unsigned char>(rgb[i * 3 + c] * alpha[i] / 255 + 255 - alpha[i]));
+  psd_alpha.insert(psd_alpha.end(), alpha, alpha + 6);
+  save(dir, "rgba_3x2.psd", 2, psd_alpha);
+  std::vector<unsigned char> psd16 = psd_header(0, 3, 16);
+  for (int c = 0; c < 3; ++c)
+    for (int i = 0; i < 6; ++i) put16be(psd16, rgb[i * 3 + c] * 257u + static_cast<unsigned>(i));
+  save(dir, "rgb16_3x2.psd", 2, psd16);
   // Softimage PIC: 3 x 2, one uncompressed RGB packet.
   std::vector<unsigned char> pic = {0x53, 0x80, 0xF6, 0x34};
   pic.insert(pic.end(), 84, 0);

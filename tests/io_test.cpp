@@ -385,6 +385,95 @@ TEST_CASE("decode_image gives stb_image's own pixels for every channel count (PN
     }
 }
 
+// A Photoshop PSD of w x h pixels, RGB mode, from `planes` (one per channel, values row by row, 8 or
+// 16 bits): raw, or PackBits with each row one literal (w <= 128).
+std::vector<std::uint8_t> psd_file(int w, int h, int depth, bool packbits, const std::vector<std::vector<unsigned>>& planes) {
+  std::vector<std::uint8_t> f = {'8', 'B', 'P', 'S', 0, 1, 0, 0, 0, 0, 0, 0};
+  auto put = [&](std::uint32_t v, int bytes) {
+    for (int s = 8 * (bytes - 1); s >= 0; s -= 8) f.push_back(static_cast<std::uint8_t>(v >> s));
+  };
+  put(static_cast<std::uint32_t>(planes.size()), 2);
+  put(static_cast<std::uint32_t>(h), 4);
+  put(static_cast<std::uint32_t>(w), 4);
+  put(static_cast<std::uint32_t>(depth), 2);
+  put(3, 2);                      // RGB
+  for (int k = 0; k < 3; ++k) put(0, 4);  // no mode data, image resources, layers
+  put(packbits ? 1 : 0, 2);
+  if (packbits) {
+    for (std::size_t r = 0; r < planes.size() * static_cast<std::size_t>(h); ++r) put(static_cast<std::uint32_t>(w + 1), 2);
+    for (const auto& pl : planes)
+      for (int y = 0; y < h; ++y) {
+        f.push_back(static_cast<std::uint8_t>(w - 1));  // a literal of w bytes
+        for (int x = 0; x < w; ++x) f.push_back(static_cast<std::uint8_t>(pl[static_cast<std::size_t>(y * w + x)]));
+      }
+  } else {
+    for (const auto& pl : planes)
+      for (unsigned v : pl) put(v, depth / 8);
+  }
+  return f;
+}
+
+TEST_CASE("PSD with transparency: colour premultiplied onto white decodes as stb decodes it; colour below it is refused",
+          "[io]") {
+  const int W = 5, H = 3;
+  for (int depth : {8, 16})
+    for (bool packbits : {false, true})
+      for (int channels : {4, 6}) {  // channels past the 4th are never read
+        if (depth == 16 && packbits) continue;  // stb reads PackBits data as bytes: the 8-bit case
+        INFO(depth << "-bit, " << (packbits ? "PackBits" : "raw") << ", " << channels << " channels");
+        const unsigned top = depth == 16 ? 65535u : 255u;
+        // Alpha: 0 and top (stb leaves those pixels alone, colour 0 included), and values between,
+        // with colour from the lowest premultiplied value (top - alpha, which stb maps to 0) upwards.
+        std::vector<std::vector<unsigned>> planes(static_cast<std::size_t>(channels), std::vector<unsigned>(W * H));
+        for (int i = 0; i < W * H; ++i) {
+          const unsigned a = i == 0 ? 0u : i == 1 ? top : top / 15u * static_cast<unsigned>(i);
+          planes[3][static_cast<std::size_t>(i)] = a;
+          for (int c = 0; c < 3; ++c)
+            planes[static_cast<std::size_t>(c)][static_cast<std::size_t>(i)] =
+                i < 2 ? 0u : top - a + (static_cast<unsigned>(c * i) * 37u) % (a + 1u);
+          for (int c = 4; c < channels; ++c) planes[static_cast<std::size_t>(c)][static_cast<std::size_t>(i)] = 7;
+        }
+        const auto good = psd_file(W, H, depth, packbits, planes);
+        for (int C = 1; C <= 4; ++C) {
+          INFO("channels asked " << C);
+          int w = 0, h = 0, c = 0;
+          mcrise::LoadOptions o;
+          o.channels = C;
+          o.value_max = static_cast<float>(top);
+          const mcrise::Image got = mcrise::decode_image(good.data(), good.size(), o);
+          const int n = static_cast<int>(good.size());
+          void* ref = depth == 16 ? static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_16_from_memory(
+                                        good.data(), n, &w, &h, &c, C))
+                                  : static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_from_memory(
+                                        good.data(), n, &w, &h, &c, C));
+          REQUIRE(ref != nullptr);
+          REQUIRE(got.height() == H);
+          REQUIRE(got.width() == W);
+          bool same = true;
+          for (std::size_t i = 0; i < got.size(); ++i) {
+            const unsigned v = depth == 16 ? static_cast<const unsigned short*>(ref)[i] : static_cast<const unsigned char*>(ref)[i];
+            same = same && got.data()[i] == static_cast<float>(v);
+          }
+          mcrise::detail::stb::mcrise_detail_stbi_image_free(ref);
+          CHECK(same);
+        }
+        // One value one below the premultiplied range, in any of R, G, B: stb's float result would be
+        // -1 or less, and its conversion undefined. Refused, with the reason.
+        for (int c = 0; c < 3; ++c) {
+          auto bad_planes = planes;
+          const std::size_t i = 9;
+          bad_planes[static_cast<std::size_t>(c)][i] = top - planes[3][i] - 1u;
+          const auto bad = psd_file(W, H, depth, packbits, bad_planes);
+          try {
+            (void)mcrise::decode_image(bad.data(), bad.size());
+            FAIL("no exception");
+          } catch (const mcrise::io_error& e) {
+            CHECK(e.reason().find("not premultiplied onto white") != std::string::npos);
+          }
+        }
+      }
+}
+
 TEST_CASE("Bad options and unwritable paths", "[io]") {
   mcrise::LoadOptions o;
   o.channels = 5;

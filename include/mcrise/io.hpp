@@ -204,6 +204,86 @@ inline std::string hdr_stream_problem(const unsigned char* b, std::size_t n) {
   return {};
 }
 
+/// True for a Photoshop PSD of 16 bits a channel. stb_image 2.27 says such a file is not 16-bit
+/// (stbi__psd_is16 skips the height and width with STBI_NOTUSED, which outside MSVC evaluates
+/// nothing, and reads the height as the depth), so without this its 16 bits would be cut to 8.
+inline bool is_16bit_psd_stream(const unsigned char* b, std::size_t n) noexcept {
+  return n >= 24 && b[0] == '8' && b[1] == 'B' && b[2] == 'P' && b[3] == 'S' && b[22] == 0 && b[23] == 16;
+}
+
+/// Why stb_image 2.27 must not decode a Photoshop PSD stream, or "" if it may (or is no PSD): it has
+/// transparency (4 or more channels) and a pixel whose colour lies below what premultiplication onto
+/// white allows (some R, G or B value below max - alpha, max = 255, or 65535 for raw 16-bit data, with
+/// 0 < alpha < max). stb removes the white matte as c / a + max (1 - 1 / a), in float, and converts the
+/// result to unsigned char / short: for such a pixel it is -1 or below, and that conversion is undefined
+/// behaviour (found by fuzz/run.sh in CI's fixed-seed run; tests/data/broken/psd_alpha_below_matte.psd).
+/// Photoshop writes the composite of a transparent image premultiplied onto white, so a file it wrote
+/// never has such a pixel; at exactly max - 1 - alpha stb's float rounding may still land above -1, so
+/// the rule refuses those few pixels too, and nothing else.
+/// This walks the stream as stb reads it when called by decode_image (16-bit files through stb's
+/// 16-bit path, see is_16bit_psd_stream): the header, the planes R, G, B, A (later channels are never read), raw or PackBits,
+/// with 0 read past the end of the data. Where stb fails on its own (a header it refuses, a PackBits run
+/// longer than the rest of the plane) it returns "" and stb's error stands. It keeps one plane
+/// (2 bytes a pixel), so call it after the size checks.
+inline std::string psd_stream_problem(const unsigned char* b, std::size_t n) {
+  if (n < 4 || b[0] != '8' || b[1] != 'B' || b[2] != 'P' || b[3] != 'S') return {};
+  std::size_t p = 4;
+  auto get8 = [&]() -> unsigned { return p < n ? b[p++] : 0u; };  // stb reads 0 past the end
+  auto get16 = [&]() {
+    const unsigned z = get8();
+    return (z << 8) | get8();
+  };
+  auto get32 = [&]() {
+    const std::uint32_t z = get16();
+    return (z << 16) | get16();
+  };
+  auto skip = [&](std::uint32_t k) { p = k > static_cast<std::uint32_t>(INT_MAX) ? n : p + k; };  // stb: an int
+  if (get16() != 1) return {};
+  skip(6);
+  const unsigned channels = get16();
+  if (channels < 4 || channels > 16) return {};  // stb refuses more than 16, and removes no matte below 4
+  const std::uint32_t h = get32(), w = get32();
+  if (h == 0 || w == 0 || h > (1u << 24) || w > (1u << 24)) return {};
+  const unsigned depth = get16();
+  if ((depth != 8 && depth != 16) || get16() != 3) return {};
+  for (int k = 0; k < 3; ++k) skip(get32());  // mode data, image resources, layers and masks
+  const unsigned compression = get16();
+  if (compression > 1 || 4ull * w * h > static_cast<unsigned long long>(INT_MAX)) return {};
+  const std::size_t count = static_cast<std::size_t>(w) * h;
+  const bool wide = depth == 16 && compression == 0;  // stb's 16-bit result; PackBits data it reads as bytes
+  const unsigned top = wide ? 65535u : 255u;
+  if (compression) skip(2 * h * channels);  // the byte count of every packed row, which stb skips
+  // One plane as stb reads it, each value handed to on(pixel, value); false where stb fails.
+  auto plane = [&](auto&& on) {
+    if (!compression) {
+      for (std::size_t i = 0; i < count; ++i) on(i, depth == 16 ? get16() : get8());
+      return true;
+    }
+    for (std::size_t i = 0; i < count;) {
+      unsigned len = get8();
+      if (len == 128) continue;  // no-op
+      const bool run = len > 128;
+      len = run ? 257 - len : len + 1;
+      if (len > count - i) return false;  // stb: "bad RLE data"
+      const unsigned v = run ? get8() : 0u;
+      for (; len > 0; --len) on(i++, run ? v : get8());
+    }
+    return true;
+  };
+  const std::size_t start = p;
+  for (int c = 0; c < 3; ++c)
+    if (!plane([](std::size_t, unsigned) {})) return {};
+  std::vector<std::uint16_t> alpha(count);
+  if (!plane([&](std::size_t i, unsigned v) { alpha[i] = static_cast<std::uint16_t>(v); })) return {};
+  p = start;
+  bool below = false;
+  for (int c = 0; c < 3; ++c)
+    plane([&](std::size_t i, unsigned v) { below = below || (alpha[i] != 0 && alpha[i] != top && v + alpha[i] < top); });
+  if (!below) return {};
+  return "PSD with transparency whose colour is not premultiplied onto white (a value below " + std::to_string(top) +
+         " - alpha): stb_image's removal of the white matte is undefined for it";
+}
+
 /// True if stb_image takes the stream as a Softimage PIC (its magic number, and "PICT" at byte 88).
 inline bool is_pic_stream(const unsigned char* b, std::size_t n) noexcept {
   static const unsigned char magic[4] = {0x53, 0x80, 0xF6, 0x34};
@@ -275,10 +355,11 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
     throw io_error(fn, name,
                    "declared size " + std::to_string(w) + " x " + std::to_string(h) + " = " +
                        std::to_string(declared) + " pixels exceeds max_pixels = " + std::to_string(opt.max_pixels));
+  if (const std::string why = psd_stream_problem(bytes, size); !why.empty()) throw io_error(fn, name, why);
   const int C = opt.channels;
   int dw = 0, dh = 0, dc = 0;
   Image out;
-  if (stb::mcrise_detail_stbi_is_16_bit_from_memory(bytes, len)) {
+  if (stb::mcrise_detail_stbi_is_16_bit_from_memory(bytes, len) || is_16bit_psd_stream(bytes, size)) {
     // stb_image 2.27 sizes its 16-bit channel conversion (stbi__convert_format16) as an int,
     // without an overflow check: past 2^31 bytes it allocates a wrapped-around size and writes
     // past it. 4 channels x 2 bytes a pixel bounds every buffer it makes for a 16-bit image.

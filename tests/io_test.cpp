@@ -413,6 +413,29 @@ std::vector<std::uint8_t> psd_file(int w, int h, int depth, bool packbits, const
   return f;
 }
 
+// True if decode_image gives, for 1-4 channels asked, exactly the pixels of stb_image's own 8-bit
+// (wide = false) or 16-bit decoding of `file`.
+bool decodes_as_stb(const std::vector<std::uint8_t>& file, bool wide) {
+  bool same = true;
+  for (int C = 1; C <= 4; ++C) {
+    int w = 0, h = 0, c = 0;
+    const int n = static_cast<int>(file.size());
+    void* ref = wide ? static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_16_from_memory(file.data(), n, &w, &h, &c, C))
+                     : static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_from_memory(file.data(), n, &w, &h, &c, C));
+    if (ref == nullptr) return false;
+    mcrise::LoadOptions o;
+    o.channels = C;
+    o.value_max = wide ? 65535.0f : 255.0f;
+    const mcrise::Image got = mcrise::decode_image(file.data(), file.size(), o);
+    same = same && got.height() == h && got.width() == w;
+    for (std::size_t i = 0; same && i < got.size(); ++i)
+      same = got.data()[i] == static_cast<float>(wide ? static_cast<const unsigned short*>(ref)[i]
+                                                      : static_cast<const unsigned char*>(ref)[i]);
+    mcrise::detail::stb::mcrise_detail_stbi_image_free(ref);
+  }
+  return same;
+}
+
 TEST_CASE("PSD with transparency: colour premultiplied onto white decodes as stb decodes it; colour below it is refused",
           "[io]") {
   const int W = 5, H = 3;
@@ -433,36 +456,17 @@ TEST_CASE("PSD with transparency: colour premultiplied onto white decodes as stb
                 i < 2 ? 0u : top - a + (static_cast<unsigned>(c * i) * 37u) % (a + 1u);
           for (int c = 4; c < channels; ++c) planes[static_cast<std::size_t>(c)][static_cast<std::size_t>(i)] = 7;
         }
-        const auto good = psd_file(W, H, depth, packbits, planes);
-        for (int C = 1; C <= 4; ++C) {
-          INFO("channels asked " << C);
-          int w = 0, h = 0, c = 0;
-          mcrise::LoadOptions o;
-          o.channels = C;
-          o.value_max = static_cast<float>(top);
-          const mcrise::Image got = mcrise::decode_image(good.data(), good.size(), o);
-          const int n = static_cast<int>(good.size());
-          void* ref = depth == 16 ? static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_16_from_memory(
-                                        good.data(), n, &w, &h, &c, C))
-                                  : static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_from_memory(
-                                        good.data(), n, &w, &h, &c, C));
-          REQUIRE(ref != nullptr);
-          REQUIRE(got.height() == H);
-          REQUIRE(got.width() == W);
-          bool same = true;
-          for (std::size_t i = 0; i < got.size(); ++i) {
-            const unsigned v = depth == 16 ? static_cast<const unsigned short*>(ref)[i] : static_cast<const unsigned char*>(ref)[i];
-            same = same && got.data()[i] == static_cast<float>(v);
-          }
-          mcrise::detail::stb::mcrise_detail_stbi_image_free(ref);
-          CHECK(same);
-        }
-        // One value one below the premultiplied range, in any of R, G, B: stb's float result would be
-        // -1 or less, and its conversion undefined. Refused, with the reason.
+        // With transparency, 16-bit files are read at 8 bits (by their high bytes), as stb's 8-bit path
+        // reads them: stb's matte removal in float is exact only there.
+        CHECK(decodes_as_stb(psd_file(W, H, depth, packbits, planes), false));
+        // One value below the premultiplied range, in any of R, G, B: stb's float result would be -1
+        // or less, and its conversion undefined. Refused, with the reason. (At 16 bits, below in the
+        // high byte, which is what stb reads.)
         for (int c = 0; c < 3; ++c) {
           auto bad_planes = planes;
           const std::size_t i = 9;
-          bad_planes[static_cast<std::size_t>(c)][i] = top - planes[3][i] - 1u;
+          const unsigned a = planes[3][i];
+          bad_planes[static_cast<std::size_t>(c)][i] = depth == 8 ? 255u - a - 1u : ((255u - (a >> 8) - 1u) << 8) | 0xFFu;
           const auto bad = psd_file(W, H, depth, packbits, bad_planes);
           try {
             (void)mcrise::decode_image(bad.data(), bad.size());
@@ -472,6 +476,38 @@ TEST_CASE("PSD with transparency: colour premultiplied onto white decodes as stb
           }
         }
       }
+}
+
+TEST_CASE("16-bit PSD: without transparency read at 16 bits; with it, white at a small alpha stays white", "[io]") {
+  // stb 2.27 never says a PSD is 16-bit (its test reads the height as the depth): decode_image
+  // sends 16-bit files without transparency through stb's 16-bit path itself.
+  std::vector<std::vector<unsigned>> rgb(3, std::vector<unsigned>(6));
+  for (std::size_t c = 0; c < 3; ++c)
+    for (std::size_t i = 0; i < 6; ++i) rgb[c][i] = static_cast<unsigned>(10007 * (c + 1) + 4099 * i) % 65536u;
+  const auto file = psd_file(3, 2, 16, false, rgb);
+  CHECK(decodes_as_stb(file, true));
+  mcrise::LoadOptions o;
+  o.value_max = 65535.0f;
+  CHECK(mcrise::decode_image(file.data(), file.size(), o)(1, 2, 1) == static_cast<float>(rgb[1][5]));  // not rounded to 8 bits
+
+  // With transparency stb's 16-bit path removes the matte in float, 512 a step at this size: white
+  // at alpha 1 came out as 65536 (undefined; black in practice) and, with FMA, colour 65528 at
+  // alpha 7 (premultiplied: valid) as -17. So these files are read at 8 bits, where both are white.
+  for (const auto& [colour, alpha] : {std::pair<unsigned, unsigned>{65535, 1}, {65528, 7}}) {
+    INFO("colour " << colour << ", alpha " << alpha);
+    const auto px = psd_file(1, 1, 16, false, {{colour}, {colour}, {colour}, {alpha}});
+    CHECK(decodes_as_stb(px, false));
+    const mcrise::Image img = mcrise::decode_image(px.data(), px.size());
+    CHECK(img == mcrise::Image(1, 1, 3, 1.0f));
+  }
+  // stb's test says yes to a PSD 2^20 rows high (its height's high half reads as depth 16): it too
+  // is decided by decode_image, and its white pixels at alpha 1 stay white.
+  const int tall = 1 << 20;
+  const auto big = psd_file(1, tall, 16, false,
+                            {std::vector<unsigned>(tall, 65535u), std::vector<unsigned>(tall, 65535u),
+                             std::vector<unsigned>(tall, 65535u), std::vector<unsigned>(tall, 1u)});
+  REQUIRE(mcrise::detail::stb::mcrise_detail_stbi_is_16_bit_from_memory(big.data(), static_cast<int>(big.size())) == 1);
+  CHECK(mcrise::decode_image(big.data(), big.size()) == mcrise::Image(tall, 1, 3, 1.0f));
 }
 
 TEST_CASE("Bad options and unwritable paths", "[io]") {

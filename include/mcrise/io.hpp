@@ -204,29 +204,40 @@ inline std::string hdr_stream_problem(const unsigned char* b, std::size_t n) {
   return {};
 }
 
-/// True for a Photoshop PSD of 16 bits a channel. stb_image 2.27 says such a file is not 16-bit
-/// (stbi__psd_is16 skips the height and width with STBI_NOTUSED, which outside MSVC evaluates
-/// nothing, and reads the height as the depth), so without this its 16 bits would be cut to 8.
-inline bool is_16bit_psd_stream(const unsigned char* b, std::size_t n) noexcept {
-  return n >= 24 && b[0] == '8' && b[1] == 'B' && b[2] == 'P' && b[3] == 'S' && b[22] == 0 && b[23] == 16;
+/// True if the stream is a Photoshop PSD (stb_image takes every stream starting "8BPS" as one).
+inline bool is_psd_stream(const unsigned char* b, std::size_t n) noexcept {
+  return n >= 4 && b[0] == '8' && b[1] == 'B' && b[2] == 'P' && b[3] == 'S';
+}
+
+/// Whether decode_image sends a PSD through stb_image's 16-bit path: 16 bits a channel and fewer
+/// than 4 channels (no transparency). stb 2.27's own test cannot be used for PSD: stbi__psd_is16
+/// skips the height and width with STBI_NOTUSED, which outside MSVC evaluates nothing, and reads
+/// the height as the depth, so it says no to 16-bit files (their low 8 bits were lost) and yes to
+/// files about 2^20 rows high. With 4 or more channels stb removes the white matte in float, where
+/// at 16 bits a float step is 512 and valid pixels come out of range (white at alpha 1 gives 65536,
+/// undefined for unsigned short, black in practice; found by a review of the check below): those
+/// files take the 8-bit path, where the matte removal is exact, and keep 8 bits.
+inline bool psd_takes_16bit_path(const unsigned char* b, std::size_t n) noexcept {
+  return n >= 24 && b[12] == 0 && b[13] < 4 && b[22] == 0 && b[23] == 16;
 }
 
 /// Why stb_image 2.27 must not decode a Photoshop PSD stream, or "" if it may (or is no PSD): it has
 /// transparency (4 or more channels) and a pixel whose colour lies below what premultiplication onto
-/// white allows (some R, G or B value below max - alpha, max = 255, or 65535 for raw 16-bit data, with
-/// 0 < alpha < max). stb removes the white matte as c / a + max (1 - 1 / a), in float, and converts the
-/// result to unsigned char / short: for such a pixel it is -1 or below, and that conversion is undefined
-/// behaviour (found by fuzz/run.sh in CI's fixed-seed run; tests/data/broken/psd_alpha_below_matte.psd).
-/// Photoshop writes the composite of a transparent image premultiplied onto white, so a file it wrote
-/// never has such a pixel; at exactly max - 1 - alpha stb's float rounding may still land above -1, so
-/// the rule refuses those few pixels too, and nothing else.
-/// This walks the stream as stb reads it when called by decode_image (16-bit files through stb's
-/// 16-bit path, see is_16bit_psd_stream): the header, the planes R, G, B, A (later channels are never read), raw or PackBits,
-/// with 0 read past the end of the data. Where stb fails on its own (a header it refuses, a PackBits run
-/// longer than the rest of the plane) it returns "" and stb's error stands. It keeps one plane
-/// (2 bytes a pixel), so call it after the size checks.
+/// white allows (some R, G or B value below 255 - alpha, with 0 < alpha < 255). stb removes the
+/// white matte as c / a + 255 (1 - 1 / a), in float, and converts the result to unsigned char: for
+/// such a pixel it is -1 or below, and that conversion is undefined behaviour (found by fuzz/run.sh in
+/// CI's fixed-seed run; tests/data/broken/psd_alpha_below_matte.psd). Photoshop writes the composite
+/// of a transparent image premultiplied onto white, so a file it wrote never has such a pixel. For
+/// every (alpha, colour) pair, with and without FMA contraction, stb's float result is -1 or below
+/// exactly when colour + alpha < 255 (checked exhaustively by a review), so the rule refuses nothing
+/// else. Such files always take stb's 8-bit path (psd_takes_16bit_path), which reads 16-bit raw
+/// values by their high byte.
+/// This walks the stream as stb reads it: the header, the planes R, G, B, A (later channels are
+/// never read), raw or PackBits, with 0 read past the end of the data. Where stb fails on its own
+/// (a header it refuses, a PackBits run longer than the rest of the plane) it returns "" and stb's
+/// error stands. It keeps one plane (a byte a pixel), so call it after the size checks.
 inline std::string psd_stream_problem(const unsigned char* b, std::size_t n) {
-  if (n < 4 || b[0] != '8' || b[1] != 'B' || b[2] != 'P' || b[3] != 'S') return {};
+  if (!is_psd_stream(b, n)) return {};
   std::size_t p = 4;
   auto get8 = [&]() -> unsigned { return p < n ? b[p++] : 0u; };  // stb reads 0 past the end
   auto get16 = [&]() {
@@ -250,16 +261,14 @@ inline std::string psd_stream_problem(const unsigned char* b, std::size_t n) {
   const unsigned compression = get16();
   if (compression > 1 || 4ull * w * h > static_cast<unsigned long long>(INT_MAX)) return {};
   const std::size_t count = static_cast<std::size_t>(w) * h;
-  const bool wide = depth == 16 && compression == 0;  // stb's 16-bit result; PackBits data it reads as bytes
-  const unsigned top = wide ? 65535u : 255u;
   if (compression) skip(2 * h * channels);  // the byte count of every packed row, which stb skips
   // One plane as stb reads it, each value handed to on(pixel, value); false where stb fails.
   auto plane = [&](auto&& on) {
     if (!compression) {
-      for (std::size_t i = 0; i < count; ++i) on(i, depth == 16 ? get16() : get8());
+      for (std::size_t i = 0; i < count; ++i) on(i, depth == 16 ? get16() >> 8 : get8());  // stb's 8-bit path
       return true;
     }
-    for (std::size_t i = 0; i < count;) {
+    for (std::size_t i = 0; i < count;) {  // PackBits: bytes, whatever the depth (as stb reads it)
       unsigned len = get8();
       if (len == 128) continue;  // no-op
       const bool run = len > 128;
@@ -273,15 +282,15 @@ inline std::string psd_stream_problem(const unsigned char* b, std::size_t n) {
   const std::size_t start = p;
   for (int c = 0; c < 3; ++c)
     if (!plane([](std::size_t, unsigned) {})) return {};
-  std::vector<std::uint16_t> alpha(count);
-  if (!plane([&](std::size_t i, unsigned v) { alpha[i] = static_cast<std::uint16_t>(v); })) return {};
+  std::vector<std::uint8_t> alpha(count);
+  if (!plane([&](std::size_t i, unsigned v) { alpha[i] = static_cast<std::uint8_t>(v); })) return {};
   p = start;
   bool below = false;
   for (int c = 0; c < 3; ++c)
-    plane([&](std::size_t i, unsigned v) { below = below || (alpha[i] != 0 && alpha[i] != top && v + alpha[i] < top); });
+    plane([&](std::size_t i, unsigned v) { below = below || (alpha[i] != 0 && alpha[i] != 255 && v + alpha[i] < 255); });
   if (!below) return {};
-  return "PSD with transparency whose colour is not premultiplied onto white (a value below " + std::to_string(top) +
-         " - alpha): stb_image's removal of the white matte is undefined for it";
+  return "PSD with transparency whose colour is not premultiplied onto white (a value below 255 - alpha): "
+         "stb_image's removal of the white matte is undefined for it";
 }
 
 /// True if stb_image takes the stream as a Softimage PIC (its magic number, and "PICT" at byte 88).
@@ -359,7 +368,9 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   const int C = opt.channels;
   int dw = 0, dh = 0, dc = 0;
   Image out;
-  if (stb::mcrise_detail_stbi_is_16_bit_from_memory(bytes, len) || is_16bit_psd_stream(bytes, size)) {
+  const bool sixteen = is_psd_stream(bytes, size) ? psd_takes_16bit_path(bytes, size)
+                                                  : stb::mcrise_detail_stbi_is_16_bit_from_memory(bytes, len) != 0;
+  if (sixteen) {
     // stb_image 2.27 sizes its 16-bit channel conversion (stbi__convert_format16) as an int,
     // without an overflow check: past 2^31 bytes it allocates a wrapped-around size and writes
     // past it. 4 channels x 2 bytes a pixel bounds every buffer it makes for a 16-bit image.
@@ -425,10 +436,11 @@ inline void write_png_bytes(const std::string& path, int w, int h, int comp, con
 /// @param path file to read
 /// @param opt value range, channel count and size limit, see LoadOptions
 /// @return H x W x opt.channels image, values in [0, opt.value_max]
-///         (16-bit PNGs keep their precision).
+///         (16-bit PNGs and PSDs keep their precision).
 /// @throws io_error if the file is missing, empty, not an image, corrupt or
-///         truncated, or declares more than opt.max_pixels pixels; the message
-///         names the path and the reason.
+///         truncated, declares more than opt.max_pixels pixels, or is one of
+///         the hostile inputs refused before stb_image sees them (README,
+///         "Untrusted image files"); the message names the path and the reason.
 /// @throws std::invalid_argument on invalid options.
 inline Image load_image(const std::string& path, const LoadOptions& opt = {}) {
   detail::check_load_options(opt, "load_image");

@@ -170,6 +170,10 @@ TEST_CASE("Specific failures give specific reasons", "[io]") {
   CHECK(reason((dir / "huge_declared.png").string()).find("max_pixels") != std::string::npos);
   CHECK(reason((dir / "wrong_magic.png").string()).find("not a readable image") != std::string::npos);
   CHECK(reason((dir / "truncated.png").string()).find("corrupt or truncated") != std::string::npos);
+  // stb fails on this zlib stream without a reason of its own; the one it last set came from probing
+  // the file as JPEG ("no SOI"), which would mislead: it is not passed on.
+  CHECK(reason((dir / "corrupt_idat.png").string()) == "corrupt or truncated image data (stb_image gives no reason)");
+  CHECK(reason((dir / "jpeg_huffman_assert.jpg").string()) == "corrupt or truncated image data (unknown marker)");
   CHECK(reason(tmp_path("does_not_exist.png")).find("cannot open file") != std::string::npos);
 
   // The limit is an option: a valid 8 x 8 image is refused with max_pixels = 63.

@@ -62,7 +62,19 @@ inline void check_load_options(const LoadOptions& opt, const char* fn) {
 
 inline std::string stb_reason() {
   const char* r = stb::mcrise_detail_stbi_failure_reason();
-  return r ? std::string(r) : std::string("unknown");
+  return r ? std::string(r) : std::string("stb_image gives no reason");
+}
+
+/// stb_image's reason for a failed decode. stb keeps the last reason it set, also one set while
+/// it probed other formats (its format tests fail with "no SOI", "bad png sig", "not GIF" or "not
+/// BMP"), and some of its decoders fail without setting one: a PNG with a corrupt IDAT used to be
+/// reported with JPEG's "no SOI". A format's own decoder runs only after its test passed, so it
+/// never fails for one of those reasons: they are dropped.
+inline std::string stb_decode_reason() {
+  std::string r = stb_reason();
+  for (const char* probe : {"no SOI", "bad png sig", "not GIF", "not BMP"})
+    if (r == probe) r = "stb_image gives no reason";
+  return r;
 }
 
 /// Checks a binary PNM (P5/P6) header before stb_image sees it; returns the
@@ -262,32 +274,49 @@ inline std::string psd_stream_problem(const unsigned char* b, std::size_t n) {
   if (compression > 1 || 4ull * w * h > static_cast<unsigned long long>(INT_MAX)) return {};
   const std::size_t count = static_cast<std::size_t>(w) * h;
   if (compression) skip(2 * h * channels);  // the byte count of every packed row, which stb skips
-  // One plane as stb reads it, each value handed to on(pixel, value); false where stb fails.
-  auto plane = [&](auto&& on) {
+  // One plane as stb reads it, each value handed to on(pixel, value); false where stb fails. Past the
+  // end of the data every value is 0 (in PackBits a literal of one 0, again and again): from the
+  // first such pixel on, zeros_from(pixel) is called instead, once.
+  auto plane = [&](auto&& on, auto&& zeros_from) {
+    std::size_t i = 0;
     if (!compression) {
-      for (std::size_t i = 0; i < count; ++i) on(i, depth == 16 ? get16() >> 8 : get8());  // stb's 8-bit path
-      return true;
+      for (; i < count && p < n; ++i) on(i, depth == 16 ? get16() >> 8 : get8());  // stb's 8-bit path
+    } else {
+      while (i < count && p < n) {  // PackBits: bytes, whatever the depth (as stb reads it)
+        unsigned len = get8();
+        if (len == 128) continue;  // no-op
+        const bool run = len > 128;
+        len = run ? 257 - len : len + 1;
+        if (len > count - i) return false;  // stb: "bad RLE data"
+        const unsigned v = run ? get8() : 0u;
+        for (; len > 0; --len) on(i++, run ? v : get8());
+      }
     }
-    for (std::size_t i = 0; i < count;) {  // PackBits: bytes, whatever the depth (as stb reads it)
-      unsigned len = get8();
-      if (len == 128) continue;  // no-op
-      const bool run = len > 128;
-      len = run ? 257 - len : len + 1;
-      if (len > count - i) return false;  // stb: "bad RLE data"
-      const unsigned v = run ? get8() : 0u;
-      for (; len > 0; --len) on(i++, run ? v : get8());
-    }
+    if (i < count) zeros_from(i);
     return true;
   };
+  auto nothing = [](std::size_t) {};
   const std::size_t start = p;
-  for (int c = 0; c < 3; ++c)
-    if (!plane([](std::size_t, unsigned) {})) return {};
-  std::vector<std::uint8_t> alpha(count);
-  if (!plane([&](std::size_t i, unsigned v) { alpha[i] = static_cast<std::uint8_t>(v); })) return {};
+  if (!compression)
+    p += 3 * count * (depth / 8);  // the colour planes, skipped as stb reads them (0 past the end)
+  else
+    for (int c = 0; c < 3; ++c)
+      if (!plane([](std::size_t, unsigned) {}, nothing)) return {};
+  std::vector<std::uint8_t> alpha(count);  // 0 where the data has ended
+  bool partial = false;                    // a pixel whose matte stb removes: 0 < alpha < 255
+  auto keep = [&](std::size_t i, unsigned v) {
+    alpha[i] = static_cast<std::uint8_t>(v);
+    partial = partial || (v != 0 && v != 255);
+  };
+  if (!plane(keep, nothing)) return {};
+  if (!partial) return {};
   p = start;
   bool below = false;
-  for (int c = 0; c < 3; ++c)
-    plane([&](std::size_t i, unsigned v) { below = below || (alpha[i] != 0 && alpha[i] != 255 && v + alpha[i] < 255); });
+  for (int c = 0; c < 3 && !below; ++c)
+    plane([&](std::size_t i, unsigned v) { below = below || (alpha[i] != 0 && alpha[i] != 255 && v + alpha[i] < 255); },
+          [&](std::size_t from) {  // colour 0: below wherever 0 < alpha < 255
+            for (std::size_t i = from; i < count && !below; ++i) below = alpha[i] != 0 && alpha[i] != 255;
+          });
   if (!below) return {};
   return "PSD with transparency whose colour is not premultiplied onto white (a value below 255 - alpha): "
          "stb_image's removal of the white matte is undefined for it";
@@ -370,6 +399,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   Image out;
   const bool sixteen = is_psd_stream(bytes, size) ? psd_takes_16bit_path(bytes, size)
                                                   : stb::mcrise_detail_stbi_is_16_bit_from_memory(bytes, len) != 0;
+  stb::stbi__g_failure_reason = nullptr;  // what a failed decode reports is its own reason, or none
   if (sixteen) {
     // stb_image 2.27 sizes its 16-bit channel conversion (stbi__convert_format16) as an int,
     // without an overflow check: past 2^31 bytes it allocates a wrapped-around size and writes
@@ -380,7 +410,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
                      "16-bit image of " + std::to_string(declared) + " pixels is too large for stb_image (at most " +
                          std::to_string(max_16bit) + " pixels: its buffer sizes are 32-bit)");
     const StbPixels<unsigned short> px(stb::mcrise_detail_stbi_load_16_from_memory(bytes, len, &dw, &dh, &dc, C));
-    if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
+    if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_decode_reason() + ")");
     out = Image(dh, dw, C);
     const float s = opt.value_max / 65535.0f;
     for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px.get()[i]) * s;
@@ -393,7 +423,7 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
     StbPixels<unsigned char> px(stb::mcrise_detail_stbi_load_from_memory(bytes, len, &dw, &dh, &dc, pic ? 4 : C));
     if (px && pic && C != 4)  // stb's conversion frees its input
       px.reset(stb::stbi__convert_format(px.release(), 4, C, static_cast<unsigned>(dw), static_cast<unsigned>(dh)));
-    if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_reason() + ")");
+    if (!px) throw io_error(fn, name, "corrupt or truncated image data (" + stb_decode_reason() + ")");
     out = Image(dh, dw, C);
     const float s = opt.value_max / 255.0f;
     for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(px.get()[i]) * s;

@@ -355,6 +355,29 @@ TEST_CASE("Softimage PIC: every channel count gives what the same PNG gives; a c
   }
 }
 
+// True if decode_image gives, for 1-4 channels asked, exactly the pixels of stb_image's own 8-bit
+// (wide = false) or 16-bit decoding of `file`.
+bool decodes_as_stb(const std::vector<std::uint8_t>& file, bool wide) {
+  bool same = true;
+  for (int C = 1; C <= 4; ++C) {
+    int w = 0, h = 0, c = 0;
+    const int n = static_cast<int>(file.size());
+    void* ref = wide ? static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_16_from_memory(file.data(), n, &w, &h, &c, C))
+                     : static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_from_memory(file.data(), n, &w, &h, &c, C));
+    if (ref == nullptr) return false;
+    mcrise::LoadOptions o;
+    o.channels = C;
+    o.value_max = wide ? 65535.0f : 255.0f;
+    const mcrise::Image got = mcrise::decode_image(file.data(), file.size(), o);
+    same = same && got.height() == h && got.width() == w;
+    for (std::size_t i = 0; same && i < got.size(); ++i)
+      same = got.data()[i] == static_cast<float>(wide ? static_cast<const unsigned short*>(ref)[i]
+                                                      : static_cast<const unsigned char*>(ref)[i]);
+    mcrise::detail::stb::mcrise_detail_stbi_image_free(ref);
+  }
+  return same;
+}
+
 TEST_CASE("decode_image gives stb_image's own pixels for every channel count (PNG, JPEG, PIC with alpha)", "[io]") {
   const mcrise::Image img = gradient(6, 9, 3);
   // JPEG files (stb_image_write's JPEG encoder trips UBSan, so they are made once, not here):
@@ -369,24 +392,10 @@ TEST_CASE("decode_image gives stb_image's own pixels for every channel count (PN
                                   jpg95 = bytes_of(src / "fuzz" / "corpus" / "rgb_3x2_q95.jpg", 1);
   const std::vector<std::uint8_t> png8 = png_bytes(img), pic = pic_file(img, true);
   const std::vector<const std::vector<std::uint8_t>*> files = {&png8, &jpg, &jpg95, &pic};
-  for (const auto* file : files)
-    for (int C = 1; C <= 4; ++C) {
-      INFO((file == &png8 ? "PNG" : file == &pic ? "PIC" : "JPEG") << ", channels " << C);
-      int w = 0, h = 0, c = 0;
-      unsigned char* ref = mcrise::detail::stb::mcrise_detail_stbi_load_from_memory(
-          file->data(), static_cast<int>(file->size()), &w, &h, &c, C);
-      REQUIRE(ref != nullptr);
-      mcrise::LoadOptions o;
-      o.channels = C;
-      o.value_max = 255.0f;
-      const mcrise::Image got = mcrise::decode_image(file->data(), file->size(), o);
-      REQUIRE(got.height() == h);
-      REQUIRE(got.width() == w);
-      bool same = true;
-      for (std::size_t i = 0; i < got.size(); ++i) same = same && got.data()[i] == static_cast<float>(ref[i]);
-      mcrise::detail::stb::mcrise_detail_stbi_image_free(ref);
-      CHECK(same);
-    }
+  for (const auto* file : files) {
+    INFO((file == &png8 ? "PNG" : file == &pic ? "PIC" : "JPEG"));
+    CHECK(decodes_as_stb(*file, false));
+  }
 }
 
 // A Photoshop PSD of w x h pixels, RGB mode, from `planes` (one per channel, values row by row, 8 or
@@ -415,29 +424,6 @@ std::vector<std::uint8_t> psd_file(int w, int h, int depth, bool packbits, const
       for (unsigned v : pl) put(v, depth / 8);
   }
   return f;
-}
-
-// True if decode_image gives, for 1-4 channels asked, exactly the pixels of stb_image's own 8-bit
-// (wide = false) or 16-bit decoding of `file`.
-bool decodes_as_stb(const std::vector<std::uint8_t>& file, bool wide) {
-  bool same = true;
-  for (int C = 1; C <= 4; ++C) {
-    int w = 0, h = 0, c = 0;
-    const int n = static_cast<int>(file.size());
-    void* ref = wide ? static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_16_from_memory(file.data(), n, &w, &h, &c, C))
-                     : static_cast<void*>(mcrise::detail::stb::mcrise_detail_stbi_load_from_memory(file.data(), n, &w, &h, &c, C));
-    if (ref == nullptr) return false;
-    mcrise::LoadOptions o;
-    o.channels = C;
-    o.value_max = wide ? 65535.0f : 255.0f;
-    const mcrise::Image got = mcrise::decode_image(file.data(), file.size(), o);
-    same = same && got.height() == h && got.width() == w;
-    for (std::size_t i = 0; same && i < got.size(); ++i)
-      same = got.data()[i] == static_cast<float>(wide ? static_cast<const unsigned short*>(ref)[i]
-                                                      : static_cast<const unsigned char*>(ref)[i]);
-    mcrise::detail::stb::mcrise_detail_stbi_image_free(ref);
-  }
-  return same;
 }
 
 TEST_CASE("PSD with transparency: colour premultiplied onto white decodes as stb decodes it; colour below it is refused",

@@ -466,7 +466,7 @@ inline void write_png_bytes(const std::string& path, int w, int h, int comp, con
 /// @param path file to read
 /// @param opt value range, channel count and size limit, see LoadOptions
 /// @return H x W x opt.channels image, values in [0, opt.value_max]
-///         (16-bit PNGs and PSDs keep their precision).
+///         (16-bit PNGs, and 16-bit PSDs without transparency, keep their precision).
 /// @throws io_error if the file is missing, empty, not an image, corrupt or
 ///         truncated, declares more than opt.max_pixels pixels, or is one of
 ///         the hostile inputs refused before stb_image sees them (README,

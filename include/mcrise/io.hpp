@@ -60,9 +60,12 @@ inline void check_load_options(const LoadOptions& opt, const char* fn) {
                                 std::to_string(opt.max_pixels));
 }
 
+/// What a failed decode reports when stb_image gives no reason of its own.
+inline constexpr const char* no_stb_reason = "stb_image gives no reason";
+
 inline std::string stb_reason() {
   const char* r = stb::mcrise_detail_stbi_failure_reason();
-  return r ? std::string(r) : std::string("stb_image gives no reason");
+  return r ? std::string(r) : std::string(no_stb_reason);
 }
 
 /// stb_image's reason for a failed decode. stb keeps the last reason it set, also one set while
@@ -73,7 +76,7 @@ inline std::string stb_reason() {
 inline std::string stb_decode_reason() {
   std::string r = stb_reason();
   for (const char* probe : {"no SOI", "bad png sig", "not GIF", "not BMP"})
-    if (r == probe) r = "stb_image gives no reason";
+    if (r == probe) r = no_stb_reason;
   return r;
 }
 
@@ -108,6 +111,30 @@ inline std::string pnm_header_problem(const unsigned char* b, std::size_t n) {
   return {};
 }
 
+/// An encoded stream as stb_image reads it: a byte past the end reads as 0 (and a read there does
+/// not move on), numbers are big-endian. The stream checks below walk a file with it to see what
+/// stb will see.
+struct StbBytes {
+  const unsigned char* b;
+  std::size_t n;
+  std::size_t p = 0;  ///< where get8() reads next
+
+  std::size_t at(std::size_t k) const noexcept { return k < n ? b[k] : 0; }
+  std::size_t be16_at(std::size_t k) const noexcept { return at(k) << 8 | at(k + 1); }
+  std::uint32_t be32_at(std::size_t k) const noexcept {
+    return static_cast<std::uint32_t>(at(k) << 24 | at(k + 1) << 16 | at(k + 2) << 8 | at(k + 3));
+  }
+  unsigned get8() noexcept { return p < n ? b[p++] : 0u; }
+  unsigned get16() noexcept {
+    const unsigned z = get8();
+    return (z << 8) | get8();
+  }
+  std::uint32_t get32() noexcept {
+    const std::uint32_t z = get16();
+    return (z << 16) | get16();
+  }
+};
+
 /// Why stb_image 2.27 must not see a PNG stream, or "" if it may (or is no PNG). Walks the
 /// chunk list (4-byte length, 4-byte type, data, 4-byte CRC) up to IEND, as stb does:
 /// - a zero-length IDAT chunk before any image data: stb calls memcpy with a null
@@ -119,10 +146,10 @@ inline std::string pnm_header_problem(const unsigned char* b, std::size_t n) {
 inline std::string png_stream_problem(const unsigned char* b, std::size_t n) {
   static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
   if (n < 8 || !std::equal(sig, sig + 8, b)) return {};
+  const StbBytes s{b, n};
   bool data_seen = false;
   for (std::size_t i = 8; i + 8 <= n;) {
-    const std::size_t len = (static_cast<std::size_t>(b[i]) << 24) | (static_cast<std::size_t>(b[i + 1]) << 16) |
-                            (static_cast<std::size_t>(b[i + 2]) << 8) | b[i + 3];
+    const std::size_t len = s.be32_at(i);
     const bool idat = b[i + 4] == 'I' && b[i + 5] == 'D' && b[i + 6] == 'A' && b[i + 7] == 'T';
     const bool iend = b[i + 4] == 'I' && b[i + 5] == 'E' && b[i + 6] == 'N' && b[i + 7] == 'D';
     if (iend) return {};
@@ -154,22 +181,21 @@ inline std::string hdr_stream_problem(const unsigned char* b, std::size_t n) {
     return n >= k && std::equal(sig, sig + k, b);
   };
   if (!starts("#?RADIANCE\n") && !starts("#?RGBE\n")) return {};
-  auto at = [&](std::size_t k) -> std::size_t { return k < n ? b[k] : 0; };  // stb reads 0 past the end
-  std::size_t p = 0;
-  auto get = [&]() -> unsigned char { return p < n ? b[p++] : 0; };
+  StbBytes s{b, n};
+  std::size_t& p = s.p;
   // One header line as stb_image's stbi__hdr_gettoken reads it: at most 1023 bytes (the rest of a
   // longer line is skipped), a byte read at the end of the data is dropped, and a NUL ends the text.
   auto token = [&]() {
     std::string t;
-    unsigned char c = get();
+    unsigned c = s.get8();
     while (p < n && c != '\n') {
       t.push_back(static_cast<char>(c));
       if (t.size() == 1023) {
-        while (p < n && get() != '\n') {
+        while (p < n && s.get8() != '\n') {
         }
         break;
       }
-      c = get();
+      c = s.get8();
     }
     return std::string(t.c_str());
   };
@@ -192,8 +218,8 @@ inline std::string hdr_stream_problem(const unsigned char* b, std::size_t n) {
   };
   if (width < 8 || width >= 32768) return flat_from(p);
   for (int j = 0; j < height; ++j) {
-    if (at(p) != 2 || at(p + 1) != 2 || (at(p + 2) & 0x80)) return flat_from(p);
-    if (static_cast<int>((at(p + 2) << 8) | at(p + 3)) != width) return {};  // stb: bad scanline length
+    if (s.at(p) != 2 || s.at(p + 1) != 2 || (s.at(p + 2) & 0x80)) return flat_from(p);
+    if (static_cast<int>(s.be16_at(p + 2)) != width) return {};  // stb: bad scanline length
     if (p + 4 > n) return why;
     p += 4;
     for (int k = 0; k < 4; ++k)
@@ -250,27 +276,19 @@ inline bool psd_takes_16bit_path(const unsigned char* b, std::size_t n) noexcept
 /// error stands. It keeps one plane (a byte a pixel), so call it after the size checks.
 inline std::string psd_stream_problem(const unsigned char* b, std::size_t n) {
   if (!is_psd_stream(b, n)) return {};
-  std::size_t p = 4;
-  auto get8 = [&]() -> unsigned { return p < n ? b[p++] : 0u; };  // stb reads 0 past the end
-  auto get16 = [&]() {
-    const unsigned z = get8();
-    return (z << 8) | get8();
-  };
-  auto get32 = [&]() {
-    const std::uint32_t z = get16();
-    return (z << 16) | get16();
-  };
+  StbBytes s{b, n, 4};
+  std::size_t& p = s.p;
   auto skip = [&](std::uint32_t k) { p = k > static_cast<std::uint32_t>(INT_MAX) ? n : p + k; };  // stb: an int
-  if (get16() != 1) return {};
+  if (s.get16() != 1) return {};
   skip(6);
-  const unsigned channels = get16();
+  const unsigned channels = s.get16();
   if (channels < 4 || channels > 16) return {};  // stb refuses more than 16, and removes no matte below 4
-  const std::uint32_t h = get32(), w = get32();
+  const std::uint32_t h = s.get32(), w = s.get32();
   if (h == 0 || w == 0 || h > (1u << 24) || w > (1u << 24)) return {};
-  const unsigned depth = get16();
-  if ((depth != 8 && depth != 16) || get16() != 3) return {};
-  for (int k = 0; k < 3; ++k) skip(get32());  // mode data, image resources, layers and masks
-  const unsigned compression = get16();
+  const unsigned depth = s.get16();
+  if ((depth != 8 && depth != 16) || s.get16() != 3) return {};
+  for (int k = 0; k < 3; ++k) skip(s.get32());  // mode data, image resources, layers and masks
+  const unsigned compression = s.get16();
   if (compression > 1 || 4ull * w * h > static_cast<unsigned long long>(INT_MAX)) return {};
   const std::size_t count = static_cast<std::size_t>(w) * h;
   if (compression) skip(2 * h * channels);  // the byte count of every packed row, which stb skips
@@ -280,16 +298,16 @@ inline std::string psd_stream_problem(const unsigned char* b, std::size_t n) {
   auto plane = [&](auto&& on, auto&& zeros_from) {
     std::size_t i = 0;
     if (!compression) {
-      for (; i < count && p < n; ++i) on(i, depth == 16 ? get16() >> 8 : get8());  // stb's 8-bit path
+      for (; i < count && p < n; ++i) on(i, depth == 16 ? s.get16() >> 8 : s.get8());  // stb's 8-bit path
     } else {
       while (i < count && p < n) {  // PackBits: bytes, whatever the depth (as stb reads it)
-        unsigned len = get8();
+        unsigned len = s.get8();
         if (len == 128) continue;  // no-op
         const bool run = len > 128;
         len = run ? 257 - len : len + 1;
         if (len > count - i) return false;  // stb: "bad RLE data"
-        const unsigned v = run ? get8() : 0u;
-        for (; len > 0; --len) on(i++, run ? v : get8());
+        const unsigned v = run ? s.get8() : 0u;
+        for (; len > 0; --len) on(i++, run ? v : s.get8());
       }
     }
     if (i < count) zeros_from(i);
@@ -343,16 +361,16 @@ inline bool jpeg_has_oversized_huffman_table(const unsigned char* b, std::size_t
   std::size_t start = 0;
   while (start < n && b[start] == 0xFF) ++start;
   if (start == 0 || start >= n || b[start] != 0xD8) return false;
-  auto at = [&](std::size_t k) -> std::size_t { return k < n ? b[k] : 0; };
+  const StbBytes s{b, n};
   for (std::size_t i = start + 1; i + 1 < n; ++i) {
     if (b[i] != 0xFF || b[i + 1] != 0xC4) continue;
-    long long left = static_cast<long long>((at(i + 2) << 8) | at(i + 3)) - 2;
+    long long left = static_cast<long long>(s.be16_at(i + 2)) - 2;
     std::size_t p = i + 4;
     while (left > 0) {
-      const std::size_t q = at(p);
+      const std::size_t q = s.at(p);
       if ((q >> 4) > 1 || (q & 15) > 3) break;  // stb stops here with "bad DHT header"
       std::size_t codes = 0;
-      for (std::size_t k = 1; k <= 16; ++k) codes += at(p + k);
+      for (std::size_t k = 1; k <= 16; ++k) codes += s.at(p + k);
       if (codes > 256) return true;
       p += 17 + codes;
       left -= static_cast<long long>(17 + codes);

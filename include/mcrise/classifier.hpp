@@ -105,7 +105,8 @@ inline void check_finite(const Image& img, const char* where, const std::string&
 /// index `first_index + b` of the image at fault.
 template <class Classifier>
 class ClassifierRunner {
-  static_assert(is_classifier_v<Classifier>, "mcrise: " MCRISE_CLASSIFIER_REQUIREMENT);
+  // Every public entry point asserts is_classifier_v under its own name. Here a callable of neither
+  // form compiles to nothing, so that the user sees that one message and no other error.
 
  public:
   /// @param model the user's callable (kept by reference, never copied)
@@ -133,7 +134,7 @@ class ClassifierRunner {
       scores_.resize(B, cols);
       for (int b = 0; b < B; ++b)
         for (long long j = 0; j < cols; ++j) scores_(b, j) = static_cast<double>(out(b, j));
-    } else {
+    } else if constexpr (is_image_classifier_v<Classifier>) {
       if (scratch_.height() != batch.height() || scratch_.width() != batch.width() ||
           scratch_.channels() != batch.channels())
         scratch_ = Image(batch.height(), batch.width(), batch.channels());

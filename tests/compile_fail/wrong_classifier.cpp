@@ -1,6 +1,7 @@
 // Must NOT compile: a "classifier" that returns a single number instead of class
 // scores. tests/CMakeLists.txt builds it on purpose and passes when the compiler's
-// message names the required signatures (the static_assert of classifier.hpp).
+// message names the required signatures (the static_assert of mc_rise), and no
+// other error follows from inside the library.
 #include <mcrise/mc_rise.hpp>
 
 int main() {

@@ -2,9 +2,14 @@
 // determinism, and the fast perturbation against the plane-by-plane reference.
 #include "support.hpp"
 
+#include <mcrise/detail/random.hpp>
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 using mcrise::MaskGenerator;
 using mcrise::MaskOptions;
@@ -73,6 +78,38 @@ TEST_CASE("cells are masked with probability p_mask and colours are uniform", "[
       const double q = 1.0 / gen.geometry().cell_h;
       CHECK(std::abs(c / N - q) < 5 * std::sqrt(q * (1 - q) / N));
     }
+  }
+}
+
+TEST_CASE("colour and shift draws are exactly uniform: every 16-bit input enumerated", "[masks][random]") {
+  // Rng::below runs multiply_shift_below on 32-bit words; the same code on 16-bit words can be
+  // checked over every input: each result must be reached by exactly floor(2^16 / k) inputs.
+  for (std::uint32_t k : {1u, 2u, 3u, 5u, 6u, 7u, 28u, 100u, 255u, 641u, 1000u, 1024u, 4097u, 65535u}) {
+    std::vector<std::uint32_t> hits(k, 0);
+    std::uint32_t refused = 0;
+    bool in_range = true;
+    for (std::uint32_t x = 0; x < 65536u; ++x) {
+      std::uint16_t r = 0;
+      if (mcrise::detail::multiply_shift_below<std::uint16_t, std::uint32_t>(static_cast<std::uint16_t>(x),
+                                                                             static_cast<std::uint16_t>(k), r)) {
+        in_range = in_range && r < k;
+        if (r < k) ++hits[r];
+      } else {
+        ++refused;
+      }
+    }
+    INFO("k = " << k);
+    CHECK(in_range);
+    CHECK(refused == 65536u % k);
+    CHECK(*std::min_element(hits.begin(), hits.end()) == 65536u / k);
+    CHECK(*std::max_element(hits.begin(), hits.end()) == 65536u / k);
+  }
+  // The 32-bit form: a result below k, and the same stream gives the same draws.
+  mcrise::detail::CounterRng a(7, 3), b(7, 3);
+  for (std::uint32_t k = 1; k < 2000; k += 37) {
+    const std::uint32_t r = a.below(k);
+    CHECK(r < k);
+    CHECK(r == b.below(k));
   }
 }
 

@@ -149,6 +149,69 @@ TEST_CASE("bilinear upsampling follows the documented pixel-centre convention", 
   }
 }
 
+TEST_CASE("bilinear upsampling with a shift follows the documented formula in both axes", "[masks]") {
+  // The weights written out from the README's formula, independently of the library's tables:
+  // canvas row u reads s = (u + 0.5)·grid / ((grid + 1)·cell) - 0.5, between rows floor(s) and
+  // floor(s) + 1, each clamped to [0, grid - 1].
+  auto weight = [](int u, int i, int grid, int cell) {
+    const double s = (u + 0.5) * grid / static_cast<double>((grid + 1) * cell) - 0.5;
+    const double a = std::floor(s), t = s - a;
+    const int lo = std::clamp(static_cast<int>(a), 0, grid - 1), hi = std::clamp(static_cast<int>(a) + 1, 0, grid - 1);
+    return (lo == i ? 1.0 - t : 0.0) + (hi == i ? t : 0.0);
+  };
+  const int H = 13, W = 11, K = 2;
+  MaskOptions o;
+  o.grid_h = 3;  // cell 5 x 3, neither grid divides the image
+  o.grid_w = 4;
+  const MaskGenerator gen(H, W, K, o);
+  const auto& g = gen.geometry();
+  REQUIRE(g.cell_h == 5);
+  REQUIRE(g.cell_w == 3);
+  mcrise::MaskSample s;
+  s.cells = {0, 1, 2, 1, 2, 0, 0, 1, 1, 2, 0, 2};
+  for (s.dy = 0; s.dy < g.shifts_h(); ++s.dy)
+    for (s.dx = 0; s.dx < g.shifts_w(); ++s.dx)
+      for (int k = 0; k <= K; ++k) {
+        const auto plane = gen.plane(s, k);
+        double worst = 0;
+        for (int y = 0; y < H; ++y)
+          for (int x = 0; x < W; ++x) {
+            double want = 0;
+            for (int i = 0; i < 3; ++i)
+              for (int j = 0; j < 4; ++j)
+                if (s.cells[static_cast<std::size_t>(i * 4 + j)] == k)
+                  want += weight(y + s.dy, i, 3, 5) * weight(x + s.dx, j, 4, 3);
+            worst = std::max(worst, std::abs(plane(y, x) - want));
+          }
+        INFO("dy " << s.dy << " dx " << s.dx << " plane " << k);
+        CHECK(worst < 1e-6);
+      }
+}
+
+TEST_CASE("a grid that does not divide the image reaches it with fewer rows (README's example)", "[masks]") {
+  // H = 9 with 8 grid rows: cell 2, canvas 18, the image sees 9 of its rows, so only grid rows
+  // 0..4 ever touch it, for any shift. 224 rows with 8 grid rows: every row does.
+  auto rows_reaching = [](int H, int grid) {
+    MaskOptions o;
+    o.grid_h = grid;
+    o.grid_w = 1;
+    const MaskGenerator gen(H, 4, 1, o);
+    std::vector<int> rows;
+    for (int i = 0; i < grid; ++i) {
+      mcrise::MaskSample s;
+      s.cells.assign(static_cast<std::size_t>(grid), 0);
+      s.cells[static_cast<std::size_t>(i)] = 1;
+      bool touches = false;
+      for (s.dy = 0; s.dy < gen.geometry().shifts_h(); ++s.dy) touches = touches || gen.plane(s, 1).maxCoeff() > 1e-6;
+      if (touches) rows.push_back(i);
+    }
+    return rows;
+  };
+  CHECK(rows_reaching(9, 8) == std::vector<int>{0, 1, 2, 3, 4});
+  CHECK(rows_reaching(224, 8) == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(rows_reaching(224, 7).size() == 7);
+}
+
 TEST_CASE("the fast perturber equals i*m0 + sum_k c_k*m_k for odd sizes, K = 1..6 and both layouts", "[masks][perturb]") {
   const auto img = test::test_image(37, 53);
   for (int K = 1; K <= 6; ++K) {

@@ -8,7 +8,7 @@
 /// RISE mask is the case K = 1 with the colour black). Sample n is a pure
 /// function of (seed, n).
 ///
-/// ## Upsampling convention (paper §3, Remark 1; DESIGN.md)
+/// ## Upsampling convention (paper §3, Remark 1; README "What is computed")
 /// Cell size `ch = ceil(H / grid_h)`, `cw = ceil(W / grid_w)`. The grid is
 /// upsampled to a canvas of `(grid_h + 1)·ch x (grid_w + 1)·cw` pixels and the
 /// image sees the H x W window whose top-left corner is (dy, dx), with

@@ -77,6 +77,9 @@ struct McRiseOptions {
   int se_groups = 16;
   /// Adaptive stopping: stop as soon as the relative standard error (see McRiseResult) is at most
   /// this, using n_masks as the maximum; 0: off (always n_masks). Must be finite and >= 0; needs se_groups >= 2.
+  /// The stop depends on the maps, so they are slightly biased (a run tends to stop when its largest
+  /// |S| came out large; README "How far to trust the stop"): for an unbiased map, run again with
+  /// n_masks = masks_used, no target and another seed.
   double target_relative_se = 0.0;
   /// Overlap the perturbation of batch b+1 with the model's call on batch b (two batch buffers,
   /// so twice the batch memory). Worth it when the model is slow per call, e.g. a GPU; results are
@@ -87,7 +90,7 @@ struct McRiseOptions {
   /// i.i.d. masks). Either way every mask is marginally the paper's, so the maps stay unbiased; the
   /// balanced sampler needs 2x-500x fewer masks for the same error (README#samplers). The result's
   /// `sampler` says which was used. With a block sampler, standard-error groups hold whole blocks (sample n goes
-  /// to group (n / B) mod G) and adaptive stopping checks only after whole rounds of G blocks.
+  /// to group (n / B) mod G); adaptive stopping checks at batch boundaries, so its last block may be partial.
   Sampler sampler = Sampler::automatic;
   /// Maps for every class the model returns (`classes` must then be empty): one run, the
   /// same masks and model calls as for one class. No standard errors are computed (se_groups

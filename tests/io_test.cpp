@@ -510,6 +510,26 @@ TEST_CASE("Bad options and unwritable paths", "[io]") {
   REQUIRE_THROWS_AS(mcrise::save_png("/nonexistent_dir_mcrise/x.png", mcrise::Image(2, 2, 3)), mcrise::io_error);
   REQUIRE_THROWS_AS(mcrise::save_png(tmp_path("empty.png"), mcrise::Image()), mcrise::io_error);
   REQUIRE_THROWS_AS(mcrise::save_png(tmp_path("c5.png"), mcrise::Image(2, 2, 5)), std::invalid_argument);
+
+  // A directory is no file: io_error naming the path and the reason (libstdc++ throws its own
+  // exception from inside the stream; it must not escape).
+  const std::string d = tmp_path("a_directory.png");
+  std::filesystem::create_directories(d);
+  try {
+    (void)mcrise::load_image(d);
+    FAIL("no exception");
+  } catch (const mcrise::io_error& e) {
+    CHECK(e.path() == d);
+    CHECK(e.reason().find("directory") != std::string::npos);
+  }
+
+  // stb_image_write sizes its buffer as (W·C + 1)·H in an int: 65536 x 21846 x 3 wraps to 196,608
+  // bytes (a heap overflow when written). Such sizes are refused before stb (checked on the sizes
+  // alone: the picture itself would take 4 GB); up to 512 MiB of rows pass.
+  CHECK_THROWS_WITH(mcrise::detail::check_png_size("big.png", 65536, 21846, 3, "save_png"),
+                    Catch::Contains("too large for PNG") && Catch::Contains("65536 x 21846 x 3"));
+  CHECK_THROWS_AS(mcrise::detail::check_png_size("big.png", 13108, 13653, 3, "save_png"), mcrise::io_error);
+  CHECK_NOTHROW(mcrise::detail::check_png_size("big.png", 13107, 13653, 3, "save_png"));
 }
 
 TEST_CASE("resize: identity, constants, exact 2x2 averaging, pixel-centre upsampling", "[io][resize]") {
@@ -560,4 +580,17 @@ TEST_CASE("centre_crop and resize_and_crop", "[io][resize]") {
   REQUIRE(rc == ref);
   // Already the right size: unchanged.
   REQUIRE(mcrise::resize_and_crop(img, 10, 7) == img);
+
+  // A 1 x 1000 strip to 1000 x 1: the covering resize would be 1000 x 1,000,000 (12 GB); only the
+  // kept column is computed. It is column 499,999 of that resize: source x = 499,999.5 / 1000 - 0.5
+  // = 499.4995, between columns 499 and 500, the same in every row (one source row).
+  const mcrise::Image strip = gradient(1, 1000, 3);
+  const mcrise::Image col = mcrise::resize_and_crop(strip, 1000, 1);
+  REQUIRE(col.height() == 1000);
+  REQUIRE(col.width() == 1);
+  const float t = static_cast<float>(499999.5 * (1000.0 / 1000000.0) - 0.5 - 499.0);
+  for (int ch = 0; ch < 3; ++ch) {
+    const float want = strip(0, 499, ch) + (strip(0, 500, ch) - strip(0, 499, ch)) * t;
+    for (int y = 0; y < 1000; ++y) REQUIRE(col(y, 0, ch) == want);
+  }
 }

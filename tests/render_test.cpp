@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <climits>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -125,6 +126,30 @@ TEST_CASE("Text: drawn inside its measured box, in its colour", "[render]") {
   CHECK(outside == 0);
 }
 
+TEST_CASE("Rectangles and text are clipped before they are walked: any position, any scale", "[render]") {
+  const mcrise::Rgb red{200, 0, 0};
+  mcrise::Picture p(10, 10);
+  p.fill(mcrise::Rect{-5, -5, 8, 8}, red);  // covers rows and columns 0..2 of the picture
+  for (int y = 0; y < 10; ++y)
+    for (int x = 0; x < 10; ++x) CHECK(same(p.at(y, x), x < 3 && y < 3 ? red : mcrise::Rgb{255, 255, 255}));
+  const mcrise::Picture before = p;
+  p.fill(mcrise::Rect{INT_MAX - 1, INT_MAX - 1, 10, 10}, red);  // its far edge overflows an int: nothing
+  p.fill(mcrise::Rect{INT_MIN, 0, 5, 5}, red);
+  CHECK(p == before);
+  // A 100000x scale: every glyph block would be 10^10 pixels to walk; clipped, it is at most the
+  // picture (the 'h' of "hello" starts at the corner, so it covers it all).
+  mcrise::draw_text(p, 0, 0, "hello", mcrise::Rgb{0, 0, 200}, 100000);
+  for (int y = 0; y < 10; ++y)
+    for (int x = 0; x < 10; ++x) CHECK(same(p.at(y, x), mcrise::Rgb{0, 0, 200}));
+  // Positions and scales whose products overflow an int (UB before; the sanitizer builds check it).
+  mcrise::Picture q(10, 10);
+  mcrise::draw_text(q, -100000, INT_MAX - 2, "hello", red, 100000);
+  mcrise::draw_text(q, INT_MAX - 5, INT_MIN + 5, "hello", red, INT_MAX);
+  CHECK(q == mcrise::Picture(10, 10));
+  CHECK(mcrise::text_width("hello", INT_MAX) == INT_MAX);
+  CHECK(mcrise::text_height(INT_MAX) == INT_MAX);
+}
+
 TEST_CASE("Overlay blends image and colour map with the chosen opacity", "[render]") {
   const mcrise::Image img(4, 5, 3, 0.2f);
   mcrise::SaliencyMap m = constant(4, 5, 0.0);
@@ -144,6 +169,8 @@ TEST_CASE("Overlay blends image and colour map with the chosen opacity", "[rende
   REQUIRE_THROWS_AS(mcrise::overlay(img, constant(3, 5, 0.0)), std::invalid_argument);
   o.alpha = 1.5;
   REQUIRE_THROWS_AS(mcrise::overlay(img, m, o), std::invalid_argument);
+  CHECK_THROWS_WITH(mcrise::overlay(mcrise::Image(), mcrise::SaliencyMap()), Catch::Contains("overlay(): the image is empty"));
+  CHECK_THROWS_WITH(mcrise::to_picture(mcrise::Image()), Catch::Contains("to_picture(): the image is empty"));
 }
 
 TEST_CASE("Fig. 1 figure: size, panel positions, and every panel shows its own map", "[render][figure]") {

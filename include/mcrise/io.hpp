@@ -456,7 +456,13 @@ inline std::vector<unsigned char> read_file(const std::string& path, const char*
     const int e = errno;
     throw io_error(fn, path, std::string("cannot open file") + (e ? std::string(": ") + std::strerror(e) : ""));
   }
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<unsigned char> bytes;
+  try {  // libstdc++ throws from inside the stream on a read error (a directory: EISDIR)
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    const int e = errno;
+    throw io_error(fn, path, std::string("read error") + (e ? std::string(": ") + std::strerror(e) : ""));
+  }
   if (in.bad()) throw io_error(fn, path, "read error");
   return bytes;
 }
@@ -468,9 +474,22 @@ inline std::uint8_t to_byte(float v, float value_max) noexcept {
   return static_cast<std::uint8_t>(std::lround(t * 255.0f));
 }
 
+/// Throws io_error if stb_image_write cannot write a w x h x comp PNG: an empty image, or one too large.
+inline void check_png_size(const std::string& path, int w, int h, int comp, const char* fn) {
+  if (w <= 0 || h <= 0) throw io_error(fn, path, "cannot write an empty image");
+  // stb_image_write 1.16 sizes its buffers with int arithmetic and no overflow check: the filtered
+  // rows take (w·comp + 1)·h bytes (wraps to a small buffer past 2^31: a heap overflow), and its
+  // zlib output grows by doubling an int. Half a GiB of rows keeps every size far from that.
+  const long long filtered = (static_cast<long long>(w) * comp + 1) * h;
+  if (filtered > (1ll << 29))
+    throw io_error(fn, path,
+                   "image too large for PNG: " + std::to_string(w) + " x " + std::to_string(h) + " x " +
+                       std::to_string(comp) + " is over 512 MiB of pixel rows (stb_image_write's limit)");
+}
+
 inline void write_png_bytes(const std::string& path, int w, int h, int comp, const std::uint8_t* data,
                             const char* fn) {
-  if (w <= 0 || h <= 0) throw io_error(fn, path, "cannot write an empty image");
+  check_png_size(path, w, h, comp, fn);
   if (!stb::stbi_write_png(path.c_str(), w, h, comp, data, w * comp))
     throw io_error(fn, path, "cannot write PNG (directory missing, no permission, or disk full)");
 }
@@ -512,10 +531,11 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const Loa
 ///        round(255 * v / value_max), clamped to 0..255 (NaN -> 0).
 /// @param img H x W x C image with C = 1 (grey, replicated), 3 (RGB) or 4 (alpha dropped)
 /// @param value_max value of a full-intensity channel, > 0
-/// @throws std::invalid_argument on another channel count or value_max <= 0.
+/// @throws std::invalid_argument on an empty image, another channel count or value_max <= 0.
 inline Picture to_picture(const Image& img, float value_max = 1.0f) {
   if (!(value_max > 0.0f) || !std::isfinite(value_max))
     throw std::invalid_argument("mcrise::to_picture(): value_max must be finite and > 0, got " + std::to_string(value_max));
+  if (img.empty()) throw std::invalid_argument("mcrise::to_picture(): the image is empty");
   const int C = img.channels();
   if (C != 1 && C != 3 && C != 4)
     throw std::invalid_argument("mcrise::to_picture(): image must have 1, 3 or 4 channels, got " + std::to_string(C));
@@ -549,7 +569,8 @@ inline Image to_image(const Picture& pic, float value_max = 1.0f) {
 /// @brief Save an 8-bit RGB Picture as PNG, losslessly.
 /// @param path file to write (overwritten)
 /// @param pic non-empty picture
-/// @throws io_error if the picture is empty or the file cannot be written.
+/// @throws io_error if the picture is empty, too large for stb_image_write ((3·W + 1)·H over
+///         512 MiB, e.g. 13,000 x 13,000) or the file cannot be written.
 inline void save_png(const std::string& path, const Picture& pic) {
   detail::write_png_bytes(path, pic.width(), pic.height(), 3, pic.data(), "save_png");
 }
@@ -560,17 +581,66 @@ inline void save_png(const std::string& path, const Picture& pic) {
 /// @param path file to write (overwritten)
 /// @param img non-empty H x W x C image, C in 1..4
 /// @param value_max value of a full-intensity channel (1 for [0,1] images, 255 for 0..255), > 0
-/// @throws std::invalid_argument on C > 4 or value_max <= 0; io_error if the file cannot be written.
+/// @throws std::invalid_argument on C > 4 or value_max <= 0; io_error if the image is empty, too
+///         large for stb_image_write ((C·W + 1)·H over 512 MiB) or the file cannot be written.
 inline void save_png(const std::string& path, const Image& img, float value_max = 1.0f) {
   if (!(value_max > 0.0f) || !std::isfinite(value_max))
     throw std::invalid_argument("mcrise::save_png(): value_max must be finite and > 0, got " + std::to_string(value_max));
   if (img.channels() > 4)
     throw std::invalid_argument("mcrise::save_png(): image must have 1 to 4 channels, got " +
                                 std::to_string(img.channels()));
+  detail::check_png_size(path, img.width(), img.height(), img.channels(), "save_png");  // before the copy
   std::vector<std::uint8_t> bytes(img.size());
   for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = detail::to_byte(img.data()[i], value_max);
   detail::write_png_bytes(path, img.width(), img.height(), img.channels(), bytes.data(), "save_png");
 }
+
+namespace detail {
+
+/// The rows y0 .. y0 + rows - 1 and columns x0 .. x0 + cols - 1 of img resized to full_h x full_w
+/// (see resize(); each output pixel depends only on its own coordinates, so a window is exactly
+/// the crop of the whole). The full size may exceed an int; the window must be inside it.
+inline Image resize_window(const Image& img, std::int64_t full_h, std::int64_t full_w, std::int64_t y0,
+                           std::int64_t x0, int rows, int cols) {
+  const int H = img.height(), W = img.width(), C = img.channels();
+  Image out(rows, cols, C);
+  struct Tap {
+    int i0, i1;
+    float t;
+  };
+  auto taps = [](std::int64_t first, int count, std::int64_t n_out, int n_in) {
+    std::vector<Tap> v(static_cast<std::size_t>(count));
+    const double scale = static_cast<double>(n_in) / static_cast<double>(n_out);
+    for (int k = 0; k < count; ++k) {
+      double s = (static_cast<double>(first + k) + 0.5) * scale - 0.5;
+      s = std::min(std::max(s, 0.0), static_cast<double>(n_in - 1));
+      const int i0 = static_cast<int>(std::floor(s));
+      const int i1 = std::min(i0 + 1, n_in - 1);
+      v[static_cast<std::size_t>(k)] = Tap{i0, i1, static_cast<float>(s - i0)};
+    }
+    return v;
+  };
+  const auto ty = taps(y0, rows, full_h, H), tx = taps(x0, cols, full_w, W);
+  for (int i = 0; i < rows; ++i) {
+    const Tap& a = ty[static_cast<std::size_t>(i)];
+    for (int j = 0; j < cols; ++j) {
+      const Tap& b = tx[static_cast<std::size_t>(j)];
+      const float* p00 = img.pixel(a.i0, b.i0);
+      const float* p01 = img.pixel(a.i0, b.i1);
+      const float* p10 = img.pixel(a.i1, b.i0);
+      const float* p11 = img.pixel(a.i1, b.i1);
+      float* q = out.pixel(i, j);
+      for (int c = 0; c < C; ++c) {
+        const float top = p00[c] + (p01[c] - p00[c]) * b.t;
+        const float bot = p10[c] + (p11[c] - p10[c]) * b.t;
+        q[c] = top + (bot - top) * a.t;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace detail
 
 /// @brief Bilinear resize to height x width (every channel).
 ///
@@ -591,42 +661,7 @@ inline Image resize(const Image& img, int height, int width) {
   if (height < 1 || width < 1)
     throw std::invalid_argument("mcrise::resize(): size must be >= 1, got " + std::to_string(height) + " x " +
                                 std::to_string(width));
-  const int H = img.height(), W = img.width(), C = img.channels();
-  Image out(height, width, C);
-  struct Tap {
-    int i0, i1;
-    float t;
-  };
-  auto taps = [](int n_out, int n_in) {
-    std::vector<Tap> v(static_cast<std::size_t>(n_out));
-    const double scale = static_cast<double>(n_in) / n_out;
-    for (int i = 0; i < n_out; ++i) {
-      double s = (i + 0.5) * scale - 0.5;
-      s = std::min(std::max(s, 0.0), static_cast<double>(n_in - 1));
-      const int i0 = static_cast<int>(std::floor(s));
-      const int i1 = std::min(i0 + 1, n_in - 1);
-      v[static_cast<std::size_t>(i)] = Tap{i0, i1, static_cast<float>(s - i0)};
-    }
-    return v;
-  };
-  const auto ty = taps(height, H), tx = taps(width, W);
-  for (int i = 0; i < height; ++i) {
-    const Tap& a = ty[static_cast<std::size_t>(i)];
-    for (int j = 0; j < width; ++j) {
-      const Tap& b = tx[static_cast<std::size_t>(j)];
-      const float* p00 = img.pixel(a.i0, b.i0);
-      const float* p01 = img.pixel(a.i0, b.i1);
-      const float* p10 = img.pixel(a.i1, b.i0);
-      const float* p11 = img.pixel(a.i1, b.i1);
-      float* q = out.pixel(i, j);
-      for (int c = 0; c < C; ++c) {
-        const float top = p00[c] + (p01[c] - p00[c]) * b.t;
-        const float bot = p10[c] + (p11[c] - p10[c]) * b.t;
-        q[c] = top + (bot - top) * a.t;
-      }
-    }
-  }
-  return out;
+  return detail::resize_window(img, height, width, 0, 0, height, width);
 }
 
 /// @brief Cut the central height x width window out of an image.
@@ -656,7 +691,8 @@ inline Image centre_crop(const Image& img, int height, int width) {
 /// @brief Bring an image to a model's input size without distorting it:
 ///        resize (bilinear, see resize()) so that it covers height x width
 ///        with its aspect ratio kept, then centre_crop() the excess
-///        (torchvision's Resize + CenterCrop).
+///        (torchvision's Resize + CenterCrop). Only the kept window is computed, so
+///        the cost is that of the output whatever the aspect ratio.
 /// @param img source image, non-empty
 /// @param height model input rows, >= 1
 /// @param width model input columns, >= 1
@@ -668,10 +704,12 @@ inline Image resize_and_crop(const Image& img, int height, int width) {
     throw std::invalid_argument("mcrise::resize_and_crop(): size must be >= 1, got " + std::to_string(height) +
                                 " x " + std::to_string(width));
   const double s = std::max(static_cast<double>(height) / img.height(), static_cast<double>(width) / img.width());
-  const int rh = std::max(height, static_cast<int>(std::lround(img.height() * s)));
-  const int rw = std::max(width, static_cast<int>(std::lround(img.width() * s)));
-  const Image r = (rh == img.height() && rw == img.width()) ? img : resize(img, rh, rw);
-  return centre_crop(r, height, width);
+  // The resized size can be huge (a 1 x 1000 strip to 1000 x 1 is 1000 x 10^6): only the window
+  // that centre_crop would keep is computed.
+  const std::int64_t rh = std::max<std::int64_t>(height, std::llround(img.height() * s));
+  const std::int64_t rw = std::max<std::int64_t>(width, std::llround(img.width() * s));
+  if (rh == img.height() && rw == img.width()) return centre_crop(img, height, width);
+  return detail::resize_window(img, rh, rw, (rh - height) / 2, (rw - width) / 2, height, width);
 }
 
 }  // namespace mcrise

@@ -3,6 +3,7 @@
 /// @brief Picture: an 8-bit RGB raster, what colour maps, overlays and
 ///        figures produce and what save_png() writes.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -77,10 +78,14 @@ class Picture {
     data_[i + 1] = c[1];
     data_[i + 2] = c[2];
   }
-  /// @brief Fill a rectangle (clipped to the picture) with one colour.
+  /// @brief Fill a rectangle (clipped to the picture) with one colour; the cost is that of the
+  ///        visible part, whatever the rectangle's size.
   void fill(const Rect& r, Rgb c) noexcept {
-    for (int y = r.y; y < r.y + r.h; ++y)
-      for (int x = r.x; x < r.x + r.w; ++x) set(y, x, c);
+    const auto clip = [](long long v, int hi) { return static_cast<int>(std::clamp<long long>(v, 0, hi)); };
+    const int y0 = clip(r.y, height_), y1 = clip(static_cast<long long>(r.y) + r.h, height_);
+    const int x0 = clip(r.x, width_), x1 = clip(static_cast<long long>(r.x) + r.w, width_);
+    for (int y = y0; y < y1; ++y)
+      for (int x = x0; x < x1; ++x) set(y, x, c);
   }
   /// @brief Copy `src` with its top-left corner at (y, x), clipped to this picture.
   void paste(const Picture& src, int y, int x) noexcept {

@@ -78,8 +78,10 @@ struct OverlayOptions {
 /// @param map H x W map, finite values
 /// @param opt opacity, colour map, scale, see OverlayOptions
 /// @return H x W picture
-/// @throws std::invalid_argument on a size mismatch, alpha outside [0, 1], NaN in the map or an invalid scale.
+/// @throws std::invalid_argument on an empty image, a size mismatch, alpha outside [0, 1], NaN in the map or an
+///         invalid scale.
 inline Picture overlay(const Image& img, const SaliencyMap& map, const OverlayOptions& opt = {}) {
+  if (img.empty()) throw std::invalid_argument("mcrise::overlay(): the image is empty");
   if (map.rows() != img.height() || map.cols() != img.width())
     throw std::invalid_argument("mcrise::overlay(): map is " + std::to_string(map.rows()) + " x " +
                                 std::to_string(map.cols()) + " but image is " + std::to_string(img.height()) + " x " +

@@ -7,6 +7,7 @@
 #include <mcrise/picture.hpp>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -21,17 +22,19 @@ inline constexpr int font_cap_height = 7;
 /// Line height used for layout at scale 1 (cap height, descenders and a little air).
 inline constexpr int font_line_height = 10;
 
-/// Width in pixels of `text` (one line) at integer `scale` (>= 1).
+/// Width in pixels of `text` (one line) at integer `scale` (>= 1), at most INT_MAX.
 inline int text_width(const std::string& text, int scale) {
   if (text.empty()) return 0;
   std::string buf = text;
   // stb_easy_font_width counts the trailing inter-character gap; trim it.
   const int w = stb::stb_easy_font_width(&buf[0]);
-  return std::max(0, w - 1) * scale;
+  return static_cast<int>(std::min<long long>(std::max(0, w - 1) * static_cast<long long>(scale), INT_MAX));
 }
 
-/// Height in pixels of one text line at `scale` (>= 1), for layout.
-inline int text_height(int scale) { return font_line_height * scale; }
+/// Height in pixels of one text line at `scale` (>= 1), for layout, at most INT_MAX.
+inline int text_height(int scale) {
+  return static_cast<int>(std::min<long long>(font_line_height * static_cast<long long>(scale), INT_MAX));
+}
 
 /// Draw `text` with its top-left corner at (x, y), every font pixel a
 /// scale x scale block, clipped to the picture. Non-ASCII characters are skipped by stb.
@@ -55,10 +58,14 @@ inline void draw_text(Picture& pic, int x, int y, const std::string& text, Rgb c
       y0 = std::min(y0, v[k][1]);
       y1 = std::max(y1, v[k][1]);
     }
-    const int px0 = static_cast<int>(std::lround(x0)) * scale, px1 = static_cast<int>(std::lround(x1)) * scale;
+    // In 64 bits and clipped to the picture, so that no scale or position overflows an int.
     // Capitals and digits occupy rows 0..6 of the line, descenders reach row 8.
-    const int py0 = static_cast<int>(std::lround(y0)) * scale, py1 = static_cast<int>(std::lround(y1)) * scale;
-    pic.fill(Rect{x + px0, y + py0, px1 - px0, py1 - py0}, color);
+    const auto at = [&](float v, int origin, int size) {
+      return static_cast<int>(std::clamp<long long>(origin + std::llround(v) * static_cast<long long>(scale), -1, size));
+    };
+    const int qx0 = at(x0, x, pic.width()), qx1 = at(x1, x, pic.width());
+    const int qy0 = at(y0, y, pic.height()), qy1 = at(y1, y, pic.height());
+    pic.fill(Rect{qx0, qy0, qx1 - qx0, qy1 - qy0}, color);
   }
 }
 

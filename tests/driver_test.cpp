@@ -81,6 +81,13 @@ TEST_CASE("default target class is the prediction, and the unperturbed scores ar
   CHECK(r.complete);
   CHECK(r.masks_used == 10);
   CHECK_THROWS_WITH(r.map(5), Catch::Contains("class 5"));
+  // Each accessor names itself.
+  mcrise::McRiseOptions mo;
+  mo.n_masks = 10;
+  const auto m = mcrise::mc_rise(model, img, mo);
+  CHECK_THROWS_WITH(m.map(5), Catch::Contains("McRiseResult::map(): class 5 was not a target class"));
+  CHECK_THROWS_WITH(m.baseline(5), Catch::Contains("McRiseResult::baseline(): class 5"));
+  CHECK_THROWS_WITH(m.raw_maps(5), Catch::Contains("McRiseResult::raw_maps(): class 5"));
 }
 
 TEST_CASE("a user-driven loop with the public parts equals mc_rise, and accumulators merge", "[driver][accumulator]") {
@@ -465,6 +472,8 @@ TEST_CASE("kept samples give the maps of the sums, bitwise, also past the expect
   CHECK(part.keeps_samples());
   CHECK(part.debiased(2) == all.debiased(2));
   CHECK_THROWS_WITH(mcrise::RiseAccumulator(bgen, classes, 0, 1, -1), Catch::Contains("expected_samples must be >= 0"));
+  CHECK_THROWS_WITH(mcrise::RiseAccumulator(bgen, classes, 0, -3), Catch::Contains("threads must be in [0, 1024], got -3"));
+  CHECK_THROWS_WITH(mcrise::RiseAccumulator(bgen, classes, 0, 1 << 30), Catch::Contains("got 1073741824"));
   // With standard errors the sums are kept: the samples could not give the group sums.
   CHECK(!mcrise::RiseAccumulator(bgen, classes, 4, 1, 60).keeps_samples());
   // When the samples would take more memory than the sums, the sums are kept.

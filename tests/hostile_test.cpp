@@ -102,6 +102,8 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
       both([](auto& o) { o.batch_size = 1 << 30, o.n_masks = std::int64_t{1} << 40; },
            {"batch_size", "GiB of batch buffers", "limit 16 GiB"}),
       both([](auto& o) { o.classes = {0, -2}; }, {"class", "got -2"}),
+      both([](auto& o) { o.layout = static_cast<mcrise::Layout>(7); }, {"layout", "unknown layout 7"}),
+      both([](auto& o) { o.upsampling = static_cast<mcrise::Upsampling>(9); }, {"upsampling", "unknown upsampling 9"}),
       both([](auto& o) { o.se_groups = 1; }, {"se_groups", "got 1"}),
       both([](auto& o) { o.se_groups = 1025; }, {"se_groups", "got 1025"}),
       both([](auto& o) { o.se_groups = -4; }, {"se_groups", "got -4"}),
@@ -221,6 +223,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
   del([](auto& o) { o.step = 0; }, {"step", ">= 1", "got 0"});
   del([](auto& o) { o.step = -7; }, {"step", "got -7"});
   del([](auto& o) { o.batch_size = 0; }, {"batch_size", "got 0"});
+  del([](auto& o) { o.layout = static_cast<mcrise::Layout>(2); }, {"layout", "unknown layout 2"});
   del([](auto&) {}, {"class", "got -1"}, -1);
   del([](auto&) {}, {"saliency map", "15 x 12"}, 0, &small_map);
   del([](auto&) {}, {"saliency map", "NaN"}, 0, &nan_map);
@@ -228,6 +231,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
   del([](auto& o) { o.substrate = Image(16, 12, 1); }, {"substrate", "16 x 12 x 1"});
   ins([](auto& o) { o.step = 0; }, {"step", "got 0"});
   ins([](auto& o) { o.batch_size = -1; }, {"batch_size", "got -1"});
+  ins([](auto& o) { o.layout = static_cast<mcrise::Layout>(-1); }, {"layout", "unknown layout -1"});
   ins([](auto&) {}, {"class", "got -5"}, -5);
   ins([](auto& o) { o.blur_sigma = -1.0; }, {"blur_sigma", "got -1"});
   ins([](auto& o) { o.blur_sigma = std::nan(""); }, {"blur_sigma", "nan"});
@@ -236,6 +240,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
   ins([](auto& o) { o.substrate = Image(12, 16, 3); }, {"substrate", "12 x 16 x 3"});
   cad([](auto& o) { o.step = 0; }, {"step", "got 0"});
   cad([](auto& o) { o.batch_size = 0; }, {"batch_size", "got 0"});
+  cad([](auto& o) { o.layout = static_cast<mcrise::Layout>(3); }, {"layout", "unknown layout 3"});
   cad([](auto&) {}, {"class", "got -1"}, -1);
   cad([](auto&) {}, {"no colour maps"}, 0, std::vector<SaliencyMap>{}, colors);
   cad([](auto&) {}, {"5 colour maps but 4 colours"}, 0, cmaps,
@@ -397,8 +402,9 @@ TEST_CASE("bad classifier answers name the sample, for the drivers and the metri
   CHECK_THROWS_WITH(mcrise::debiased_rise(at(38, -inf), img, ro),
                     Catch::Contains("mcrise::debiased_rise()") && Catch::Contains("sample 37"));
   CHECK_THROWS_WITH(mcrise::mc_rise(at(200, nan), img, mo), Catch::Contains("sample 199"));
-  // The unperturbed image itself: index -1 is not a sample; the message still says which.
-  CHECK_THROWS_WITH(mcrise::rise(at(0, nan), img, ro), Catch::Contains("non-finite"));
+  // The unperturbed image itself (the drivers' first call) is named as such.
+  CHECK_THROWS_WITH(mcrise::rise(at(0, nan), img, ro),
+                    Catch::Contains("non-finite") && Catch::Contains("of the unperturbed image"));
   // Metrics: the curve point index is the sample.
   CHECK_THROWS_WITH(mcrise::deletion(at(7, nan), img, map, 0),
                     Catch::Contains("mcrise::deletion()") && Catch::Contains("sample 7"));
@@ -409,7 +415,7 @@ TEST_CASE("bad classifier answers name the sample, for the drivers and the metri
 
   // Wrong count: no scores at all, a count that changes at sample 5.
   auto none = [](const Image&) { return std::vector<float>{}; };
-  CHECK_THROWS_WITH(mcrise::rise(none, img, ro), Catch::Contains("no scores"));
+  CHECK_THROWS_WITH(mcrise::rise(none, img, ro), Catch::Contains("no scores for the unperturbed image"));
   CHECK_THROWS_WITH(mcrise::deletion(none, img, map, 0), Catch::Contains("no scores for sample 0"));
   auto changing = [calls = 0](const Image&) mutable {
     return std::vector<float>(calls++ < 6 ? 2 : 3, 0.5f);
@@ -425,7 +431,9 @@ TEST_CASE("bad classifier answers name the sample, for the drivers and the metri
   auto empty_rows = [](const mcrise::ImageBatch&) { return Eigen::MatrixXd(0, 2); };
   CHECK_THROWS_WITH(mcrise::insertion(empty_rows, img, map, 0), Catch::Contains("0 rows for a batch of"));
   auto zero_cols = [](const mcrise::ImageBatch& b) { return Eigen::MatrixXd(b.size(), 0); };
-  CHECK_THROWS_WITH(mcrise::debiased_rise(zero_cols, img, ro), Catch::Contains("no scores"));
+  CHECK_THROWS_WITH(mcrise::debiased_rise(zero_cols, img, ro), Catch::Contains("no scores for the unperturbed image"));
+  CHECK_THROWS_WITH(mcrise::mc_rise(empty_rows, img, mo),
+                    Catch::Contains("0 rows for a batch of 1 images (the unperturbed image)"));
 }
 
 TEST_CASE("a classifier that throws on the first or the 500th call: the exception arrives unchanged, "
@@ -620,4 +628,54 @@ TEST_CASE("accumulators that would exceed 16 GiB are refused with a clear messag
   CHECK_THROWS_WITH(mcrise::McRiseAccumulator(gen, classes, 16),
                     Catch::Contains("mcrise::McRiseAccumulator()") && Catch::Contains("100 target classes") &&
                         Catch::Contains("limit 16 GiB"));
+}
+
+TEST_CASE("metrics refuse batch buffers over 16 GiB before any model call; the curve length bounds the batch",
+          "[hostile][memory]") {
+  // 224 x 224 x 3 floats = 588 KiB an image; step 1 gives 50,177 curve points: a batch of all of
+  // them would be 28.7 GiB.
+  const Image img = test::test_image(224, 224);
+  const SaliencyMap map = SaliencyMap::Zero(224, 224);
+  const std::vector<SaliencyMap> maps(2, map);
+  const std::vector<mcrise::Color> colors{{1, 0, 0}, {0, 0, 1}};
+  auto refused = [](const char* fn, auto&& call) {
+    INFO(fn);
+    test::CountingBatchModel model;
+    CHECK_THROWS_WITH(call(model), Catch::Contains(fn) && Catch::Contains("batch_size 1048576") &&
+                                       Catch::Contains("GiB of batch buffers") && Catch::Contains("limit 16 GiB"));
+    CHECK(model.calls == 0);
+  };
+  mcrise::DeletionOptions d;
+  d.batch_size = 1 << 20;
+  d.step = 1;
+  refused("mcrise::deletion()", [&](auto& m) { (void)mcrise::deletion(m, img, map, 0, d); });
+  mcrise::InsertionOptions i;
+  i.batch_size = 1 << 20;
+  i.step = 1;
+  refused("mcrise::insertion()", [&](auto& m) { (void)mcrise::insertion(m, img, map, 0, i); });
+  mcrise::CaDeletionOptions c;
+  c.batch_size = 1 << 20;
+  c.step = 1;
+  refused("mcrise::ca_deletion()", [&](auto& m) { (void)mcrise::ca_deletion(m, img, maps, colors, 0, c); });
+
+  // The same batch_size with a curve of 14 points needs 14 images: it runs, in one model call.
+  d.step = 4096;
+  test::CountingBatchModel model;
+  const auto r = mcrise::deletion(model, img, map, 0, d);
+  CHECK(r.confidences.size() == 14);
+  CHECK(model.calls == 1);  // the whole curve (its first point is the unperturbed image) in one batch
+}
+
+TEST_CASE("the paper's colours and their names exist for 1, 3 and 4 channels, and only there", "[hostile]") {
+  for (int c : {1, 3, 4}) {
+    INFO("channels " << c);
+    const auto colors = mcrise::paper_colors(c, 255.0f);
+    CHECK(colors.size() == mcrise::paper_color_names(c).size());
+    for (const auto& col : colors) CHECK(static_cast<int>(col.size()) == c);
+  }
+  for (int c : {0, 2, 5}) {
+    INFO("channels " << c);
+    CHECK_THROWS_WITH(mcrise::paper_colors(c), Catch::Contains("1, 3 or 4 channels"));
+    CHECK_THROWS_WITH(mcrise::paper_color_names(c), Catch::Contains("1, 3 or 4 channels"));
+  }
 }

@@ -22,6 +22,10 @@ TEST_CASE("Image stores HWC and ImageBatch honours its layout", "[image]") {
     CHECK(batch.image_data(1)[off] == 121.0f);
     CHECK(batch.image(1) == img);
   }
+  const auto bad = static_cast<mcrise::Layout>(5);
+  CHECK_THROWS_WITH(mcrise::ImageBatch(1, 2, 3, 3, bad), Catch::Contains("ImageBatch()") && Catch::Contains("unknown layout 5"));
+  mcrise::ImageBatch batch;
+  CHECK_THROWS_WITH(batch.reshape(1, 2, 3, 3, bad), Catch::Contains("unknown layout 5"));
 }
 
 TEST_CASE("ImageBatch storage is cache-line aligned; reshape keeps memory, reshape_for_overwrite too", "[image]") {

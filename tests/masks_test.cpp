@@ -250,6 +250,14 @@ TEST_CASE("mask generators reject bad parameters", "[masks][errors]") {
   CHECK_THROWS_WITH(mcrise::ColorMaskGenerator(8, 8, 2, o), Catch::Contains("grid_w") && Catch::Contains("got 9"));
   CHECK_THROWS_WITH(MaskGenerator(8, 8, 0), Catch::Contains("colours"));
   CHECK_THROWS_WITH(MaskGenerator(0, 8, 1), Catch::Contains("empty"));
+  o = {};
+  o.grid_h = o.grid_w = 1;  // a 2^30 side: the canvas (2 x 2^30) would overflow an int
+  CHECK_THROWS_WITH(mcrise::BinaryMaskGenerator(1 << 30, 8, o),
+                    Catch::Contains("at most 536870912") && Catch::Contains("got 1073741824 x 8"));
+  CHECK_THROWS_WITH(mcrise::BinaryMaskGenerator(8, (1 << 29) + 1, o), Catch::Contains("at most 536870912"));
+  o = {};
+  o.upsampling = static_cast<mcrise::Upsampling>(3);
+  CHECK_THROWS_WITH(MaskGenerator(8, 8, 1, o), Catch::Contains("unknown upsampling 3"));
   MaskGenerator gen(8, 8, 2);
   mcrise::MaskSample bad;
   bad.cells.assign(64, 3);

@@ -105,6 +105,8 @@ class GridAccumulator {
     if (expected_samples < 0)
       throw std::invalid_argument(std::string(where) + ": expected_samples must be >= 0, got " +
                                   std::to_string(expected_samples));
+    if (threads < 0 || threads > 1024)
+      throw std::invalid_argument(std::string(where) + ": threads must be in [0, 1024], got " + std::to_string(threads));
     // Kept samples when they take less memory than the sums (see the class comment).
     const double table_bytes = static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * 8.0;
     const double kept_bytes = static_cast<double>(expected_samples) * static_cast<double>(kept_sample_bytes());
@@ -703,7 +705,7 @@ class GridAccumulator {
   int se_groups() const noexcept { return groups_; }
   /// Threads for standard errors and the bulk maps (0: all cores).
   int threads() const noexcept { return threads_; }
-  void set_threads(int threads) noexcept { threads_ = threads < 0 ? 1 : threads; }
+  void set_threads(int threads) noexcept { threads_ = threads < 0 ? 1 : std::min(threads, 1024); }
 
   /// Throws std::logic_error unless standard errors can be computed.
   void require_groups(const char* where) const {
@@ -883,8 +885,8 @@ class RiseAccumulator {
   ///        are bitwise the same; adding more samples than expected builds the sums then. While samples
   ///        are kept, each one-class call (rise(c), debiased(c)) passes over all of them: for many
   ///        classes use rise_maps() / debiased_maps(), which do 8 classes per pass.
-  /// @throws std::invalid_argument for K != 1, no class, a negative class, a bad se_groups or a
-  ///         negative expected_samples.
+  /// @throws std::invalid_argument for K != 1, no class, a negative class, a bad se_groups, threads
+  ///         outside [0, 1024] or a negative expected_samples.
   RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
                   std::int64_t expected_samples = 0)
       : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false, threads,
@@ -980,7 +982,7 @@ class RiseAccumulator {
   /// @brief G, the number of batch-means groups (0: standard errors off).
   int se_groups() const noexcept { return acc_.se_groups(); }
   /// @brief Threads used to compute standard-error maps and the bulk maps (0: all cores; default 1).
-  ///        The result does not depend on it, bit for bit.
+  ///        The result does not depend on it, bit for bit. A negative value means 1, above 1024 means 1024.
   void set_threads(int threads) noexcept { acc_.set_threads(threads); }
 
   /// @brief Standard error of rise(cls) by batch means over the G groups (see
@@ -1040,7 +1042,8 @@ class McRiseAccumulator {
   ///        classes) and compute all_maps() and standard errors: see set_threads() (0: all cores)
   /// @param expected_samples optional: how many samples will be added (0: unknown); see RiseAccumulator
   ///        (for many classes use all_maps(), which does 8 classes per pass over the kept samples).
-  /// @throws std::invalid_argument for no class, a negative class, a bad se_groups or a negative expected_samples.
+  /// @throws std::invalid_argument for no class, a negative class, a bad se_groups, threads outside
+  ///         [0, 1024] or a negative expected_samples.
   McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
                     std::int64_t expected_samples = 0)
       : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true, threads,
@@ -1150,7 +1153,7 @@ class McRiseAccumulator {
   /// @brief G, the number of batch-means groups (0: standard errors off).
   int se_groups() const noexcept { return acc_.se_groups(); }
   /// @brief Threads used to compute standard-error maps and all_maps() (0: all cores; default 1).
-  ///        The result does not depend on it, bit for bit.
+  ///        The result does not depend on it, bit for bit. A negative value means 1, above 1024 means 1024.
   void set_threads(int threads) noexcept { acc_.set_threads(threads); }
 
   /// @brief Standard errors of maps(cls) by batch means over the G groups: K maps H x W, >= 0.

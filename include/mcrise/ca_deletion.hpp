@@ -34,7 +34,8 @@ struct CaDeletionOptions {
   /// Pixels removed per step, >= 1. Unset: the image width W (as in the RISE
   /// evaluation code). The last step may be partial.
   std::optional<std::int64_t> step{};
-  /// Step images per classifier call, >= 1.
+  /// Step images per classifier call, >= 1; the batch buffer (min(batch_size, curve points)
+  /// images) may take at most 16 GiB.
   int batch_size = 64;
   /// Layout of the ImageBatch handed to a batch classifier.
   Layout layout = Layout::HWC;
@@ -65,9 +66,9 @@ struct CaDeletionOptions {
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
 /// @throws std::invalid_argument for an empty image, no maps, a number of colours different
 ///         from the number of maps, a map of the wrong size or with a NaN, a colour with the
-///         wrong channel count, step < 1, batch_size < 1, or cls outside [0, L) (checked after
-///         the first model call); std::runtime_error for a bad model answer; the model's
-///         exceptions pass through.
+///         wrong channel count, step < 1, batch_size < 1 (or a batch buffer over 16 GiB), or
+///         cls outside [0, L) (checked after the first model call); std::runtime_error for a bad
+///         model answer; the model's exceptions pass through.
 template <class Classifier, class... Callbacks>
 MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vector<SaliencyMap>& color_maps,
                         const std::vector<Color>& colors, int cls, const CaDeletionOptions& options = {},

@@ -97,6 +97,16 @@ inline void check_finite(const Image& img, const char* where, const std::string&
                                   std::to_string(i));
 }
 
+/// @brief Throws std::invalid_argument if `images` images of img's size, the batch buffers a call
+///        would allocate, exceed 16 GiB: a clear message instead of a bad_alloc deep inside (or
+///        gigabytes zeroed first). `why` says what asked for them, e.g. "batch_size 64".
+inline void check_batch_buffers(const char* where, double images, const Image& img, const std::string& why) {
+  const double gib = images * static_cast<double>(img.size()) * sizeof(float) / (1024.0 * 1024.0 * 1024.0);
+  if (gib > 16.0)
+    throw std::invalid_argument(std::string(where) + ": " + why + " needs " + std::to_string(gib) +
+                                " GiB of batch buffers for this image (limit 16 GiB)");
+}
+
 /// @brief Calls a user's classifier on batches and checks its answers.
 ///
 /// Holds the number of classes L once known (from the first call) and a
@@ -117,7 +127,8 @@ class ClassifierRunner {
   long long num_classes() const noexcept { return classes_; }
 
   /// @brief Scores of the batch: B x L, row-major (row b is contiguous).
-  /// @param first_index sample index of image 0 of the batch, for error messages
+  /// @param first_index sample index of image 0 of the batch, for error messages (-1: the
+  ///        unperturbed image, a batch of one)
   /// @throws std::runtime_error if the model returns the wrong shape or a
   ///         non-finite score; any exception from the model passes through untouched.
   const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& operator()(const ImageBatch& batch,
@@ -129,7 +140,7 @@ class ClassifierRunner {
       const long long cols = static_cast<long long>(out.cols());
       if (rows != B)
         fail("the classifier returned " + std::to_string(rows) + " rows for a batch of " + std::to_string(B) +
-             " images (first sample " + std::to_string(first_index) + ")");
+             " images (" + (first_index < 0 ? sample_name(first_index) : "first " + sample_name(first_index)) + ")");
       check_classes(cols, first_index);
       scores_.resize(B, cols);
       for (int b = 0; b < B; ++b)
@@ -152,18 +163,23 @@ class ClassifierRunner {
       for (long long j = 0; j < scores_.cols(); ++j)
         if (!std::isfinite(scores_(b, j)))
           fail("the classifier returned a non-finite score (" + std::to_string(scores_(b, j)) + ") for class " +
-               std::to_string(j) + " of sample " + std::to_string(first_index + b));
+               std::to_string(j) + " of " + sample_name(first_index + b));
     return scores_;
   }
 
  private:
   [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(std::string(where_) + ": " + what); }
 
+  // Index -1 is the unperturbed image (the drivers' first call, which tells L).
+  static std::string sample_name(std::int64_t index) {
+    return index < 0 ? std::string("the unperturbed image") : "sample " + std::to_string(index);
+  }
+
   void check_classes(long long n, std::int64_t index) {
-    if (n <= 0) fail("the classifier returned no scores for sample " + std::to_string(index));
+    if (n <= 0) fail("the classifier returned no scores for " + sample_name(index));
     if (classes_ < 0) classes_ = n;
     if (n != classes_)
-      fail("the classifier returned " + std::to_string(n) + " scores for sample " + std::to_string(index) +
+      fail("the classifier returned " + std::to_string(n) + " scores for " + sample_name(index) +
            " but " + std::to_string(classes_) + " before");
   }
 

@@ -58,7 +58,8 @@ struct DeletionOptions {
   /// Pixels removed per step, >= 1. Unset: the image width W (as in the RISE
   /// evaluation code). The last step may be partial.
   std::optional<std::int64_t> step{};
-  /// Step images per classifier call, >= 1.
+  /// Step images per classifier call, >= 1; the batch buffer (min(batch_size, curve points)
+  /// images) may take at most 16 GiB.
   int batch_size = 64;
   /// Layout of the ImageBatch handed to a batch classifier.
   Layout layout = Layout::HWC;
@@ -78,12 +79,13 @@ struct DeletionOptions {
 struct InsertionOptions {
   /// Pixels revealed per step, >= 1. Unset: the image width W.
   std::optional<std::int64_t> step{};
-  /// Step images per classifier call, >= 1.
+  /// Step images per classifier call, >= 1; the batch buffer (min(batch_size, curve points)
+  /// images) may take at most 16 GiB.
   int batch_size = 64;
   /// Layout of the ImageBatch handed to a batch classifier.
   Layout layout = Layout::HWC;
   /// Standard deviation in pixels of the Gaussian blur that makes the default
-  /// substrate (see gaussian_blur()); finite, >= 0 (0: no blur).
+  /// substrate (see gaussian_blur()); in [0, 1e5] (0: no blur).
   double blur_sigma = 5.0;
   /// Any H x W x C image to start from instead of the blurred copy.
   Image substrate{};
@@ -100,9 +102,9 @@ struct InsertionOptions {
 /// |i| <= ceil(3σ), normalised to sum 1; pixels outside the image repeat the
 /// nearest edge pixel. A constant image stays constant.
 /// @param image H x W x C
-/// @param sigma standard deviation in pixels, finite and >= 0; 0 returns a copy
+/// @param sigma standard deviation in pixels, in [0, 1e5]; 0 returns a copy
 /// @return the blurred H x W x C image
-/// @throws std::invalid_argument for a negative or non-finite sigma.
+/// @throws std::invalid_argument for a sigma that is negative, above 1e5 or not finite.
 inline Image gaussian_blur(const Image& image, double sigma) {
   if (!std::isfinite(sigma) || sigma < 0.0 || sigma > 1e5)
     throw std::invalid_argument("mcrise::gaussian_blur(): sigma must be in [0, 1e5] pixels, got " +
@@ -156,8 +158,9 @@ inline void check_substrate(const Image& substrate, const Image& img, const char
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
 /// @throws std::invalid_argument for an empty image, a map or substrate of the wrong size,
 ///         a NaN in the map, a fill colour with the wrong channel count, step < 1,
-///         batch_size < 1, or cls outside [0, L) (checked after the first model call);
-///         std::runtime_error for a bad model answer; the model's exceptions pass through.
+///         batch_size < 1 (or a batch buffer over 16 GiB), or cls outside [0, L) (checked
+///         after the first model call); std::runtime_error for a bad model answer; the model's
+///         exceptions pass through.
 template <class Classifier, class... Callbacks>
 MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& map, int cls,
                      const DeletionOptions& options = {}, Callbacks&&... callbacks) {
@@ -198,9 +201,9 @@ MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& 
 /// @param options step, batch size, layout, blur sigma or substrate (see InsertionOptions)
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
 /// @throws std::invalid_argument for an empty image, a map or substrate of the wrong size,
-///         a NaN in the map, a bad blur_sigma, step < 1, batch_size < 1, or cls outside
-///         [0, L) (checked after the first model call); std::runtime_error for a bad model
-///         answer; the model's exceptions pass through.
+///         a NaN in the map, a bad blur_sigma, step < 1, batch_size < 1 (or a batch buffer
+///         over 16 GiB), or cls outside [0, L) (checked after the first model call);
+///         std::runtime_error for a bad model answer; the model's exceptions pass through.
 template <class Classifier, class... Callbacks>
 MetricCurve insertion(Classifier&& model, const Image& image, const SaliencyMap& map, int cls,
                       const InsertionOptions& options = {}, Callbacks&&... callbacks) {

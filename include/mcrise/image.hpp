@@ -74,6 +74,14 @@ bool operator!=(const BufferAllocator<T>&, const BufferAllocator<U>&) noexcept {
 /// CHW: planar, `((b*C + c)*H + y)*W + x` (what most ONNX / LibTorch models take).
 enum class Layout { HWC, CHW };
 
+namespace detail {
+/// Throws std::invalid_argument ("<where>: unknown layout N") for a value that is neither HWC nor CHW.
+inline void check_layout(Layout layout, const std::string& where) {
+  if (layout != Layout::HWC && layout != Layout::CHW)
+    throw std::invalid_argument(where + ": unknown layout " + std::to_string(static_cast<int>(layout)));
+}
+}  // namespace detail
+
 /// @brief An H x W image with C channels of float, stored pixel-interleaved
 ///        (HWC, row-major). Values are in whatever range the user's model
 ///        expects; load_image() gives [0,1].
@@ -158,9 +166,10 @@ class ImageBatch {
   ImageBatch() = default;
 
   /// @brief A zero-filled batch with capacity for `size` images.
-  /// @throws std::invalid_argument on a negative size.
+  /// @throws std::invalid_argument on a negative size or an unknown layout.
   ImageBatch(int size, int height, int width, int channels, Layout layout = Layout::HWC)
       : size_(size), height_(height), width_(width), channels_(channels), layout_(layout) {
+    detail::check_layout(layout, "mcrise::ImageBatch()");
     if (size < 0 || height < 0 || width < 0 || channels < 1)
       throw std::invalid_argument("mcrise::ImageBatch(): invalid shape " + std::to_string(size) + " x " +
                                   std::to_string(height) + " x " + std::to_string(width) + " x " +
@@ -234,7 +243,7 @@ class ImageBatch {
   /// @brief Give the batch a new shape and layout, keeping its memory when it is large enough
   ///        (so a batch reused across calls costs no new pages). The image contents are
   ///        unspecified until written.
-  /// @throws std::invalid_argument on a negative size, height or width, or channels < 1.
+  /// @throws std::invalid_argument on a negative size, height or width, channels < 1 or an unknown layout.
   void reshape(int size, int height, int width, int channels, Layout layout) {
     reshape_impl(size, height, width, channels, layout, true, "mcrise::ImageBatch::reshape()");
   }
@@ -243,7 +252,7 @@ class ImageBatch {
   ///        indeterminate, so every image must be written before it is read. For code that fills
   ///        the whole batch on several threads (the drivers' perturbation), which then also take
   ///        the fresh pages in parallel instead of one thread clearing them first.
-  /// @throws std::invalid_argument on a negative size, height or width, or channels < 1.
+  /// @throws std::invalid_argument on a negative size, height or width, channels < 1 or an unknown layout.
   void reshape_for_overwrite(int size, int height, int width, int channels, Layout layout) {
     reshape_impl(size, height, width, channels, layout, false, "mcrise::ImageBatch::reshape_for_overwrite()");
   }
@@ -259,6 +268,7 @@ class ImageBatch {
 
  private:
   void reshape_impl(int size, int height, int width, int channels, Layout layout, bool clear, const char* where) {
+    detail::check_layout(layout, where);
     if (size < 0 || height < 0 || width < 0 || channels < 1)
       throw std::invalid_argument(std::string(where) + ": invalid shape " + std::to_string(size) + " x " +
                                   std::to_string(height) + " x " + std::to_string(width) + " x " +

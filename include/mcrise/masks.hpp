@@ -112,13 +112,22 @@ struct MaskGeometry {
   /// Number of grid cells.
   int cells() const noexcept { return grid_h * grid_w; }
 
+  /// Largest image side, 2^29 pixels: the upsampling canvas, (grid + 1)·cell < 2·side + 2, fits an int.
+  static constexpr int max_side = 1 << 29;
+
   /// @brief Geometry of an H x W image under `opt`.
   /// @throws std::invalid_argument (message starts with `where`) for an empty
-  ///         image or a grid outside 1..H x 1..W.
+  ///         image, an unknown upsampling, a side over max_side, or a grid outside 1..H x 1..W.
   static MaskGeometry make(int height, int width, const MaskOptions& opt, const char* where) {
     if (height < 1 || width < 1)
       throw std::invalid_argument(std::string(where) + ": the image is empty (" + std::to_string(height) + " x " +
                                   std::to_string(width) + ")");
+    if (opt.upsampling != Upsampling::bilinear && opt.upsampling != Upsampling::nearest)
+      throw std::invalid_argument(std::string(where) + ": unknown upsampling " +
+                                  std::to_string(static_cast<int>(opt.upsampling)));
+    if (height > max_side || width > max_side)  // the canvas, up to about twice a side, must fit an int
+      throw std::invalid_argument(std::string(where) + ": image sides must be at most " + std::to_string(max_side) +
+                                  ", got " + std::to_string(height) + " x " + std::to_string(width));
     if (opt.grid_h < 1 || opt.grid_h > height)
       throw std::invalid_argument(std::string(where) + ": grid_h must be in [1, " + std::to_string(height) +
                                   "] (the image height), got " + std::to_string(opt.grid_h));

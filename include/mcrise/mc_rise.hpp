@@ -47,8 +47,12 @@ inline std::vector<Color> paper_colors(int channels = 3, float value_max = 1.0f)
 }
 
 /// @brief Names of paper_colors(): "red", "green", "blue", "white", "black" (or "white", "black" for 1 channel).
+/// @throws std::invalid_argument for a channel count other than 1, 3 or 4, as paper_colors() does.
 inline std::vector<std::string> paper_color_names(int channels = 3) {
   if (channels == 1) return {"white", "black"};
+  if (channels != 3 && channels != 4)
+    throw std::invalid_argument("mcrise::paper_color_names(): default colours exist for 1, 3 or 4 channels, got " +
+                                std::to_string(channels));
   return {"red", "green", "blue", "white", "black"};
 }
 
@@ -158,6 +162,7 @@ struct McRiseResult {
   ///        map(cls)[k] + baseline(cls) (not stored: with all_classes they would double the memory).
   /// @throws std::invalid_argument if `cls` was not a target class.
   std::vector<SaliencyMap> raw_maps(int cls) const {
+    slot(cls, "raw_maps");  // a target class (else the error names raw_maps, not map)
     std::vector<SaliencyMap> raw = map(cls);
     const SaliencyMap& base = baseline(cls);
     for (auto& m : raw) m += base;

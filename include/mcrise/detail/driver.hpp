@@ -46,22 +46,18 @@ void validate_sampling_options(const Image& img, const Options& o, const char* w
     throw std::invalid_argument(w + ": the image is empty (" + std::to_string(img.height()) + " x " +
                                 std::to_string(img.width()) + ")");
   check_finite(img, where, "the image");
+  check_layout(o.layout, w);
   if (o.n_masks < 1) throw std::invalid_argument(w + ": n_masks must be >= 1, got " + std::to_string(o.n_masks));
   if (!(o.mask_probability > 0.0 && o.mask_probability < 1.0))
     throw std::invalid_argument(w + ": mask_probability must be in (0, 1), got " + std::to_string(o.mask_probability));
   if (o.batch_size < 1) throw std::invalid_argument(w + ": batch_size must be >= 1, got " + std::to_string(o.batch_size));
   if (o.threads < 0 || o.threads > 1024)
     throw std::invalid_argument(w + ": threads must be in [0, 1024], got " + std::to_string(o.threads));
-  {
-    // The batch buffer holds min(batch_size, n_masks) images (two with overlap): refuse
-    // absurd sizes with a clear message instead of a bad_alloc deep inside.
-    const double images = static_cast<double>(std::min<std::int64_t>(o.batch_size, std::max<std::int64_t>(o.n_masks, 1))) *
-                          (o.overlap ? 2.0 : 1.0);
-    const double gib = images * static_cast<double>(img.size()) * sizeof(float) / (1024.0 * 1024.0 * 1024.0);
-    if (gib > 16.0)
-      throw std::invalid_argument(w + ": batch_size " + std::to_string(o.batch_size) + (o.overlap ? " with overlap" : "") +
-                                  " needs " + std::to_string(gib) + " GiB of batch buffers for this image (limit 16 GiB)");
-  }
+  // The batch buffer holds min(batch_size, n_masks) images (two with overlap).
+  check_batch_buffers(where,
+                      static_cast<double>(std::min<std::int64_t>(o.batch_size, std::max<std::int64_t>(o.n_masks, 1))) *
+                          (o.overlap ? 2.0 : 1.0),
+                      img, "batch_size " + std::to_string(o.batch_size) + (o.overlap ? " with overlap" : ""));
   for (int c : o.classes)
     if (c < 0) throw std::invalid_argument(w + ": class index must be >= 0, got " + std::to_string(c));
   if (o.all_classes && !o.classes.empty())

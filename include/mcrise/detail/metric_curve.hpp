@@ -97,7 +97,14 @@ inline void check_metric_color(const Color& color, const Image& img, const char*
     if (!std::isfinite(v)) throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value");
 }
 
-/// @brief Common option checks: non-empty image, step >= 1, batch_size >= 1, class >= 0.
+/// @brief Number of curve points for H*W pixels and `step` pixels per step:
+///        ceil(HW / step) + 1 (0 removed, ..., all removed).
+inline std::int64_t metric_points(std::int64_t pixels, std::int64_t step) {
+  return pixels / step + (pixels % step != 0 ? 1 : 0) + 1;  // no overflow for any step >= 1
+}
+
+/// @brief Common option checks: non-empty image, step >= 1, batch_size >= 1, class >= 0, and a
+///        batch buffer (min(batch_size, curve points) images) of at most 16 GiB.
 inline void check_metric_options(const Image& img, std::int64_t step, int batch_size, int cls, const char* where) {
   if (img.empty()) throw std::invalid_argument(std::string(where) + ": the image is empty");
   check_finite(img, where, "the image");
@@ -106,6 +113,9 @@ inline void check_metric_options(const Image& img, std::int64_t step, int batch_
     throw std::invalid_argument(std::string(where) + ": batch_size must be >= 1, got " + std::to_string(batch_size));
   if (cls < 0)
     throw std::invalid_argument(std::string(where) + ": class index must be >= 0, got " + std::to_string(cls));
+  const std::int64_t points = metric_points(static_cast<std::int64_t>(img.pixels()), step);
+  check_batch_buffers(where, static_cast<double>(std::min<std::int64_t>(batch_size, points)), img,
+                      "batch_size " + std::to_string(batch_size));
 }
 
 /// @brief Area under a curve by the trapezoid rule (not divided by the x range):
@@ -115,12 +125,6 @@ inline double trapezoid_auc(const std::vector<double>& x, const std::vector<doub
   double area = 0.0;
   for (std::size_t j = 1; j < x.size() && j < y.size(); ++j) area += (x[j] - x[j - 1]) * (y[j] + y[j - 1]) * 0.5;
   return area;
-}
-
-/// @brief Number of curve points for H*W pixels and `step` pixels per step:
-///        ceil(HW / step) + 1 (0 removed, ..., all removed).
-inline std::int64_t metric_points(std::int64_t pixels, std::int64_t step) {
-  return pixels / step + (pixels % step != 0 ? 1 : 0) + 1;  // no overflow for any step >= 1
 }
 
 /// @brief What the engine computed: the curve prefix and whether it is whole.
@@ -152,6 +156,7 @@ CurveData run_metric_curve(Classifier& model, const Image& start, const Image& t
                            const std::vector<std::int64_t>& order, std::int64_t step, int batch_size, Layout layout,
                            int cls, ImageBatch* buffer, const char* where, [[maybe_unused]] const char* task,
                            Callbacks&... callbacks) {
+  check_layout(layout, where);
   const int H = start.height(), W = start.width(), C = start.channels();
   const std::int64_t pixels = static_cast<std::int64_t>(start.pixels());
   const std::int64_t total = metric_points(pixels, step);

@@ -633,7 +633,7 @@ TEST_CASE("accumulators that would exceed 16 GiB are refused with a clear messag
 TEST_CASE("metrics refuse batch buffers over 16 GiB before any model call; the curve length bounds the batch",
           "[hostile][memory]") {
   // 224 x 224 x 3 floats = 588 KiB an image; step 1 gives 50,177 curve points: a batch of all of
-  // them would be 28.7 GiB.
+  // them would be 28.1 GiB.
   const Image img = test::test_image(224, 224);
   const SaliencyMap map = SaliencyMap::Zero(224, 224);
   const std::vector<SaliencyMap> maps(2, map);

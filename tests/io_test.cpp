@@ -523,9 +523,9 @@ TEST_CASE("Bad options and unwritable paths", "[io]") {
     CHECK(e.reason().find("directory") != std::string::npos);
   }
 
-  // stb_image_write sizes its buffer as (W·C + 1)·H in an int: 65536 x 21846 x 3 wraps to 196,608
-  // bytes (a heap overflow when written). Such sizes are refused before stb (checked on the sizes
-  // alone: the picture itself would take 4 GB); up to 512 MiB of rows pass.
+  // stb_image_write sizes its buffer as (W·C + 1)·H in an int: for 65536 x 21846 x 3 that overflows
+  // (an ASan build reported a heap-buffer-overflow write). mcrise refuses more than 512 MiB of rows
+  // before stb (checked on the sizes alone: the picture itself would take 4 GB).
   CHECK_THROWS_WITH(mcrise::detail::check_png_size("big.png", 65536, 21846, 3, "save_png"),
                     Catch::Contains("too large for PNG") && Catch::Contains("65536 x 21846 x 3"));
   CHECK_THROWS_AS(mcrise::detail::check_png_size("big.png", 13108, 13653, 3, "save_png"), mcrise::io_error);

@@ -478,13 +478,14 @@ inline std::uint8_t to_byte(float v, float value_max) noexcept {
 inline void check_png_size(const std::string& path, int w, int h, int comp, const char* fn) {
   if (w <= 0 || h <= 0) throw io_error(fn, path, "cannot write an empty image");
   // stb_image_write 1.16 sizes its buffers with int arithmetic and no overflow check: the filtered
-  // rows take (w·comp + 1)·h bytes (wraps to a small buffer past 2^31: a heap overflow), and its
-  // zlib output grows by doubling an int. Half a GiB of rows keeps every size far from that.
+  // rows take (w·comp + 1)·h bytes (past 2^31 the int overflows, in practice into a small buffer
+  // and a heap overflow), and its zlib output grows by doubling an int (past about 1 GiB). mcrise
+  // refuses more than half a GiB of rows, well inside both.
   const long long filtered = (static_cast<long long>(w) * comp + 1) * h;
   if (filtered > (1ll << 29))
     throw io_error(fn, path,
                    "image too large for PNG: " + std::to_string(w) + " x " + std::to_string(h) + " x " +
-                       std::to_string(comp) + " is over 512 MiB of pixel rows (stb_image_write's limit)");
+                       std::to_string(comp) + " is over 512 MiB of pixel rows (mcrise's limit, which keeps stb_image_write's int sizes safe)");
 }
 
 inline void write_png_bytes(const std::string& path, int w, int h, int comp, const std::uint8_t* data,
@@ -570,7 +571,7 @@ inline Image to_image(const Picture& pic, float value_max = 1.0f) {
 /// @param path file to write (overwritten)
 /// @param pic non-empty picture
 /// @throws io_error if the picture is empty, too large for stb_image_write ((3·W + 1)·H over
-///         512 MiB, e.g. 13,000 x 13,000) or the file cannot be written.
+///         512 MiB, from about 13,400 x 13,400) or the file cannot be written.
 inline void save_png(const std::string& path, const Picture& pic) {
   detail::write_png_bytes(path, pic.width(), pic.height(), 3, pic.data(), "save_png");
 }

@@ -105,8 +105,7 @@ class GridAccumulator {
     if (expected_samples < 0)
       throw std::invalid_argument(std::string(where) + ": expected_samples must be >= 0, got " +
                                   std::to_string(expected_samples));
-    if (threads < 0 || threads > 1024)
-      throw std::invalid_argument(std::string(where) + ": threads must be in [0, 1024], got " + std::to_string(threads));
+    check_threads(threads, where);
     // Kept samples when they take less memory than the sums (see the class comment).
     const double table_bytes = static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * 8.0;
     const double kept_bytes = static_cast<double>(expected_samples) * static_cast<double>(kept_sample_bytes());
@@ -705,7 +704,7 @@ class GridAccumulator {
   int se_groups() const noexcept { return groups_; }
   /// Threads for standard errors and the bulk maps (0: all cores).
   int threads() const noexcept { return threads_; }
-  void set_threads(int threads) noexcept { threads_ = threads < 0 ? 1 : std::min(threads, 1024); }
+  void set_threads(int threads) noexcept { threads_ = threads < 0 ? 1 : std::min(threads, max_threads); }
 
   /// Throws std::logic_error unless standard errors can be computed.
   void require_groups(const char* where) const {

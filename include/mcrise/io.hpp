@@ -485,7 +485,8 @@ inline void check_png_size(const std::string& path, int w, int h, int comp, cons
   if (filtered > (1ll << 29))
     throw io_error(fn, path,
                    "image too large for PNG: " + std::to_string(w) + " x " + std::to_string(h) + " x " +
-                       std::to_string(comp) + " is over 512 MiB of pixel rows (mcrise's limit, which keeps stb_image_write's int sizes safe)");
+                       std::to_string(comp) +
+                       " is over 512 MiB of pixel rows (mcrise's limit, which keeps stb_image_write's int sizes safe)");
 }
 
 inline void write_png_bytes(const std::string& path, int w, int h, int comp, const std::uint8_t* data,

@@ -51,8 +51,7 @@ void validate_sampling_options(const Image& img, const Options& o, const char* w
   if (!(o.mask_probability > 0.0 && o.mask_probability < 1.0))
     throw std::invalid_argument(w + ": mask_probability must be in (0, 1), got " + std::to_string(o.mask_probability));
   if (o.batch_size < 1) throw std::invalid_argument(w + ": batch_size must be >= 1, got " + std::to_string(o.batch_size));
-  if (o.threads < 0 || o.threads > 1024)
-    throw std::invalid_argument(w + ": threads must be in [0, 1024], got " + std::to_string(o.threads));
+  check_threads(o.threads, w);
   // The batch buffer holds min(batch_size, n_masks) images (two with overlap).
   check_batch_buffers(where,
                       static_cast<double>(std::min<std::int64_t>(o.batch_size, std::max<std::int64_t>(o.n_masks, 1))) *

@@ -95,4 +95,7 @@ TEST_CASE("classify accepts both classifier forms and validates scores", "[class
   CHECK_THROWS_WITH(mcrise::classify(nan_model, img), Catch::Contains("non-finite") && Catch::Contains("sample 0"));
   auto wrong_rows = [](const mcrise::ImageBatch&) { return Eigen::MatrixXf::Constant(3, 2, 0.5f).eval(); };
   CHECK_THROWS_WITH(mcrise::classify(wrong_rows, img), Catch::Contains("3 rows"));
+  CHECK_THROWS_WITH(mcrise::classify(batch, img, static_cast<mcrise::Layout>(4)),
+                    Catch::Contains("mcrise::classify()") && Catch::Contains("unknown layout 4"));
+  CHECK_THROWS_WITH(mcrise::classify(batch, mcrise::Image()), Catch::Contains("mcrise::classify(): the image is empty"));
 }

@@ -238,6 +238,26 @@ TEST_CASE("the fast perturber equals i*m0 + sum_k c_k*m_k for odd sizes, K = 1..
   }
 }
 
+TEST_CASE("the perturber refuses an unknown layout and rows outside [0, H], writing nothing", "[masks][perturb][errors]") {
+  const auto img = test::test_image(5, 7);
+  MaskOptions o;
+  o.grid_h = o.grid_w = 2;
+  MaskGenerator gen(5, 7, 2, o);
+  const mcrise::Perturber perturb(img, gen, {{0.0f, 0.0f, 0.0f}, {1.0f, 1.0f, 1.0f}});
+  mcrise::Perturber::Scratch scratch;
+  std::vector<float> dst(5 * 7 * 3, -1.0f);
+  const auto s = gen.sample(0);
+  CHECK_THROWS_WITH(perturb(s, dst.data(), static_cast<mcrise::Layout>(2), scratch),
+                    Catch::Contains("Perturber::operator()") && Catch::Contains("unknown layout 2"));
+  CHECK_THROWS_WITH(perturb(s, dst.data(), mcrise::Layout::HWC, scratch, 0, 6),
+                    Catch::Contains("rows [0, 6) are not within [0, 5]"));
+  CHECK_THROWS_WITH(perturb(s, dst.data(), mcrise::Layout::HWC, scratch, 3, 2),
+                    Catch::Contains("rows [3, 2) are not within [0, 5]"));
+  CHECK(std::all_of(dst.begin(), dst.end(), [](float v) { return v == -1.0f; }));
+  perturb(s, dst.data(), mcrise::Layout::HWC, scratch, 0, 5);  // the whole image, rows [0, H]
+  CHECK(std::none_of(dst.begin(), dst.end(), [](float v) { return v == -1.0f; }));
+}
+
 TEST_CASE("mask generators reject bad parameters", "[masks][errors]") {
   MaskOptions o;
   o.mask_probability = 1.0;

@@ -480,3 +480,25 @@ TEST_CASE("accumulators merge their groups: two halves give the standard error o
   const auto sw = whole.standard_errors(0), sa = a.standard_errors(0);
   for (std::size_t k = 0; k < 3; ++k) CHECK((sw[k] - sa[k]).cwiseAbs().maxCoeff() <= 1e-6 * sw[k].maxCoeff());
 }
+
+TEST_CASE("McRiseAccumulator::standard_errors(cls, maps) is standard_errors(cls) and checks the maps it is given",
+          "[standard_error][errors]") {
+  mcrise::MaskOptions mo;
+  mo.grid_h = mo.grid_w = 3;
+  const mcrise::MaskGenerator gen(7, 9, 2, mo);
+  mcrise::McRiseAccumulator acc(gen, {0}, 4);
+  for (std::uint64_t n = 0; n < 64; ++n) {
+    const auto s = gen.sample(n);
+    Eigen::VectorXd sc(1);
+    sc(0) = 0.25 + 0.5 * s.cells[4] / 2.0;
+    acc.add(s, sc);
+  }
+  const auto maps = acc.maps(0);
+  const auto given = acc.standard_errors(0, maps), own = acc.standard_errors(0);
+  REQUIRE(given.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) CHECK(given[k] == own[k]);
+  CHECK_THROWS_WITH(acc.standard_errors(0, {maps[0]}), Catch::Contains("needs the K = 2 maps, got 1"));
+  auto wrong = maps;
+  wrong[1] = mcrise::SaliencyMap::Zero(9, 7);  // transposed
+  CHECK_THROWS_WITH(acc.standard_errors(0, wrong), Catch::Contains("map 1 is 9 x 7 but the image is 7 x 9"));
+}

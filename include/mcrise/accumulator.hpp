@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -885,7 +886,8 @@ class RiseAccumulator {
   ///        are kept, each one-class call (rise(c), debiased(c)) passes over all of them: for many
   ///        classes use rise_maps() / debiased_maps(), which do 8 classes per pass.
   /// @throws std::invalid_argument for K != 1, no class, a negative class, a bad se_groups, threads
-  ///         outside [0, 1024] or a negative expected_samples.
+  ///         outside [0, 1024], a negative expected_samples, or target classes whose sums (or kept
+  ///         samples) and maps would exceed 16 GiB.
   RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
                   std::int64_t expected_samples = 0)
       : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false, threads,
@@ -903,7 +905,7 @@ class RiseAccumulator {
   ///        same as n calls of add(sample, row). All n are checked before anything is added.
   /// @param pool optional: with many target classes the classes are split over its threads (the
   ///        drivers pass theirs); the result does not depend on it
-  /// @throws std::invalid_argument as add(), or if n exceeds samples.size() or scores.rows(); std::length_error as add().
+  /// @throws std::invalid_argument as add(), or if n < 0 or n exceeds samples.size() or scores.rows(); std::length_error as add().
   void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
            detail::ThreadPool* pool = nullptr) {
     acc_.add_batch(samples, n, scores, pool, "mcrise::RiseAccumulator::add()");
@@ -911,8 +913,9 @@ class RiseAccumulator {
   /// @brief Add the samples of another accumulator (disjoint sample numbers). Kept samples (see
   ///        expected_samples) of either side are first made into sums, so the result is the same bits
   ///        whichever way each side was built, and this accumulator keeps sums from then on.
-  /// @throws std::invalid_argument if the two differ in geometry, probability or classes;
-  ///         std::length_error if kept samples would need sums over the 16 GiB limit.
+  /// @throws std::invalid_argument if the two differ in image size, grid, upsampling, shift, mask_probability,
+  ///         classes, se_groups or sampler block size; std::length_error if kept samples would need sums
+  ///         over the 16 GiB limit.
   void merge(const RiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::RiseAccumulator::merge()"); }
   /// @brief Number of samples N added so far.
   std::int64_t count() const noexcept { return acc_.count(); }
@@ -985,7 +988,8 @@ class RiseAccumulator {
   void set_threads(int threads) noexcept { acc_.set_threads(threads); }
 
   /// @brief Standard error of rise(cls) by batch means over the G groups (see
-  ///        batch_means_se in the source): sd of the group maps / sqrt(G) for equal groups. H x W, >= 0.
+  ///        batch_means_se in the source): sd of the group maps / sqrt(G) for equal groups. H x W, >= 0
+  ///        (+infinity while fewer than 2 groups hold samples).
   ///        A 95% interval is rise(cls) ± t_{0.975, G-1}·SE.
   /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0 or se_groups = 0.
   SaliencyMap rise_standard_error(int cls) const {
@@ -998,7 +1002,8 @@ class RiseAccumulator {
     })[0];
   }
 
-  /// @brief Standard error of debiased(cls) by batch means over the G groups. H x W, >= 0.
+  /// @brief Standard error of debiased(cls) by batch means over the G groups. H x W, >= 0
+  ///        (+infinity while fewer than 2 groups hold samples).
   /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0 or se_groups = 0.
   SaliencyMap debiased_standard_error(int cls) const {
     constexpr const char* where = "mcrise::RiseAccumulator::debiased_standard_error()";
@@ -1042,7 +1047,8 @@ class McRiseAccumulator {
   /// @param expected_samples optional: how many samples will be added (0: unknown); see RiseAccumulator
   ///        (for many classes use all_maps(), which does 8 classes per pass over the kept samples).
   /// @throws std::invalid_argument for no class, a negative class, a bad se_groups, threads outside
-  ///         [0, 1024] or a negative expected_samples.
+  ///         [0, 1024], a negative expected_samples, or target classes whose sums (or kept samples)
+  ///         and maps would exceed 16 GiB.
   McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
                     std::int64_t expected_samples = 0)
       : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true, threads,
@@ -1060,15 +1066,16 @@ class McRiseAccumulator {
   ///        same as n calls of add(sample, row). All n are checked before anything is added.
   /// @param pool optional: with many target classes the classes are split over its threads (the
   ///        drivers pass theirs); the result does not depend on it
-  /// @throws std::invalid_argument as add(), or if n exceeds samples.size() or scores.rows(); std::length_error as add().
+  /// @throws std::invalid_argument as add(), or if n < 0 or n exceeds samples.size() or scores.rows(); std::length_error as add().
   void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
            detail::ThreadPool* pool = nullptr) {
     acc_.add_batch(samples, n, scores, pool, "mcrise::McRiseAccumulator::add()");
   }
   /// @brief Add the samples of another accumulator (disjoint sample numbers). Kept samples of either
   ///        side are first made into sums (see RiseAccumulator::merge).
-  /// @throws std::invalid_argument if the two differ in geometry, colours, probability or classes;
-  ///         std::length_error if kept samples would need sums over the 16 GiB limit.
+  /// @throws std::invalid_argument if the two differ in image size, grid, upsampling, shift, number of colours,
+  ///         mask_probability, classes, se_groups or sampler block size; std::length_error if kept samples
+  ///         would need sums over the 16 GiB limit.
   void merge(const McRiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::McRiseAccumulator::merge()"); }
   /// @brief Number of samples N added so far.
   std::int64_t count() const noexcept { return acc_.count(); }
@@ -1155,7 +1162,8 @@ class McRiseAccumulator {
   ///        The result does not depend on it, bit for bit. A negative value means 1, above 1024 means 1024.
   void set_threads(int threads) noexcept { acc_.set_threads(threads); }
 
-  /// @brief Standard errors of maps(cls) by batch means over the G groups: K maps H x W, >= 0.
+  /// @brief Standard errors of maps(cls) by batch means over the G groups: K maps H x W, >= 0
+  ///        (+infinity while fewer than 2 groups hold samples).
   ///        The group maps are raw_k - baseline of each group, so the correlation of the two
   ///        terms of eq. 9 is accounted for. A 95% interval is S(λ,k) ± t_{0.975, G-1}·SE.
   /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0 or se_groups = 0.
@@ -1166,7 +1174,8 @@ class McRiseAccumulator {
   }
 
   /// @brief As standard_errors(cls), given the class's maps(cls) (saves recomputing them).
-  /// @throws as standard_errors(cls); std::invalid_argument if `maps` is not K maps.
+  /// @param maps must be maps(cls): K maps, H x W
+  /// @throws as standard_errors(cls); std::invalid_argument if `maps` is not K maps of H x W.
   std::vector<SaliencyMap> standard_errors(int cls, const std::vector<SaliencyMap>& maps) const {
     constexpr const char* where = "mcrise::McRiseAccumulator::standard_errors()";
     acc_.require_groups(where);
@@ -1175,6 +1184,12 @@ class McRiseAccumulator {
     if (static_cast<int>(maps.size()) != K)
       throw std::invalid_argument(std::string(where) + ": needs the K = " + std::to_string(K) + " maps, got " +
                                   std::to_string(maps.size()));
+    const int H = acc_.geometry().height, W = acc_.geometry().width;
+    for (std::size_t k = 0; k < maps.size(); ++k)
+      if (maps[k].rows() != H || maps[k].cols() != W)
+        throw std::invalid_argument(std::string(where) + ": map " + std::to_string(k) + " is " +
+                                    std::to_string(maps[k].rows()) + " x " + std::to_string(maps[k].cols()) +
+                                    " but the image is " + std::to_string(H) + " x " + std::to_string(W));
     const double p = acc_.mask_probability();
     return detail::batch_means_se(acc_, maps, [&](int g, double n) {
       const SaliencyMap base = acc_.group_plane_sum(j, g, 0) / (n * (1.0 - p));

@@ -60,15 +60,16 @@ struct CaDeletionOptions {
 /// @param model the black-box classifier, called as an lvalue, never copied
 /// @param image H x W x C, in the model's value range
 /// @param color_maps K >= 1 maps S(·,k), each H x W, NaN-free (e.g. McRiseResult::map(cls))
-/// @param colors the K colours c_k, each with C values in the image's range (e.g. McRiseResult::colors())
+/// @param colors the K colours c_k, each with C finite values in the image's range (e.g. McRiseResult::colors())
 /// @param cls the class to follow, 0 <= cls < L
 /// @param options step, batch size, layout (see CaDeletionOptions)
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
-/// @throws std::invalid_argument for an empty image, no maps, a number of colours different
-///         from the number of maps, a map of the wrong size or with a NaN, a colour with the
-///         wrong channel count, step < 1, batch_size < 1 (or a batch buffer over 16 GiB), or
-///         cls outside [0, L) (checked after the first model call); std::runtime_error for a bad
-///         model answer; the model's exceptions pass through.
+/// @throws std::invalid_argument, before any model call, for an empty image or one with a
+///         NaN / inf pixel, no maps, a number of colours different from the number of maps, a
+///         map of the wrong size or with a NaN, a colour with the wrong channel count or a
+///         non-finite value, an unknown layout, step < 1, batch_size < 1, a batch buffer over
+///         16 GiB, or cls < 0; and for cls >= L after the first model call; std::runtime_error
+///         for a bad model answer; the model's exceptions pass through.
 template <class Classifier, class... Callbacks>
 MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vector<SaliencyMap>& color_maps,
                         const std::vector<Color>& colors, int cls, const CaDeletionOptions& options = {},

@@ -9,6 +9,7 @@
 /// result computed from the samples done so far. mcrise itself never prints.
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <iostream>
 #include <ostream>
@@ -30,7 +31,7 @@ struct Progress {
 class ProgressBar {
  public:
   /// @param out the stream to draw on (std::cerr by default); must outlive the bar
-  /// @param width characters of the bar itself, >= 1
+  /// @param width characters of the bar itself; values below 1 are taken as 1
   explicit ProgressBar(std::ostream& out = std::cerr, int width = 40) : out_(&out), width_(width < 1 ? 1 : width) {}
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;

@@ -206,13 +206,17 @@ inline void copy_into_batch(const Image& img, ImageBatch& batch, int b) noexcept
 
 /// @brief Scores of the model on one image (a batch of one, in `layout`).
 /// @tparam Classifier a callable in one of the two classifier forms (see classifier.hpp)
+/// @param model the black-box model
+/// @param image H x W x C, non-empty, in the model's value range
+/// @param layout HWC or CHW, the layout of the ImageBatch a batch classifier receives
 /// @return the L class scores
-/// @throws std::invalid_argument for an empty image; std::runtime_error for a
-///         bad model answer; the model's own exceptions pass through.
+/// @throws std::invalid_argument for an empty image or an unknown layout; std::runtime_error for a
+///         bad model answer (its message names "sample 0"); the model's own exceptions pass through.
 template <class Classifier>
 Eigen::VectorXd classify(Classifier&& model, const Image& image, Layout layout = Layout::HWC) {
   static_assert(detail::is_classifier_v<Classifier>, "mcrise::classify: " MCRISE_CLASSIFIER_REQUIREMENT);
   if (image.empty()) throw std::invalid_argument("mcrise::classify(): the image is empty");
+  detail::check_layout(layout, "mcrise::classify()");
   ImageBatch batch(1, image.height(), image.width(), image.channels(), layout);
   detail::copy_into_batch(image, batch, 0);
   detail::ClassifierRunner<std::remove_reference_t<Classifier>> run(model, "mcrise::classify()");

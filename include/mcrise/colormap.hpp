@@ -9,10 +9,13 @@
 #include <mcrise/image.hpp>
 #include <mcrise/picture.hpp>
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <iterator>
 #include <stdexcept>
@@ -86,7 +89,7 @@ inline std::string format_tick(double v) {
 /// @param t position in [0, 1] (clamped; NaN gives the middle)
 /// @return 8-bit RGB. For Colormap::diverging: t = 0 is dark blue (5, 48, 97),
 ///         t = 0.5 exactly white (255, 255, 255), t = 1 dark red (103, 0, 31)
-///         (ColorBrewer RdBu, reversed).
+///         (ColorBrewer RdBu, reversed). A `cm` that is no enumerator draws as grey.
 inline Rgb colormap_color(Colormap cm, double t) {
   if (std::isnan(t)) t = 0.5;
   static const detail::ColorStop diverging[] = {
@@ -147,7 +150,8 @@ ColorScale symmetric_scale(const Eigen::MatrixBase<Derived>& map) {
 
 /// @brief Scale [min, max] over all values of several maps (for the
 ///        sequential maps). If all values equal v, the scale is
-///        [v - 0.5, v + 0.5], so that single value gets the middle colour.
+///        [v - 0.5, v + 0.5], so that single value gets the middle colour;
+///        no values at all give [-0.5, 0.5].
 /// @throws std::invalid_argument if a map contains NaN or inf.
 inline ColorScale value_range(const std::vector<SaliencyMap>& maps) {
   double lo = 0.0, hi = 0.0;
@@ -183,7 +187,8 @@ inline ColorScale auto_scale(const std::vector<SaliencyMap>& maps, Colormap cm) 
 /// @param cm colour map
 /// @param scale value scale, lo < hi (for a figure, one shared scale for all its maps)
 /// @return H x W picture
-/// @throws std::invalid_argument if the map contains NaN or inf ("... NaN at pixel (y, x)") or the scale is invalid.
+/// @throws std::invalid_argument if the map contains NaN or inf ("map has a non-finite value (NaN) at pixel
+///         (y, x)") or the scale is invalid.
 inline Picture colorize(const SaliencyMap& map, Colormap cm, const ColorScale& scale) {
   detail::check_finite(map, "colorize");
   detail::check_scale(scale, "colorize");
@@ -212,12 +217,13 @@ struct ColorBarOptions {
 };
 
 /// @brief A vertical colour bar: the colour map from scale.lo (bottom) to
-///        scale.hi (top) with a black frame, and tick marks labelled with their values on the right.
+///        scale.hi (top) with a frame and tick marks in opt.text_color (black by default), the ticks
+///        labelled with their values on the right.
 /// @param cm colour map
 /// @param scale value scale, lo < hi
 /// @param opt sizes, see ColorBarOptions
-/// @return picture of opt.height + one text line rows (labels may stick out
-///         half a line above and below the bar) and enough columns for the widest label
+/// @return picture of opt.height + 2·((7·text_scale + 1)/2 + 1) rows (room for the labels, which stick
+///         out half a line above and below the bar) and enough columns for the widest label
 /// @throws std::invalid_argument on an invalid scale or options.
 inline Picture color_bar(Colormap cm, const ColorScale& scale, const ColorBarOptions& opt = {}) {
   detail::check_scale(scale, "color_bar");

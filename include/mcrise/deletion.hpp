@@ -34,7 +34,7 @@
 namespace mcrise {
 
 /// @brief The confidence curve of a deletion, insertion or CA-deletion run
-///        and its normalised area.
+///        and the trapezoid area under it (over fractions 0 .. fractions.back()).
 ///
 /// Point j (j = 0 .. ceil(HW/step)) is the step image with min(j*step, HW)
 /// pixels processed. If a callback stopped the run early, `complete` is false,
@@ -63,10 +63,10 @@ struct DeletionOptions {
   int batch_size = 64;
   /// Layout of the ImageBatch handed to a batch classifier.
   Layout layout = Layout::HWC;
-  /// Constant colour a removed pixel becomes (C values, the image's range).
+  /// Constant colour a removed pixel becomes (C finite values, the image's range).
   /// Empty: 0 in every channel. Ignored when `substrate` is set.
   Color fill{};
-  /// Any H x W x C image: removed pixel λ becomes substrate(λ). Empty: use `fill`.
+  /// Any H x W x C image of finite values: removed pixel λ becomes substrate(λ). Empty: use `fill`.
   Image substrate{};
   /// Optional batch buffer that you own and reuse across calls: the step images are written
   /// into it (it is reshaped, keeping its memory when large enough), which saves the page
@@ -87,7 +87,7 @@ struct InsertionOptions {
   /// Standard deviation in pixels of the Gaussian blur that makes the default
   /// substrate (see gaussian_blur()); in [0, 1e5] (0: no blur).
   double blur_sigma = 5.0;
-  /// Any H x W x C image to start from instead of the blurred copy.
+  /// Any H x W x C image of finite values to start from instead of the blurred copy.
   Image substrate{};
   /// Optional batch buffer that you own and reuse across calls: the step images are written
   /// into it (it is reshaped, keeping its memory when large enough), which saves the page
@@ -156,11 +156,12 @@ inline void check_substrate(const Image& substrate, const Image& img, const char
 /// @param cls the class to follow, 0 <= cls < L
 /// @param options step, batch size, layout, substrate (see DeletionOptions)
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
-/// @throws std::invalid_argument for an empty image, a map or substrate of the wrong size,
-///         a NaN in the map, a fill colour with the wrong channel count, step < 1,
-///         batch_size < 1 (or a batch buffer over 16 GiB), or cls outside [0, L) (checked
-///         after the first model call); std::runtime_error for a bad model answer; the model's
-///         exceptions pass through.
+/// @throws std::invalid_argument, before any model call, for an empty image or one with a
+///         NaN / inf pixel, a map or substrate of the wrong size, a NaN in the map, a fill colour
+///         with the wrong channel count or a non-finite value, a non-finite substrate value, an
+///         unknown layout, step < 1, batch_size < 1, a batch buffer over 16 GiB, or cls < 0; and
+///         for cls >= L after the first model call; std::runtime_error for a bad model answer;
+///         the model's exceptions pass through.
 template <class Classifier, class... Callbacks>
 MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& map, int cls,
                      const DeletionOptions& options = {}, Callbacks&&... callbacks) {
@@ -200,10 +201,12 @@ MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& 
 /// @param cls the class to follow, 0 <= cls < L
 /// @param options step, batch size, layout, blur sigma or substrate (see InsertionOptions)
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
-/// @throws std::invalid_argument for an empty image, a map or substrate of the wrong size,
-///         a NaN in the map, a bad blur_sigma, step < 1, batch_size < 1 (or a batch buffer
-///         over 16 GiB), or cls outside [0, L) (checked after the first model call);
-///         std::runtime_error for a bad model answer; the model's exceptions pass through.
+/// @throws std::invalid_argument, before any model call, for an empty image or one with a
+///         NaN / inf pixel, a map or substrate of the wrong size, a NaN in the map, a non-finite
+///         substrate value, a blur_sigma outside [0, 1e5] (checked only without a substrate), an
+///         unknown layout, step < 1, batch_size < 1, a batch buffer over 16 GiB, or cls < 0; and
+///         for cls >= L after the first model call; std::runtime_error for a bad model answer;
+///         the model's exceptions pass through.
 template <class Classifier, class... Callbacks>
 MetricCurve insertion(Classifier&& model, const Image& image, const SaliencyMap& map, int cls,
                       const InsertionOptions& options = {}, Callbacks&&... callbacks) {

@@ -166,7 +166,12 @@ class ImageBatch {
   ImageBatch() = default;
 
   /// @brief A zero-filled batch with capacity for `size` images.
-  /// @throws std::invalid_argument on a negative size or an unknown layout.
+  /// @param size images, >= 0
+  /// @param height rows, >= 0
+  /// @param width columns, >= 0
+  /// @param channels >= 1
+  /// @param layout HWC or CHW
+  /// @throws std::invalid_argument on a negative size, height or width, channels < 1 or an unknown layout.
   ImageBatch(int size, int height, int width, int channels, Layout layout = Layout::HWC)
       : size_(size), height_(height), width_(width), channels_(channels), layout_(layout) {
     detail::check_layout(layout, "mcrise::ImageBatch()");
@@ -228,7 +233,8 @@ class ImageBatch {
     return out;
   }
 
-  /// @brief Copy image b into `out` (HWC), which must already have this batch's image shape.
+  /// @brief Copy image b into `out` (HWC). Not checked: 0 <= b < size() and `out` must already have
+  ///        this batch's image shape (H x W x C).
   void copy_to(int b, Image& out) const noexcept {
     const float* src = image_data(b);
     if (layout_ == Layout::HWC) {

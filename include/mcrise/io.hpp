@@ -19,10 +19,12 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <ios>
 #include <iterator>
 #include <memory>
 #include <stdexcept>
@@ -34,7 +36,7 @@ namespace mcrise {
 /// @brief Options of load_image().
 struct LoadOptions {
   /// Value of a full-intensity channel in the returned Image: 1 gives [0,1]
-  /// (the default), 255 gives 0..255. Must be > 0.
+  /// (the default), 255 gives 0..255. Must be finite and > 0.
   float value_max = 1.0f;
   /// Channels of the returned Image: 3 (RGB, the default; grey is replicated,
   /// alpha dropped), 1 (grey), 2 (grey + alpha) or 4 (RGBA), converted by stb_image.
@@ -522,7 +524,8 @@ inline Image load_image(const std::string& path, const LoadOptions& opt = {}) {
 /// @param size number of bytes
 /// @param opt see LoadOptions
 /// @return as load_image()
-/// @throws io_error (with path "<memory>") as load_image(); std::invalid_argument on invalid options.
+/// @throws io_error (with path "<memory>") as load_image(); std::invalid_argument on invalid options
+///         or a null `bytes` with size > 0.
 inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const LoadOptions& opt = {}) {
   detail::check_load_options(opt, "decode_image");
   if (bytes == nullptr && size != 0) throw std::invalid_argument("mcrise::decode_image(): bytes is null");
@@ -533,7 +536,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const Loa
 ///        round(255 * v / value_max), clamped to 0..255 (NaN -> 0).
 /// @param img H x W x C image with C = 1 (grey, replicated), 3 (RGB) or 4 (alpha dropped)
 /// @param value_max value of a full-intensity channel, > 0
-/// @throws std::invalid_argument on an empty image, another channel count or value_max <= 0.
+/// @throws std::invalid_argument on an empty image, another channel count or a value_max not finite or <= 0.
 inline Picture to_picture(const Image& img, float value_max = 1.0f) {
   if (!(value_max > 0.0f) || !std::isfinite(value_max))
     throw std::invalid_argument("mcrise::to_picture(): value_max must be finite and > 0, got " + std::to_string(value_max));
@@ -559,7 +562,7 @@ inline Picture to_picture(const Image& img, float value_max = 1.0f) {
 /// @brief Convert a Picture to an RGB Image with values in [0, value_max].
 /// @param pic the picture
 /// @param value_max value of 255, > 0
-/// @throws std::invalid_argument if value_max <= 0.
+/// @throws std::invalid_argument if value_max is not finite or <= 0.
 inline Image to_image(const Picture& pic, float value_max = 1.0f) {
   if (!(value_max > 0.0f) || !std::isfinite(value_max))
     throw std::invalid_argument("mcrise::to_image(): value_max must be finite and > 0, got " + std::to_string(value_max));
@@ -583,7 +586,7 @@ inline void save_png(const std::string& path, const Picture& pic) {
 /// @param path file to write (overwritten)
 /// @param img non-empty H x W x C image, C in 1..4
 /// @param value_max value of a full-intensity channel (1 for [0,1] images, 255 for 0..255), > 0
-/// @throws std::invalid_argument on C > 4 or value_max <= 0; io_error if the image is empty, too
+/// @throws std::invalid_argument on C > 4 or a value_max not finite or <= 0; io_error if the image is empty, too
 ///         large for stb_image_write ((C·W + 1)·H over 512 MiB) or the file cannot be written.
 inline void save_png(const std::string& path, const Image& img, float value_max = 1.0f) {
   if (!(value_max > 0.0f) || !std::isfinite(value_max))

@@ -28,6 +28,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -62,8 +63,8 @@ enum class Sampler {
   /// B = 2 for binary masks at p = 0.5 (each mask followed by its complement,
   /// i.e. antithetic pairs), B = 2K for K colours at p = 0.5. Then at every pixel
   /// the block's estimator weights sum to zero, so the part of the variance due
-  /// to the model's mean score cancels exactly. Needs p·B integral for some
-  /// B <= 1024 (e.g. p = 0.3 with K = 5: B = 50); throws otherwise.
+  /// to the model's mean score cancels exactly. Needs p·B to be a multiple of K
+  /// for some B <= 1024 (e.g. p = 0.3 with K = 5: B = 50); throws otherwise.
   /// Measured (README, "Samplers"): 2x to 500x fewer model calls for the
   /// same error. (Colour stratification alone, K members sharing one spatial
   /// pattern, was measured too and needed 1.2x to 1.9x more calls: not offered.)
@@ -102,8 +103,8 @@ struct MaskGeometry {
   int grid_w = 0;       ///< grid columns
   int cell_h = 0;       ///< ceil(H / grid_h)
   int cell_w = 0;       ///< ceil(W / grid_w)
-  Upsampling upsampling = Upsampling::bilinear;
-  bool random_shift = true;
+  Upsampling upsampling = Upsampling::bilinear;  ///< how the grid is brought to pixels
+  bool random_shift = true;                      ///< whether samples are shifted by (dy, dx)
 
   /// Number of distinct vertical shifts (cell_h, or 1 without shift).
   int shifts_h() const noexcept { return random_shift ? cell_h : 1; }
@@ -195,9 +196,9 @@ struct AxisWeights {
 ///        brings them to full resolution on request.
 class MaskGenerator {
  public:
-  /// @param height image rows H >= 1
-  /// @param width image columns W >= 1
-  /// @param num_colors K >= 1 (1 for binary masks)
+  /// @param height image rows H, in [1, MaskGeometry::max_side]
+  /// @param width image columns W, in [1, MaskGeometry::max_side]
+  /// @param num_colors K, in [1, 255] (1 for binary masks)
   /// @param opt grid, mask_probability in (0,1), seed, upsampling, shift, sampler
   /// @param where the function name that starts error messages
   /// @throws std::invalid_argument for any value out of range, an unknown sampler, or a balanced
@@ -308,6 +309,7 @@ class MaskGenerator {
   }
 
   /// @brief All K + 1 planes of a sample: [m0, m^c(1), ..., m^c(K)], each H x W; they sum to 1 per pixel.
+  /// @throws std::invalid_argument if the sample does not fit this generator.
   std::vector<SaliencyMap> planes(const MaskSample& s) const {
     std::vector<SaliencyMap> out;
     for (int k = 0; k <= num_colors_; ++k) out.push_back(plane(s, k));
@@ -404,6 +406,7 @@ class BinaryMaskGenerator : public MaskGenerator {
   BinaryMaskGenerator(int height, int width, const MaskOptions& opt = {})
       : MaskGenerator(height, width, 1, opt, "mcrise::BinaryMaskGenerator()") {}
   /// @brief The full-resolution mask m(λ): H x W in [0, 1] (1 = kept).
+  /// @throws std::invalid_argument if the sample does not fit this generator.
   SaliencyMap mask(const MaskSample& s) const { return plane(s, 0); }
 };
 
@@ -411,7 +414,7 @@ class BinaryMaskGenerator : public MaskGenerator {
 class ColorMaskGenerator : public MaskGenerator {
  public:
   /// @param height image rows H >= 1; @param width image columns W >= 1;
-  /// @param num_colors K >= 1; @param opt see MaskOptions.
+  /// @param num_colors K, in [1, 255]; @param opt see MaskOptions.
   /// @throws std::invalid_argument for any value out of range.
   ColorMaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {})
       : MaskGenerator(height, width, num_colors, opt, "mcrise::ColorMaskGenerator()") {}

@@ -16,11 +16,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -60,7 +62,8 @@ inline std::vector<std::string> paper_color_names(int channels = 3) {
 struct McRiseOptions {
   /// Target classes; empty: the class the model predicts for the image. Each target class costs
   /// memory for its accumulator: about P·H·W·(8 + 4·se_groups) bytes (P = 1 plane for RISE, K+1 for
-  /// MC-RISE), e.g. 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024.
+  /// MC-RISE), e.g. 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024, plus
+  /// 8·P·H·W bytes for its maps (the 16 GiB limit counts both).
   std::vector<int> classes{};
   std::int64_t n_masks = 8000;       ///< N, number of masks, >= 1
   double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in (0, 1)
@@ -68,12 +71,12 @@ struct McRiseOptions {
   int grid_w = 8;                    ///< grid columns, in [1, W]
   std::uint64_t seed = 2020;         ///< mask n depends only on (seed, n)
   int batch_size = 64;               ///< images per classifier call, >= 1
-  int threads = 0;                   ///< threads for sampling and perturbation; 0: all CPUs this process may use (affinity, cgroup quota)
+  int threads = 0;                   ///< threads for sampling and perturbation, in [0, 1024]; 0: all CPUs this process may use (affinity, cgroup quota)
   Layout layout = Layout::HWC;       ///< layout of the ImageBatch handed to a batch classifier
   Upsampling upsampling = Upsampling::bilinear;  ///< grid -> pixels (see masks.hpp)
   bool random_shift = true;          ///< random (dy, dx) shift of each mask
-  std::vector<Color> colors{};       ///< K mask colours (C values each, image value range); empty: paper_colors()
-  float value_max = 1.0f;            ///< scale of the default colours: 1 for [0,1] images, 255 for [0,255]
+  std::vector<Color> colors{};       ///< K mask colours, 1 <= K <= 255, C finite values each (image value range); empty: paper_colors()
+  float value_max = 1.0f;            ///< scale of the default colours, finite and > 0: 1 for [0,1] images, 255 for [0,255]
   /// G, batch-means groups for the standard-error maps: 0 (off) or in [2, 1024]. Sample n goes to
   /// group (n / B) mod G, B the sampler's block size (1 for independent masks). Memory: G float copies of the per-shift grid sums, per class; at 224 x 224 with
   /// an 8 x 8 grid and K = 5 that is 28·28 shifts x 6 planes x 64 cells x 4 B = 1.2 MB per group,
@@ -134,7 +137,9 @@ struct McRiseResult {
   /// true if the run reached its goal: it used all n_masks, or target_reached. false only if a
   /// user callback stopped it early before the target was reached.
   bool complete = false;
-  std::vector<std::vector<SaliencyMap>> standard_errors; ///< standard_errors[j][k]: SE of color_maps[j][k]; empty if se_groups = 0
+  /// standard_errors[j][k]: SE of color_maps[j][k] (>= 0; +infinity while fewer than 2 groups hold samples);
+  /// empty if se_groups = 0
+  std::vector<std::vector<SaliencyMap>> standard_errors;
   /// relative_standard_errors[j] = max over k, λ of SE / max over k, λ of |S(λ,k)| for classes[j]; empty if off.
   std::vector<double> relative_standard_errors;
   /// The summary precision: the largest relative_standard_errors[j] over the classes; NaN if se_groups = 0.
@@ -160,7 +165,7 @@ struct McRiseResult {
   }
   /// @brief The K raw colour maps 1/N Σ K·m^c(λ,k)/p_mask · M_n of class `cls`, computed as
   ///        map(cls)[k] + baseline(cls) (not stored: with all_classes they would double the memory).
-  /// @throws std::invalid_argument if `cls` was not a target class.
+  /// @throws std::invalid_argument if `cls` was not a target class; std::bad_alloc as map().
   std::vector<SaliencyMap> raw_maps(int cls) const {
     slot(cls, "raw_maps");  // a target class (else the error names raw_maps, not map)
     std::vector<SaliencyMap> raw = map(cls);
@@ -220,8 +225,13 @@ struct McRiseResult {
 /// @param model the black-box model; called only from this thread
 /// @param image H x W x C, in the model's value range
 /// @param options see McRiseOptions
-/// @throws std::invalid_argument for options out of range (before any model call), a colour
-///         with the wrong channel count, or a class index >= L or target classes whose
+/// @return per target class the K signed H x W maps S(λ,k), the baseline map and (se_groups > 0)
+///         the standard errors; the colours used (colors())
+/// @throws std::invalid_argument, before any model call, for options out of range, an empty image
+///         or one with a NaN / inf pixel, a colour with the wrong channel count or a non-finite
+///         value, more than 255 colours, no colors for an image with other than 1, 3 or 4 channels,
+///         or a value_max that is not finite and > 0 (colors empty); after the one call on the
+///         unperturbed image, for a class index >= L or target classes whose
 ///         accumulators and maps would exceed 16 GiB (both after the one call on the unperturbed
 ///         image); std::runtime_error for a model answer of the wrong shape or a
 ///         non-finite score (naming the sample); exceptions thrown by the model pass through.

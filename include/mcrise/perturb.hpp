@@ -12,6 +12,7 @@
 #include <mcrise/masks.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -77,7 +78,8 @@ class Perturber {
             const char* where = "mcrise::Perturber()") = delete;
 
   /// @brief Write the perturbed image of sample `s` to `dst` (H*W*C floats) in `layout`.
-  /// @throws std::invalid_argument if the sample does not fit the generator.
+  /// @param layout HWC or CHW
+  /// @throws std::invalid_argument if the sample does not fit the generator or the layout is unknown.
   void operator()(const MaskSample& s, float* dst, Layout layout, Scratch& scratch) const {
     (*this)(s, dst, layout, scratch, 0, H_);
   }
@@ -86,16 +88,19 @@ class Perturber {
   ///        (the start of the whole H*W*C image, in `layout`); other rows are
   ///        untouched. Disjoint row ranges may be written by different threads,
   ///        each with its own Scratch; the values equal those of a whole-image call.
+  /// @param layout HWC or CHW
   /// @param y0 first row, 0 <= y0 <= y1
   /// @param y1 one past the last row, y1 <= H
-  /// @throws std::invalid_argument if the sample does not fit the generator or the rows are out of range
-  ///         (checked up front, a few dozen comparisons: a sample from another generator must not be
-  ///         read out of bounds).
+  /// @throws std::invalid_argument if the sample does not fit the generator, the layout is unknown or
+  ///         the rows are out of range (checked up front, a few dozen comparisons: a sample from another
+  ///         generator must not be read out of bounds).
   void operator()(const MaskSample& s, float* dst, Layout layout, Scratch& scratch, int y0, int y1) const {
     gen_.check_sample(s, "mcrise::Perturber::operator()");
+    if (layout != Layout::HWC && layout != Layout::CHW)
+      detail::check_layout(layout, "mcrise::Perturber::operator()");  // throws, naming the value
     if (y0 < 0 || y1 > H_ || y0 > y1)
       throw std::invalid_argument("mcrise::Perturber::operator(): rows [" + std::to_string(y0) + ", " +
-                                  std::to_string(y1) + ") are not within [0, " + std::to_string(H_) + ")");
+                                  std::to_string(y1) + ") are not within [0, " + std::to_string(H_) + "]");
     if (y0 >= y1) return;
     const auto& g = gen_.geometry();
     const auto& rw = gen_.row_weights();

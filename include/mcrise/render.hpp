@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <stdexcept>
@@ -26,10 +28,11 @@ namespace mcrise {
 
 /// @brief Width in pixels of one line of text drawn by draw_text() at `scale`.
 /// @param text ASCII text
-/// @param scale integer magnification, >= 1
+/// @param scale integer magnification, >= 1 (not checked: smaller values give 0 or a negative width)
 inline int text_width(const std::string& text, int scale = 1) { return detail::text_width(text, scale); }
 
 /// @brief Height in pixels of one line of text at `scale` (for layout).
+/// @param scale integer magnification, >= 1 (not checked: smaller values give 0 or a negative height)
 inline int text_height(int scale = 1) { return detail::text_height(scale); }
 
 /// @brief Draw one line of ASCII text (stb_easy_font) with its top-left
@@ -69,7 +72,7 @@ struct OverlayOptions {
   double alpha = 0.5;                   ///< opacity of the map colour, in [0, 1] (0: the image, 1: the colour map)
   Colormap colormap = Colormap::diverging;  ///< colour map of the saliency values
   ColorScale scale{0.0, 0.0};           ///< value scale; lo == hi (default) means auto_scale() of the map
-  float value_max = 1.0f;               ///< value of a full-intensity image channel, > 0
+  float value_max = 1.0f;               ///< value of a full-intensity image channel, finite and > 0
 };
 
 /// @brief Blend a colour-mapped saliency map over an image:
@@ -78,8 +81,8 @@ struct OverlayOptions {
 /// @param map H x W map, finite values
 /// @param opt opacity, colour map, scale, see OverlayOptions
 /// @return H x W picture
-/// @throws std::invalid_argument on an empty image, a size mismatch, alpha outside [0, 1], NaN in the map or an
-///         invalid scale.
+/// @throws std::invalid_argument on an empty image, a size mismatch, alpha outside [0, 1], NaN or inf in the map,
+///         an invalid scale, an image with other than 1, 3 or 4 channels, or a value_max that is not finite and > 0.
 inline Picture overlay(const Image& img, const SaliencyMap& map, const OverlayOptions& opt = {}) {
   if (img.empty()) throw std::invalid_argument("mcrise::overlay(): the image is empty");
   if (map.rows() != img.height() || map.cols() != img.width())
@@ -108,15 +111,18 @@ struct FigureRow {
 /// @brief Options of the saliency figures.
 struct FigureOptions {
   int panel_size = 128;       ///< longest side of each panel in pixels (small images are upscaled by nearest neighbour), >= 8
-  float value_max = 1.0f;     ///< value of a full-intensity channel of the image and the colours, > 0
+  float value_max = 1.0f;     ///< value of a full-intensity channel of the image and the colours, finite and > 0
   std::string title{};        ///< heading drawn above everything; empty: none
   std::vector<std::string> color_names{};  ///< one label per colour; empty: a name guessed from the colour
   std::string image_label = "input";       ///< heading of the image column
   std::string rise_label = "RISE";         ///< heading of the RISE column
-  ColorScale scale{0.0, 0.0};  ///< scale of the colour maps; lo == hi (default): symmetric_scale() of all maps of all rows
+  /// scale of the colour maps; lo == hi (default): auto_scale() of all colour maps of all rows for `colormap`
+  /// (symmetric_scale() for diverging, value_range() otherwise)
+  ColorScale scale{0.0, 0.0};
   Colormap colormap = Colormap::diverging;  ///< colour map of the colour-wise maps
-  Colormap rise_colormap = Colormap::jet;   ///< colour map of the RISE maps (each row on its own [min, max] scale)
-  double overlay_alpha = 0.0;  ///< > 0: draw the colour maps over the image with this opacity instead of alone
+  /// colour map of the RISE maps (each row on its own auto_scale(): [min, max], symmetric if rise_colormap is diverging)
+  Colormap rise_colormap = Colormap::jet;
+  double overlay_alpha = 0.0;  ///< > 0: draw the colour maps over the image with this opacity instead of alone; <= 1
   bool color_bar = true;       ///< draw the colour bar of the shared scale on the right
   int text_scale = 1;          ///< integer size of all text, >= 1
 };
@@ -210,12 +216,15 @@ inline ColorScale figure_scale(const std::vector<FigureRow>& rows, const FigureO
 /// @brief Compute the layout of class_comparison_figure() without drawing it.
 /// @param image_height rows H of the image and maps, >= 1
 /// @param image_width columns W, >= 1
-/// @param rows the figure rows (only their labels, K and whether a RISE map is present are used)
+/// @param rows the figure rows: their labels, K, whether a RISE map is present and, when the colour bar is
+///        drawn with the default scale, the colour maps' values (they set the bar's tick labels; finite)
 /// @param colors the K mask colours
 /// @param opt see FigureOptions
 /// @return positions of every part; panels are placed left to right with a
 ///         gap of 6 px (plus 2 px per text scale), rows top to bottom.
-/// @throws std::invalid_argument as class_comparison_figure().
+/// @throws std::invalid_argument for an empty image size, no rows, a row whose colour-map count differs from
+///         colors.size(), panel_size < 8, text_scale < 1, a value_max that is not finite and > 0, and, when the
+///         colour bar is drawn, an invalid opt.scale or NaN / inf in a colour map (map sizes are not checked here).
 inline FigureLayout figure_layout(int image_height, int image_width, const std::vector<FigureRow>& rows,
                                   const std::vector<Color>& colors, const FigureOptions& opt = {}) {
   if (image_height < 1 || image_width < 1)
@@ -317,7 +326,8 @@ inline Picture map_panel(const SaliencyMap& map, Colormap cm, const ColorScale& 
 /// @param colors the K mask colours, in the image's value range
 /// @param opt see FigureOptions
 /// @return one picture of figure_layout(H, W, rows, colors, opt) size
-/// @throws std::invalid_argument on size mismatches, NaN in a map, or invalid options.
+/// @throws std::invalid_argument on size mismatches, NaN or inf in a map, an image with other than 1, 3 or 4
+///         channels, overlay_alpha > 1, or invalid options (see figure_layout()).
 inline Picture class_comparison_figure(const Image& img, const std::vector<FigureRow>& rows,
                                        const std::vector<Color>& colors, const FigureOptions& opt = {}) {
   const FigureLayout L = figure_layout(img.height(), img.width(), rows, colors, opt);
@@ -380,7 +390,7 @@ inline Picture class_comparison_figure(const Image& img, const std::vector<Figur
 }
 
 /// @brief Paper Fig. 1 style figure: the image, then the K colour-wise maps
-///        (one shared symmetric scale, colour bar on the right), each under a
+///        (one shared scale, symmetric with the default diverging colour map; colour bar on the right), each under a
 ///        swatch of its mask colour.
 /// @param img H x W x C image, values in [0, opt.value_max]
 /// @param color_maps K maps S(., k), each H x W
@@ -411,7 +421,7 @@ inline Picture color_saliency_figure(const Image& img, const SaliencyMap& rise_m
 struct Curve {
   std::string label;       ///< legend text (the AUC is appended when CurvePlotOptions::show_auc)
   std::vector<double> y;   ///< values (e.g. the class confidence after each deletion step), finite
-  std::vector<double> x{}; ///< abscissae, increasing, same length as y; empty: evenly spaced on [0, 1]
+  std::vector<double> x{}; ///< abscissae, strictly increasing, same length as y; empty: evenly spaced on [0, 1]
 };
 
 /// @brief Options of curve_plot().
@@ -429,7 +439,9 @@ struct CurvePlotOptions {
 
 /// @brief Normalised area under a curve by the trapezoid rule:
 ///        sum_i (x_{i+1} - x_i)(y_i + y_{i+1}) / 2 / (x_last - x_0).
-///        With x empty, x is evenly spaced on [0, 1] (then it is the deletion / CA-deletion score).
+///        With x empty, x is evenly spaced on [0, 1]. For a complete MetricCurve, x = curve.fractions gives
+///        its auc (evenly spaced x does only when the step divides H·W); a stopped curve's auc is its area
+///        not divided by the x range.
 /// @throws std::invalid_argument on fewer than 2 points, a length mismatch, non-increasing x or non-finite values.
 inline double curve_auc(const std::vector<double>& y, const std::vector<double>& x = {}) {
   const std::size_t n = y.size();

@@ -15,12 +15,14 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace mcrise {
@@ -29,7 +31,8 @@ namespace mcrise {
 struct RiseOptions {
   /// Target classes; empty: the class the model predicts for the image. Each target class costs
   /// memory for its accumulator: about P·H·W·(8 + 4·se_groups) bytes (P = 1 plane for RISE, K+1 for
-  /// MC-RISE), e.g. 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024.
+  /// MC-RISE), e.g. 22 MB for MC-RISE at 224 x 224 with the defaults, 450 MB at 1024 x 1024, plus
+  /// 8·P·H·W bytes for its maps (the 16 GiB limit counts both).
   std::vector<int> classes{};
   std::int64_t n_masks = 8000;       ///< N, number of masks, >= 1
   double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in (0, 1)
@@ -37,7 +40,7 @@ struct RiseOptions {
   int grid_w = 8;                    ///< grid columns, in [1, W]
   std::uint64_t seed = 2020;         ///< mask n depends only on (seed, n)
   int batch_size = 64;               ///< images per classifier call, >= 1
-  int threads = 0;                   ///< threads for sampling and perturbation; 0: all CPUs this process may use (affinity, cgroup quota)
+  int threads = 0;                   ///< threads for sampling and perturbation, in [0, 1024]; 0: all CPUs this process may use (affinity, cgroup quota)
   Layout layout = Layout::HWC;       ///< layout of the ImageBatch handed to a batch classifier
   Upsampling upsampling = Upsampling::bilinear;  ///< grid -> pixels (see masks.hpp)
   bool random_shift = true;          ///< random (dy, dx) shift of each mask
@@ -95,7 +98,8 @@ struct SaliencyResult {
   /// true if the run reached its goal: it used all n_masks, or target_reached. false only if a
   /// user callback stopped it early before the target was reached.
   bool complete = false;
-  /// standard_errors[j] is the standard error of maps[j] (H x W, >= 0) by batch means over
+  /// standard_errors[j] is the standard error of maps[j] (H x W, >= 0; +infinity while fewer than 2
+  /// groups hold samples, e.g. after an early stop) by batch means over
   /// se_groups groups; empty if se_groups = 0. A 95% interval is map ± t_{0.975, G-1}·SE
   /// (t = 2.131 for G = 16, 2.040 for G = 32).
   std::vector<SaliencyMap> standard_errors;
@@ -212,8 +216,10 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
 /// @param model the black-box model; called only from this thread
 /// @param image H x W x C, in the model's value range
 /// @param options see RiseOptions
-/// @return one H x W map per target class, values in the model's score range
-/// @throws std::invalid_argument for options out of range (before any model call), or a class
+/// @return one H x W map per target class, near the model's score range (its expectation is a
+///         conditional mean score; a finite-N estimate can leave the range a little)
+/// @throws std::invalid_argument for options out of range or an empty image or one with a NaN /
+///         inf pixel (before any model call), or a class
 ///         index >= L or target classes whose accumulators and maps would exceed 16 GiB (both
 ///         after the one call on the unperturbed image); std::runtime_error for a
 ///         model answer of the wrong shape or a non-finite score (naming the sample); exceptions

@@ -316,6 +316,7 @@ TEST_CASE("a batch add, on any pool, is bitwise the same as adding the samples o
       CHECK(same(batch.standard_errors(c), one.standard_errors(c)));
       CHECK(rbatch.debiased(c) == rone.debiased(c));
       CHECK(rbatch.rise_standard_error(c) == rone.rise_standard_error(c));
+      CHECK(rbatch.debiased_standard_error(c) == rone.debiased_standard_error(c));  // reads the group totals
     }
   }
   mcrise::McRiseAccumulator acc(gen, {0, 5});

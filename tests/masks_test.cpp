@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 using mcrise::MaskGenerator;
@@ -77,6 +78,33 @@ TEST_CASE("cells are masked with probability p_mask and colours are uniform", "[
     for (double c : shift) {
       const double q = 1.0 / gen.geometry().cell_h;
       CHECK(std::abs(c / N - q) < 5 * std::sqrt(q * (1 - q) / N));
+    }
+  }
+}
+
+TEST_CASE("the shift (dy, dx) is uniform over [0, cell_h) x [0, cell_w) jointly, for both samplers", "[masks]") {
+  // A non-square image, so that cell_h != cell_w (a dx drawn over cell_h values, or dy and dx
+  // drawn alike, is seen). Block samplers share one shift per block: one member per block counts.
+  for (auto sampler : {mcrise::Sampler::independent, mcrise::Sampler::balanced}) {
+    for (auto [H, W] : {std::pair<int, int>{16, 40}, {40, 16}}) {
+      MaskOptions o;
+      o.sampler = sampler;
+      const MaskGenerator gen(H, W, 2, o);  // 8 x 8 grid: cells 2 x 5 or 5 x 2
+      const int ch = gen.geometry().cell_h, cw = gen.geometry().cell_w;
+      REQUIRE(ch * cw == 10);
+      const int N = 6000;
+      const auto B = static_cast<std::uint64_t>(gen.block_size());
+      std::vector<double> joint(static_cast<std::size_t>(ch * cw), 0.0);
+      for (int n = 0; n < N; ++n) {
+        const auto s = gen.sample(static_cast<std::uint64_t>(n) * B + (B - 1));
+        REQUIRE((s.dy >= 0 && s.dy < ch && s.dx >= 0 && s.dx < cw));
+        joint[static_cast<std::size_t>(s.dy * cw + s.dx)] += 1;
+      }
+      const double q = 1.0 / (ch * cw);
+      for (double c : joint) {
+        INFO("sampler " << static_cast<int>(sampler) << ", " << H << " x " << W << ", frequency " << c / N);
+        CHECK(std::abs(c / N - q) < 5 * std::sqrt(q * (1 - q) / N));  // 5 standard errors
+      }
     }
   }
 }

@@ -408,3 +408,70 @@ TEST_CASE("adaptive stopping works for batch sizes that do not divide a round of
   CHECK(r.masks_used % 63 == 0);
   CHECK(r.relative_standard_error <= 0.2);
 }
+
+TEST_CASE("block samplers draw the shift independently of every cell's state", "[samplers][exact]") {
+  // The shift and the cells come from separate streams of the block key; a shared stream would
+  // tie the shift to a cell's state (e.g. B = 2: dy = floor(2u) and member 0 of cell 0 kept iff
+  // floor(2u) = 0). Joint frequency of (shift, state of cell c) for a member over many blocks:
+  // each within 5 binomial standard errors of 1/4 · P(state).
+  using S = mcrise::Sampler;
+  struct Case {
+    int K;
+    double p;
+  };
+  for (const Case& cs : {Case{1, 0.5}, Case{1, 0.3}, Case{2, 0.5}, Case{3, 0.25}}) {
+    const mcrise::MaskGenerator gen(6, 6, cs.K, options(cs.p, S::balanced, 3));  // 9 cells of 2 x 2, 4 shifts
+    const int B = gen.block_size(), blocks = 4000;
+    auto state_p = [&](int k) { return k == 0 ? 1 - cs.p : cs.p / cs.K; };
+    for (int j : {0, B - 1})
+      for (int c : {0, 4, 8}) {
+        std::map<std::pair<int, int>, int> joint;  // (shift, state of cell c)
+        for (int b = 0; b < blocks; ++b) {
+          const auto s = gen.sample(static_cast<std::uint64_t>(b) * static_cast<std::uint64_t>(B) + static_cast<std::uint64_t>(j));
+          ++joint[{s.dy * 2 + s.dx, s.cells[static_cast<std::size_t>(c)]}];
+        }
+        for (int shift = 0; shift < 4; ++shift)
+          for (int k = 0; k <= cs.K; ++k) {
+            const double prob = 0.25 * state_p(k), f = joint[{shift, k}] / double(blocks);
+            INFO("K " << cs.K << " p " << cs.p << " member " << j << " cell " << c << " shift " << shift << " state " << k
+                      << " frequency " << f << " probability " << prob);
+            CHECK(std::abs(f - prob) <= 5 * std::sqrt(prob * (1 - prob) / blocks));
+          }
+      }
+  }
+}
+
+TEST_CASE("adaptive stopping measures first at 10 rounds of G·B masks, in every driver", "[samplers][adaptive]") {
+  // detail/adaptive.hpp: the first measurement is at the first batch boundary at or past 10
+  // rounds, a round being G·B masks with a block sampler. With a target every map meets and
+  // batches of one mask, each driver stops exactly there.
+  const auto img = test::test_image(12, 12);
+  auto model = [](const mcrise::Image& im) { return test::toy_scores(im); };
+  const int G = 4;
+  mcrise::RiseOptions ro;
+  ro.grid_h = ro.grid_w = 3;
+  ro.classes = {0};
+  ro.sampler = mcrise::Sampler::balanced;  // binary masks at p = 0.5: B = 2
+  ro.se_groups = G;
+  ro.n_masks = 1000;
+  ro.batch_size = 1;
+  ro.target_relative_se = 1e9;
+  for (bool debiased : {false, true}) {
+    INFO((debiased ? "debiased_rise" : "rise"));
+    const auto r = debiased ? mcrise::debiased_rise(model, img, ro) : mcrise::rise(model, img, ro);
+    CHECK(r.target_reached);
+    CHECK(r.masks_used == 10 * G * 2);
+  }
+  mcrise::McRiseOptions mo;
+  mo.grid_h = mo.grid_w = 3;
+  mo.classes = {0};
+  mo.colors = {{1, 0, 0}, {0, 0, 1}};
+  mo.sampler = mcrise::Sampler::balanced;  // K = 2 at p = 0.5: B = 4
+  mo.se_groups = G;
+  mo.n_masks = 1000;
+  mo.batch_size = 1;
+  mo.target_relative_se = 1e9;
+  const auto m = mcrise::mc_rise(model, img, mo);
+  CHECK(m.target_reached);
+  CHECK(m.masks_used == 10 * G * 4);
+}

@@ -464,11 +464,10 @@ TEST_CASE("precision options are checked before any model call", "[standard_erro
   CHECK_THROWS_AS(mcrise::relative_standard_error({}, {}), std::invalid_argument);
 }
 
-TEST_CASE("accumulators merge their groups: two halves give the standard error of the whole", "[standard_error]") {
-  mcrise::MaskOptions mo;
-  mo.grid_h = mo.grid_w = 3;
-  const mcrise::MaskGenerator gen(9, 9, 3, mo);
-  mcrise::McRiseAccumulator whole(gen, {0}, 8), a(gen, {0}, 8), b(gen, {0}, 8);
+// Samples 0..399 with a smooth score go to `whole`, and split at 173 to `a` and `b`; then `a`
+// merges `b`, so `a` and `whole` hold the same samples in the same groups.
+template <class Accumulator>
+void merge_halves(const mcrise::MaskGenerator& gen, Accumulator& whole, Accumulator& a, Accumulator& b) {
   for (std::uint64_t n = 0; n < 400; ++n) {
     const auto s = gen.sample(n);
     Eigen::VectorXd sc(1);
@@ -477,6 +476,14 @@ TEST_CASE("accumulators merge their groups: two halves give the standard error o
     (n < 173 ? a : b).add(s, sc);
   }
   a.merge(b);
+}
+
+TEST_CASE("accumulators merge their groups: two halves give the standard error of the whole", "[standard_error]") {
+  mcrise::MaskOptions mo;
+  mo.grid_h = mo.grid_w = 3;
+  const mcrise::MaskGenerator gen(9, 9, 3, mo);
+  mcrise::McRiseAccumulator whole(gen, {0}, 8), a(gen, {0}, 8), b(gen, {0}, 8);
+  merge_halves(gen, whole, a, b);
   const auto sw = whole.standard_errors(0), sa = a.standard_errors(0);
   for (std::size_t k = 0; k < 3; ++k) CHECK((sw[k] - sa[k]).cwiseAbs().maxCoeff() <= 1e-6 * sw[k].maxCoeff());
 }
@@ -501,4 +508,35 @@ TEST_CASE("McRiseAccumulator::standard_errors(cls, maps) is standard_errors(cls)
   auto wrong = maps;
   wrong[1] = mcrise::SaliencyMap::Zero(9, 7);  // transposed
   CHECK_THROWS_WITH(acc.standard_errors(0, wrong), Catch::Contains("map 1 is 9 x 7 but the image is 7 x 9"));
+}
+
+TEST_CASE("RiseAccumulator merges its groups: two halves give the rise and debiased standard errors of the whole",
+          "[standard_error]") {
+  // The debiased group maps read the group totals Σ_{n in g} M_n as well as the group sums, so a
+  // merge must add both (McRiseAccumulator's standard errors never read the totals).
+  mcrise::MaskOptions mo;
+  mo.grid_h = mo.grid_w = 3;
+  mo.mask_probability = 0.3;
+  const mcrise::BinaryMaskGenerator gen(9, 9, mo);
+  mcrise::RiseAccumulator whole(gen, {0}, 8), a(gen, {0}, 8), b(gen, {0}, 8);
+  merge_halves(gen, whole, a, b);
+  REQUIRE(a.count() == whole.count());
+  // Same samples in the same groups: the two differ only by the float rounding of the group sums.
+  const auto rw = whole.rise_standard_error(0), ra = a.rise_standard_error(0);
+  CHECK((rw - ra).cwiseAbs().maxCoeff() <= 1e-6 * rw.maxCoeff());
+  const auto dw = whole.debiased_standard_error(0), da = a.debiased_standard_error(0);
+  CHECK((dw - da).cwiseAbs().maxCoeff() <= 1e-6 * dw.maxCoeff());
+}
+
+TEST_CASE("relative_standard_error is the largest SE over the largest |S|, negative values included",
+          "[standard_error]") {
+  // Debiased RISE and MC-RISE maps are signed: the scale is max |S|, not max S.
+  mcrise::SaliencyMap a(1, 2), sa(1, 2), b(1, 2), sb(1, 2);
+  a << -4.0, 1.0;
+  sa << 0.1, 0.2;
+  b << 0.5, -0.25;
+  sb << 0.3, 0.05;
+  CHECK(mcrise::relative_standard_error({a}, {sa}) == 0.2 / 4.0);
+  CHECK(mcrise::relative_standard_error({a, b}, {sa, sb}) == 0.3 / 4.0);
+  CHECK(mcrise::relative_standard_error({-a}, {sa}) == 0.2 / 4.0);
 }

@@ -487,3 +487,26 @@ TEST_CASE("gaussian_blur equals the direct 2-D sum with edge clamping, for non-s
       CHECK(worst <= 2.0 * 0x1.0p-24);
     }
 }
+
+TEST_CASE("a run stopped with one point left is not complete", "[deletion][callbacks]") {
+  // 5 x 4 image, step 4: 20 / 4 + 1 = 6 points; batch 5 -> batches of 5 and 1. Stopping after the
+  // first batch leaves the last point (all pixels removed) unevaluated.
+  const Image img(5, 4, 3, 1.0f);
+  const SaliencyMap map = SaliencyMap::Zero(5, 4);
+  auto model = [](const ImageBatch& b) { return Eigen::MatrixXf::Constant(b.size(), 3, 0.5f).eval(); };
+  mcrise::DeletionOptions o;
+  o.step = 4;
+  o.batch_size = 5;
+  auto stop = [](const mcrise::Progress&) { return true; };
+  const auto part = mcrise::deletion(model, img, map, 0, o, stop);
+  REQUIRE(part.confidences.size() == 5);
+  CHECK_FALSE(part.complete);
+  mcrise::InsertionOptions io;
+  io.step = 4;
+  io.batch_size = 5;
+  const auto ipart = mcrise::insertion(model, img, map, 0, io, stop);
+  REQUIRE(ipart.confidences.size() == 5);
+  CHECK_FALSE(ipart.complete);
+  // Unstopped, the same batches make a complete curve.
+  CHECK(mcrise::deletion(model, img, map, 0, o).complete);
+}

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <new>
 #include <sstream>
@@ -819,6 +821,32 @@ TEST_CASE("the on-demand cache computes each class once, and again after a throw
   CHECK(cache.find(3) == three);
   CHECK(calls == 3);
   CHECK(cache.classes() == std::vector<int>{7, 3, 9});
+}
+
+TEST_CASE("the on-demand cache computes a class once when many threads ask for it at once",
+          "[driver][classes][on_demand]") {
+  std::atomic<int> calls{0};
+  const mcrise::detail::ClassCache<int> cache({5}, [&](std::size_t) {
+    ++calls;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the others arrive while it runs
+    return 42;
+  });
+  std::atomic<int> ready{0};
+  std::vector<const int*> got(8, nullptr);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&, t] {
+      ++ready;
+      while (ready.load() < static_cast<int>(got.size())) std::this_thread::yield();
+      got[t] = cache.find(5);
+    });
+  for (auto& th : threads) th.join();
+  CHECK(calls.load() == 1);
+  for (const int* g : got) {
+    REQUIRE(g != nullptr);
+    CHECK(*g == 42);
+    CHECK(g == got[0]);
+  }
 }
 
 TEST_CASE("maps_on_demand refuses standard errors before calling the model", "[driver][classes][on_demand][errors]") {

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -593,4 +594,27 @@ TEST_CASE("centre_crop and resize_and_crop", "[io][resize]") {
     const float want = strip(0, 499, ch) + (strip(0, 500, ch) - strip(0, 499, ch)) * t;
     for (int y = 0; y < 1000; ++y) REQUIRE(col(y, 0, ch) == want);
   }
+}
+
+TEST_CASE("resize interpolates rows and columns with their own weights", "[io][resize]") {
+  // 2 x 3 -> 4 x 5: source centre s = (i + 0.5) * n_in / n_out - 0.5, clamped to [0, n_in - 1];
+  // rows: t_y = 0, 0.25, 0.75, 1 (clamped); columns: t_x = 0, 0.4, 1.0, 1.6, 2 (clamped).
+  mcrise::Image img(2, 3, 1);
+  const float v[6] = {0.0f, 1.0f, 4.0f, 9.0f, 16.0f, 25.0f};  // not bilinear in (y, x): no cancellation
+  for (int p = 0; p < 6; ++p) img.data()[p] = v[p];
+  const mcrise::Image out = mcrise::resize(img, 4, 5);
+  auto centre = [](int i, int n_in, int n_out) {
+    return std::min(std::max((i + 0.5) * n_in / n_out - 0.5, 0.0), static_cast<double>(n_in - 1));
+  };
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 5; ++j) {
+      const double sy = centre(i, 2, 4), sx = centre(j, 3, 5);
+      const int y0 = static_cast<int>(std::floor(sy)), x0 = static_cast<int>(std::floor(sx));
+      const int y1 = std::min(y0 + 1, 1), x1 = std::min(x0 + 1, 2);
+      const double ty = sy - y0, tx = sx - x0;
+      auto at = [&](int y, int x) { return static_cast<double>(img(y, x, 0)); };
+      const double expect = (1 - ty) * ((1 - tx) * at(y0, x0) + tx * at(y0, x1)) + ty * ((1 - tx) * at(y1, x0) + tx * at(y1, x1));
+      INFO("output (" << i << ", " << j << ")");
+      CHECK(out(i, j, 0) == Approx(expect).margin(1e-5));
+    }
 }

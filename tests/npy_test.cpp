@@ -76,6 +76,21 @@ TEST_CASE("write_npy payload is the row-major little-endian values", "[npy]") {
   REQUIRE_THROWS_AS(mcrise::write_npy("/nonexistent_dir_mcrise/a.npy", m), mcrise::io_error);
 }
 
+TEST_CASE("write_npy's header gives the shape of a non-square map and of a stack of them", "[npy]") {
+  const mcrise::SaliencyMap m = mcrise::SaliencyMap::Zero(2, 3);  // H = 2, W = 3
+  const std::string p = tmp_path("shape.npy");
+  mcrise::write_npy(p, m);
+  const std::string f = read_all(p);
+  CHECK(f.substr(0, mcrise::detail::npy_header({2, 3}, mcrise::NpyDtype::float64).size()) ==
+        mcrise::detail::npy_header({2, 3}, mcrise::NpyDtype::float64));
+  CHECK(f.find("'shape': (2, 3), }") != std::string::npos);
+  mcrise::write_npy(p, std::vector<mcrise::SaliencyMap>{m, m, m, m}, mcrise::NpyDtype::float32);
+  const std::string g = read_all(p);
+  CHECK(g.substr(0, mcrise::detail::npy_header({4, 2, 3}, mcrise::NpyDtype::float32).size()) ==
+        mcrise::detail::npy_header({4, 2, 3}, mcrise::NpyDtype::float32));
+  std::remove(p.c_str());
+}
+
 TEST_CASE("NumPy reads the files with the right shape, dtype and values", "[npy][python]") {
   if (std::system("python3 -c \"import numpy\" > /dev/null 2>&1") != 0) {
     WARN("python3 with numpy not available: skipping the NumPy read-back");

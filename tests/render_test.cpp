@@ -253,15 +253,22 @@ TEST_CASE("Fig. 6 figure: one row per class, one scale shared by both rows", "[r
   CHECK(L.panels[1][0].y > L.panels[0][0].y + L.panels[0][0].h);
   CHECK(L.panels[1][0].x == L.panels[0][0].x);
   CHECK(L.row_labels[0].x + L.row_labels[0].w <= L.panels[0][0].x);
-  const mcrise::ColorScale shared{-0.4, 0.4};
   const double values[2][2] = {{0.2, -0.1}, {0.4, 0.0}};
-  for (std::size_t r = 0; r < 2; ++r)
-    for (std::size_t k = 0; k < 2; ++k) {
-      const mcrise::Rect& pn = L.panels[r][1 + k];
-      const mcrise::Rgb expect = mcrise::value_color(values[r][k], mcrise::Colormap::diverging, shared);
-      CHECK(same(fig.at(pn.y + 1, pn.x + 1), expect));
-      CHECK(same(fig.at(pn.y + pn.h - 1, pn.x + pn.w - 1), expect));
-    }
+  // Every panel of every row is drawn on one scale: the default auto_scale(), or the one the user sets.
+  auto check_scale = [&](const mcrise::Picture& f, const mcrise::ColorScale& shared) {
+    for (std::size_t r = 0; r < 2; ++r)
+      for (std::size_t k = 0; k < 2; ++k) {
+        const mcrise::Rect& pn = L.panels[r][1 + k];
+        const mcrise::Rgb expect = mcrise::value_color(values[r][k], mcrise::Colormap::diverging, shared);
+        CHECK(same(f.at(pn.y + 1, pn.x + 1), expect));
+        CHECK(same(f.at(pn.y + pn.h - 1, pn.x + pn.w - 1), expect));
+      }
+  };
+  check_scale(fig, mcrise::ColorScale{-0.4, 0.4});
+  mcrise::FigureOptions wide = o;
+  wide.scale = mcrise::ColorScale{-1.0, 1.0};  // not the maps' own [-0.4, 0.4]
+  REQUIRE(mcrise::figure_layout(H, W, rows, colors, wide).panels[1][2].x == L.panels[1][2].x);
+  check_scale(mcrise::class_comparison_figure(img, rows, colors, wide), wide.scale);
   // Mismatches are errors.
   REQUIRE_THROWS_AS(mcrise::class_comparison_figure(img, rows, {{1, 0, 0}}, o), std::invalid_argument);
   const std::vector<mcrise::FigureRow> bad{{"", {constant(H, W + 1, 0.0), constant(H, W, 0.0)}, {}}};
@@ -300,4 +307,32 @@ TEST_CASE("resize_nearest replicates pixels into exact blocks", "[render]") {
   const mcrise::Picture q = mcrise::resize_nearest(p, 8, 12);
   for (int y = 0; y < 8; ++y)
     for (int x = 0; x < 12; ++x) REQUIRE(same(q.at(y, x), p.at(y / 4, x / 4)));
+}
+
+TEST_CASE("value_range and auto_scale span every map given whichever holds the extremes", "[colormap]") {
+  mcrise::SaliencyMap a(1, 2), b(1, 2);
+  a << 0.0, 3.0;   // holds the maximum
+  b << -2.0, 1.0;  // holds the minimum
+  for (const auto& maps : {std::vector<mcrise::SaliencyMap>{a, b}, std::vector<mcrise::SaliencyMap>{b, a}}) {
+    const mcrise::ColorScale s = mcrise::value_range(maps);
+    CHECK(s.lo == -2.0);
+    CHECK(s.hi == 3.0);
+    const mcrise::ColorScale v = mcrise::auto_scale(maps, mcrise::Colormap::viridis);
+    CHECK(v.lo == -2.0);
+    CHECK(v.hi == 3.0);
+  }
+}
+
+TEST_CASE("Overlay uses the scale it is given", "[render]") {
+  const mcrise::Image img(2, 3, 3, 0.2f);
+  mcrise::SaliencyMap m(2, 3);
+  m << 0.5, 1.0, 1.5, 0.0, 2.0, 0.25;
+  mcrise::OverlayOptions o;
+  o.alpha = 1.0;
+  o.colormap = mcrise::Colormap::viridis;
+  o.scale = mcrise::ColorScale{0.0, 4.0};  // not the map's own range [0, 2]
+  const mcrise::Picture p = mcrise::overlay(img, m, o);
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 3; ++x)
+      CHECK(same(p.at(y, x), mcrise::colormap_color(mcrise::Colormap::viridis, m(y, x) / 4.0)));
 }

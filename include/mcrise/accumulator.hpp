@@ -604,8 +604,8 @@ class GridAccumulator {
                       o.stored_planes_ == stored_planes_;
     if (!same)
       throw std::invalid_argument(std::string(where) +
-                                  ": the accumulators differ in image size, grid, colours, mask_probability, classes, "
-                                  "se_groups or sampler block size");
+                                  ": the accumulators differ in image size, grid, upsampling, shift, colours, "
+                                  "mask_probability, classes, se_groups or sampler block size");
     // Kept samples are first made into sums, so the result is the same whichever way either
     // side was kept: the sums of this side plus the sums of the other, bitwise.
     const bool theirs_kept = o.keep_;

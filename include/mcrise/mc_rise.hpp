@@ -232,8 +232,7 @@ struct McRiseResult {
 ///         value, more than 255 colours, no colors for an image with other than 1, 3 or 4 channels,
 ///         or a value_max that is not finite and > 0 (colors empty); after the one call on the
 ///         unperturbed image, for a class index >= L or target classes whose
-///         accumulators and maps would exceed 16 GiB (both after the one call on the unperturbed
-///         image); std::runtime_error for a model answer of the wrong shape or a
+///         accumulators and maps would exceed 16 GiB; std::runtime_error for a model answer of the wrong shape or a
 ///         non-finite score (naming the sample); exceptions thrown by the model pass through.
 template <class Classifier, class... Callbacks>
 McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions& options = {},

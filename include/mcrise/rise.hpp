@@ -216,8 +216,10 @@ SaliencyResult run_rise(Classifier& model, const Image& img, const RiseOptions& 
 /// @param model the black-box model; called only from this thread
 /// @param image H x W x C, in the model's value range
 /// @param options see RiseOptions
-/// @return one H x W map per target class, near the model's score range (its expectation is a
-///         conditional mean score; a finite-N estimate can leave the range a little)
+/// @return one H x W map per target class. Its expectation is a conditional mean score, so it lies
+///         in the model's score range; an estimate from N masks lies within [0, max score / p_keep]
+///         for non-negative scores (a kept pixel of a single mask shows M / p_keep) and comes close
+///         to the score range only as N grows
 /// @throws std::invalid_argument for options out of range or an empty image or one with a NaN /
 ///         inf pixel (before any model call), or a class
 ///         index >= L or target classes whose accumulators and maps would exceed 16 GiB (both

@@ -11,6 +11,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -76,9 +77,10 @@ enum class Layout { HWC, CHW };
 
 namespace detail {
 /// Throws std::invalid_argument ("<where>: unknown layout N") for a value that is neither HWC nor CHW.
-inline void check_layout(Layout layout, const std::string& where) {
+/// `where` is a view, so a valid layout costs two comparisons and no string (the perturber calls it per image).
+inline void check_layout(Layout layout, std::string_view where) {
   if (layout != Layout::HWC && layout != Layout::CHW)
-    throw std::invalid_argument(where + ": unknown layout " + std::to_string(static_cast<int>(layout)));
+    throw std::invalid_argument(std::string(where) + ": unknown layout " + std::to_string(static_cast<int>(layout)));
 }
 }  // namespace detail
 

@@ -96,8 +96,7 @@ class Perturber {
   ///         generator must not be read out of bounds).
   void operator()(const MaskSample& s, float* dst, Layout layout, Scratch& scratch, int y0, int y1) const {
     gen_.check_sample(s, "mcrise::Perturber::operator()");
-    if (layout != Layout::HWC && layout != Layout::CHW)
-      detail::check_layout(layout, "mcrise::Perturber::operator()");  // throws, naming the value
+    detail::check_layout(layout, "mcrise::Perturber::operator()");
     if (y0 < 0 || y1 > H_ || y0 > y1)
       throw std::invalid_argument("mcrise::Perturber::operator(): rows [" + std::to_string(y0) + ", " +
                                   std::to_string(y1) + ") are not within [0, " + std::to_string(H_) + "]");

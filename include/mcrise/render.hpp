@@ -234,8 +234,7 @@ inline FigureLayout figure_layout(int image_height, int image_width, const std::
     throw std::invalid_argument("mcrise::figure_layout(): panel_size must be >= 8, got " + std::to_string(opt.panel_size));
   if (opt.text_scale < 1)
     throw std::invalid_argument("mcrise::figure_layout(): text_scale must be >= 1, got " + std::to_string(opt.text_scale));
-  if (!(opt.value_max > 0.0f) || !std::isfinite(opt.value_max))
-    throw std::invalid_argument("mcrise::figure_layout(): value_max must be finite and > 0, got " + std::to_string(opt.value_max));
+  detail::require_finite_positive("mcrise::figure_layout()", "value_max", opt.value_max);
   const std::size_t K = colors.size();
   bool rise = false;
   for (std::size_t r = 0; r < rows.size(); ++r) {

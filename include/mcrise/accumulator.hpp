@@ -856,9 +856,67 @@ inline double relative_standard_error(const std::vector<SaliencyMap>& maps,
   return se / top;
 }
 
+namespace detail {
+
+/// The members RiseAccumulator and McRiseAccumulator share, each forwarding to their GridAccumulator
+/// (`Derived` names itself in messages through its add_where and merge_where).
+template <class Derived>
+class AccumulatorBase {
+ public:
+  /// @brief Add one sample with the model's scores on its perturbed image.
+  /// @param scores all L class scores (every target class must be < L)
+  /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
+  ///         sample does not fit the generator; std::length_error if it is one more than expected_samples
+  ///         and the sums then needed exceed the 16 GiB limit. The accumulator is then left unchanged.
+  void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
+    acc_.add(sample, scores.data(), scores.size(), Derived::add_where);
+  }
+  /// @brief Add samples[0..n) with the rows of `scores` (row i: the L scores of samples[i]); bitwise the
+  ///        same as n calls of add(sample, row). All n are checked before anything is added.
+  /// @param pool optional: with many target classes the classes are split over its threads (the
+  ///        drivers pass theirs); the result does not depend on it
+  /// @throws std::invalid_argument as add(), or if n < 0 or n exceeds samples.size() or scores.rows(); std::length_error as add().
+  void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
+           ThreadPool* pool = nullptr) {
+    acc_.add_batch(samples, n, scores, pool, Derived::add_where);
+  }
+  /// @brief Add the samples of another accumulator (disjoint sample numbers). Kept samples (see
+  ///        expected_samples) of either side are first made into sums, so the result is the same bits
+  ///        whichever way each side was built, and this accumulator keeps sums from then on.
+  /// @throws std::invalid_argument if the two differ in image size, grid, upsampling, shift, number of colours,
+  ///         mask_probability, classes, se_groups or sampler block size; std::length_error if kept samples
+  ///         would need sums over the 16 GiB limit.
+  void merge(const Derived& other) { acc_.merge(static_cast<const AccumulatorBase&>(other).acc_, Derived::merge_where); }
+  /// @brief Number of samples N added so far.
+  std::int64_t count() const noexcept { return acc_.count(); }
+  /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
+  ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
+  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + 5·cells + 8·P + 12),
+  ///        less than the sums would take.
+  std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
+  /// @brief True while the samples are kept instead of sums (see the constructor's expected_samples).
+  bool keeps_samples() const noexcept { return acc_.keeps_samples(); }
+  /// @brief Number of random shifts (dy, dx) the sums are kept for (cell_h·cell_w, or 1 without random shift).
+  std::size_t shifts() const noexcept { return acc_.shifts(); }
+  /// @brief The target classes, in order.
+  const std::vector<int>& classes() const noexcept { return acc_.classes(); }
+  /// @brief G, the number of batch-means groups (0: standard errors off).
+  int se_groups() const noexcept { return acc_.se_groups(); }
+  /// @brief Threads used to compute standard-error maps and the bulk maps (0: all cores; default 1).
+  ///        The result does not depend on it, bit for bit. A negative value means 1, above 1024 means 1024.
+  void set_threads(int threads) noexcept { acc_.set_threads(threads); }
+
+ protected:
+  template <class... Args>
+  explicit AccumulatorBase(Args&&... args) : acc_(std::forward<Args>(args)...) {}
+  GridAccumulator acc_;  // the derived estimators read it directly
+};
+
+}  // namespace detail
+
 /// @brief Accumulates binary-mask samples into RISE (eq. 2) and debiased RISE
 ///        (eq. 5) maps for a set of target classes.
-class RiseAccumulator {
+class RiseAccumulator : public detail::AccumulatorBase<RiseAccumulator> {
  public:
   /// @param generator the binary mask distribution the samples come from (K must be 1)
   /// @param classes target class indices, >= 0, non-empty
@@ -879,46 +937,8 @@ class RiseAccumulator {
   ///         samples) and maps would exceed 16 GiB.
   RiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
                   std::int64_t expected_samples = 0)
-      : acc_(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false, threads,
-             expected_samples) {}
-
-  /// @brief Add one sample with the model's scores on its perturbed image.
-  /// @param scores all L class scores (every target class must be < L)
-  /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
-  ///         sample does not fit the generator; std::length_error if it is one more than expected_samples
-  ///         and the sums then needed exceed the 16 GiB limit. The accumulator is then left unchanged.
-  void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
-    acc_.add(sample, scores.data(), scores.size(), "mcrise::RiseAccumulator::add()");
-  }
-  /// @brief Add samples[0..n) with the rows of `scores` (row i: the L scores of samples[i]); bitwise the
-  ///        same as n calls of add(sample, row). All n are checked before anything is added.
-  /// @param pool optional: with many target classes the classes are split over its threads (the
-  ///        drivers pass theirs); the result does not depend on it
-  /// @throws std::invalid_argument as add(), or if n < 0 or n exceeds samples.size() or scores.rows(); std::length_error as add().
-  void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
-           detail::ThreadPool* pool = nullptr) {
-    acc_.add_batch(samples, n, scores, pool, "mcrise::RiseAccumulator::add()");
-  }
-  /// @brief Add the samples of another accumulator (disjoint sample numbers). Kept samples (see
-  ///        expected_samples) of either side are first made into sums, so the result is the same bits
-  ///        whichever way each side was built, and this accumulator keeps sums from then on.
-  /// @throws std::invalid_argument if the two differ in image size, grid, upsampling, shift, mask_probability,
-  ///         classes, se_groups or sampler block size; std::length_error if kept samples would need sums
-  ///         over the 16 GiB limit.
-  void merge(const RiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::RiseAccumulator::merge()"); }
-  /// @brief Number of samples N added so far.
-  std::int64_t count() const noexcept { return acc_.count(); }
-  /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
-  ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
-  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + 5·cells + 8·P + 12),
-  ///        less than the sums would take.
-  std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
-  /// @brief True while the samples are kept instead of sums (see the constructor's expected_samples).
-  bool keeps_samples() const noexcept { return acc_.keeps_samples(); }
-  /// @brief Number of random shifts (dy, dx) the sums are kept for (cell_h·cell_w, or 1 without random shift).
-  std::size_t shifts() const noexcept { return acc_.shifts(); }
-  /// @brief The target classes, in order.
-  const std::vector<int>& classes() const noexcept { return acc_.classes(); }
+      : AccumulatorBase(check_binary(generator), std::move(classes), "mcrise::RiseAccumulator()", se_groups, false,
+                        threads, expected_samples) {}
 
   /// @brief RISE (eq. 2): S(λ) = 1/N Σ_n m_n(λ)/p_keep · M_n, p_keep = 1 - p_mask. H x W.
   /// @throws std::invalid_argument for a class not accumulated; std::logic_error if N = 0.
@@ -970,12 +990,6 @@ class RiseAccumulator {
                            [&](std::size_t j, SaliencyMap& m) { debiased_in_place(m, j, keep, n); });
   }
 
-  /// @brief G, the number of batch-means groups (0: standard errors off).
-  int se_groups() const noexcept { return acc_.se_groups(); }
-  /// @brief Threads used to compute standard-error maps and the bulk maps (0: all cores; default 1).
-  ///        The result does not depend on it, bit for bit. A negative value means 1, above 1024 means 1024.
-  void set_threads(int threads) noexcept { acc_.set_threads(threads); }
-
   /// @brief Standard error of rise(cls) by batch means over the G groups (see
   ///        batch_means_se in the source): sd of the group maps / sqrt(G) for equal groups. H x W, >= 0
   ///        (+infinity while fewer than 2 groups hold samples).
@@ -1020,12 +1034,14 @@ class RiseAccumulator {
                                   std::to_string(g.num_colors()) + " colours");
     return g;
   }
-  detail::GridAccumulator acc_;
+  friend class detail::AccumulatorBase<RiseAccumulator>;
+  static constexpr const char* add_where = "mcrise::RiseAccumulator::add()";
+  static constexpr const char* merge_where = "mcrise::RiseAccumulator::merge()";
 };
 
 /// @brief Accumulates colour-mask samples into MC-RISE maps (eq. 9): the raw
 ///        colour maps and the baseline map are kept as separate sums.
-class McRiseAccumulator {
+class McRiseAccumulator : public detail::AccumulatorBase<McRiseAccumulator> {
  public:
   /// @param generator the colour mask distribution the samples come from (K colours)
   /// @param classes target class indices, >= 0, non-empty
@@ -1040,45 +1056,9 @@ class McRiseAccumulator {
   ///         and maps would exceed 16 GiB.
   McRiseAccumulator(const MaskGenerator& generator, std::vector<int> classes, int se_groups = 0, int threads = 1,
                     std::int64_t expected_samples = 0)
-      : acc_(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true, threads,
-             expected_samples) {}
+      : AccumulatorBase(generator, std::move(classes), "mcrise::McRiseAccumulator()", se_groups, true, threads,
+                        expected_samples) {}
 
-  /// @brief Add one sample with the model's scores on its perturbed image.
-  /// @param scores all L class scores (every target class must be < L)
-  /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
-  ///         sample does not fit the generator; std::length_error if it is one more than expected_samples
-  ///         and the sums then needed exceed the 16 GiB limit. The accumulator is then left unchanged.
-  void add(const MaskSample& sample, const Eigen::Ref<const Eigen::VectorXd>& scores) {
-    acc_.add(sample, scores.data(), scores.size(), "mcrise::McRiseAccumulator::add()");
-  }
-  /// @brief Add samples[0..n) with the rows of `scores` (row i: the L scores of samples[i]); bitwise the
-  ///        same as n calls of add(sample, row). All n are checked before anything is added.
-  /// @param pool optional: with many target classes the classes are split over its threads (the
-  ///        drivers pass theirs); the result does not depend on it
-  /// @throws std::invalid_argument as add(), or if n < 0 or n exceeds samples.size() or scores.rows(); std::length_error as add().
-  void add(const std::vector<MaskSample>& samples, int n, const Eigen::Ref<const RowMatrixXd>& scores,
-           detail::ThreadPool* pool = nullptr) {
-    acc_.add_batch(samples, n, scores, pool, "mcrise::McRiseAccumulator::add()");
-  }
-  /// @brief Add the samples of another accumulator (disjoint sample numbers). Kept samples of either
-  ///        side are first made into sums (see RiseAccumulator::merge).
-  /// @throws std::invalid_argument if the two differ in image size, grid, upsampling, shift, number of colours,
-  ///         mask_probability, classes, se_groups or sampler block size; std::length_error if kept samples
-  ///         would need sums over the 16 GiB limit.
-  void merge(const McRiseAccumulator& other) { acc_.merge(other.acc_, "mcrise::McRiseAccumulator::merge()"); }
-  /// @brief Number of samples N added so far.
-  std::int64_t count() const noexcept { return acc_.count(); }
-  /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
-  ///        P·shifts·cells·T·(8 + 4·se_groups), P the stored planes, T the target classes. Never grows with N.
-  ///        While samples are kept (see the constructor's expected_samples): expected_samples·(T·8 + 5·cells + 8·P + 12),
-  ///        less than the sums would take.
-  std::size_t memory_bytes() const noexcept { return acc_.memory_bytes(); }
-  /// @brief True while the samples are kept instead of sums (see the constructor's expected_samples).
-  bool keeps_samples() const noexcept { return acc_.keeps_samples(); }
-  /// @brief Number of random shifts (dy, dx) the sums are kept for (cell_h·cell_w, or 1 without random shift).
-  std::size_t shifts() const noexcept { return acc_.shifts(); }
-  /// @brief The target classes, in order.
-  const std::vector<int>& classes() const noexcept { return acc_.classes(); }
   /// @brief K, the number of mask colours.
   int num_colors() const noexcept { return acc_.num_colors(); }
 
@@ -1145,12 +1125,6 @@ class McRiseAccumulator {
     return out;
   }
 
-  /// @brief G, the number of batch-means groups (0: standard errors off).
-  int se_groups() const noexcept { return acc_.se_groups(); }
-  /// @brief Threads used to compute standard-error maps and all_maps() (0: all cores; default 1).
-  ///        The result does not depend on it, bit for bit. A negative value means 1, above 1024 means 1024.
-  void set_threads(int threads) noexcept { acc_.set_threads(threads); }
-
   /// @brief Standard errors of maps(cls) by batch means over the G groups: K maps H x W, >= 0
   ///        (+infinity while fewer than 2 groups hold samples).
   ///        The group maps are raw_k - baseline of each group, so the correlation of the two
@@ -1192,7 +1166,9 @@ class McRiseAccumulator {
   double baseline_divisor() const noexcept {
     return static_cast<double>(count()) * (1.0 - acc_.mask_probability());
   }
-  detail::GridAccumulator acc_;
+  friend class detail::AccumulatorBase<McRiseAccumulator>;
+  static constexpr const char* add_where = "mcrise::McRiseAccumulator::add()";
+  static constexpr const char* merge_where = "mcrise::McRiseAccumulator::merge()";
 };
 
 }  // namespace mcrise

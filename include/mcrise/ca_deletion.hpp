@@ -84,7 +84,7 @@ MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vecto
                                 " colour maps but " + std::to_string(colors.size()) + " colours");
   for (std::size_t k = 0; k < color_maps.size(); ++k) {
     detail::check_metric_map(color_maps[k], image, where, "colour map " + std::to_string(k));
-    detail::check_metric_color(colors[k], image, where, "colour " + std::to_string(k));
+    detail::check_color(colors[k], image.channels(), where, "colour ", k);
   }
 
   // key(λ) = min_k S(λ,k); the target image holds c_argmin at every pixel.

@@ -171,7 +171,7 @@ MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& 
   // Without a substrate every removed pixel takes one colour (default 0): no target image is built.
   Color fill;
   if (options.substrate.empty()) {
-    if (!options.fill.empty()) detail::check_metric_color(options.fill, image, where, "the fill colour");
+    if (!options.fill.empty()) detail::check_color(options.fill, image.channels(), where, "the fill colour");
     fill = options.fill.empty() ? Color(static_cast<std::size_t>(image.channels()), 0.0f) : options.fill;
   } else {
     detail::check_substrate(options.substrate, image, where);

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcrise {
@@ -77,6 +78,13 @@ enum class Sampler {
   automatic
 };
 
+namespace detail {
+/// Tag of the parts' constructors that take options already checked (by the driver's one check).
+struct Checked {};
+/// The drivers' access to those constructors (defined in detail/run/parts.hpp).
+struct PartsAccess;
+}  // namespace detail
+
 /// @brief The random parts of a mask distribution.
 struct MaskOptions {
   int grid_h = 8;                              ///< grid rows, 1 <= grid_h <= H
@@ -86,6 +94,16 @@ struct MaskOptions {
   Upsampling upsampling = Upsampling::bilinear;///< grid -> pixels
   bool random_shift = true;                    ///< draw (dy, dx); false: always (0, 0)
   Sampler sampler = Sampler::independent;      ///< how samples are coupled (see Sampler)
+
+  /// @brief The owner of every rule on these options, for an H x W image and K colours: the
+  ///        image is not empty and no side exceeds MaskGeometry::max_side, the grid fits in it,
+  ///        the upsampling and sampler are known, mask_probability is in (0, 1), K is in [1, 255],
+  ///        and a balanced sampler has a block size for (mask_probability, K). MaskGenerator and
+  ///        every driver call it, before any model call.
+  /// @param height image rows H; @param width image columns W; @param num_colors K
+  /// @param where the function named in the message, e.g. "mcrise::mc_rise()"
+  /// @throws std::invalid_argument ("<where>: grid_h must be in [1, H] (the image height), got v", ...).
+  void check(int height, int width, int num_colors, std::string_view where) const;
 };
 
 /// @brief One sample of a mask distribution, at grid resolution.
@@ -120,22 +138,30 @@ struct MaskGeometry {
   /// @brief Geometry of an H x W image under `opt`.
   /// @throws std::invalid_argument (message starts with `where`) for an empty
   ///         image, an unknown upsampling, a side over max_side, or a grid outside 1..H x 1..W.
-  static MaskGeometry make(int height, int width, const MaskOptions& opt, const char* where) {
-    if (height < 1 || width < 1)
-      throw std::invalid_argument(std::string(where) + ": the image is empty (" + std::to_string(height) + " x " +
-                                  std::to_string(width) + ")");
-    if (opt.upsampling != Upsampling::bilinear && opt.upsampling != Upsampling::nearest)
-      throw std::invalid_argument(std::string(where) + ": unknown upsampling " +
-                                  std::to_string(static_cast<int>(opt.upsampling)));
-    if (height > max_side || width > max_side)  // the canvas, up to about twice a side, must fit an int
-      throw std::invalid_argument(std::string(where) + ": image sides must be at most " + std::to_string(max_side) +
-                                  ", got " + std::to_string(height) + " x " + std::to_string(width));
-    if (opt.grid_h < 1 || opt.grid_h > height)
-      throw std::invalid_argument(std::string(where) + ": grid_h must be in [1, " + std::to_string(height) +
-                                  "] (the image height), got " + std::to_string(opt.grid_h));
-    if (opt.grid_w < 1 || opt.grid_w > width)
-      throw std::invalid_argument(std::string(where) + ": grid_w must be in [1, " + std::to_string(width) +
-                                  "] (the image width), got " + std::to_string(opt.grid_w));
+  static MaskGeometry make(int height, int width, const MaskOptions& opt, std::string_view where) {
+    check(height, width, opt, where);
+    return build(height, width, opt);
+  }
+
+  /// @brief The owner of the geometry rules of make(); MaskOptions::check calls it.
+  /// @throws std::invalid_argument as make().
+  static void check(int height, int width, const MaskOptions& opt, std::string_view where) {
+    detail::require(where, height >= 1 && width >= 1, "the image is empty (", height, " x ", width, ")");
+    detail::require(where, opt.upsampling == Upsampling::bilinear || opt.upsampling == Upsampling::nearest,
+                    "unknown upsampling ", static_cast<int>(opt.upsampling));
+    // The canvas, up to about twice a side, must fit an int.
+    detail::require(where, height <= max_side && width <= max_side, "image sides must be at most ", max_side,
+                    ", got ", height, " x ", width);
+    detail::require(where, opt.grid_h >= 1 && opt.grid_h <= height, "grid_h must be in [1, ", height,
+                    "] (the image height), got ", opt.grid_h);
+    detail::require(where, opt.grid_w >= 1 && opt.grid_w <= width, "grid_w must be in [1, ", width,
+                    "] (the image width), got ", opt.grid_w);
+  }
+
+ private:
+  friend class MaskGenerator;
+  // The geometry of options that check() accepted.
+  static MaskGeometry build(int height, int width, const MaskOptions& opt) noexcept {
     MaskGeometry g;
     g.height = height;
     g.width = width;
@@ -201,39 +227,10 @@ class MaskGenerator {
   /// @param width image columns W, in [1, MaskGeometry::max_side]
   /// @param num_colors K, in [1, 255] (1 for binary masks)
   /// @param opt grid, mask_probability in (0,1), seed, upsampling, shift, sampler
-  /// @param where the function name that starts error messages
   /// @throws std::invalid_argument for any value out of range, an unknown sampler, or a balanced
-  ///         sampler whose mask_probability has no block size (see Sampler).
-  MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {},
-                const char* where = "mcrise::MaskGenerator()")
-      : geometry_(MaskGeometry::make(height, width, opt, where)),
-        num_colors_(num_colors),
-        p_mask_(opt.mask_probability),
-        seed_(opt.seed),
-        rows_(opt.grid_h, geometry_.cell_h, opt.upsampling),
-        cols_(opt.grid_w, geometry_.cell_w, opt.upsampling),
-        sampler_(opt.sampler) {
-    if (!(opt.mask_probability > 0.0 && opt.mask_probability < 1.0))
-      throw std::invalid_argument(std::string(where) + ": mask_probability must be in (0, 1), got " +
-                                  std::to_string(opt.mask_probability));
-    detail::require_in(where, "the number of colours", num_colors, 1, detail::max_colors);
-    if (sampler_ == Sampler::automatic)
-      sampler_ = balanced_block_size(opt.mask_probability, num_colors) > 0 ? Sampler::balanced : Sampler::independent;
-    if (sampler_ == Sampler::balanced) {
-      block_ = balanced_block_size(opt.mask_probability, num_colors);
-      block_masked_ = static_cast<int>(std::round(opt.mask_probability * block_));
-      if (block_ == 0)
-        throw std::invalid_argument(std::string(where) + ": sampler balanced needs mask_probability·B to be a multiple of K = " +
-                                    std::to_string(num_colors) + " for some block size B <= " +
-                                    std::to_string(max_block_size) + " (e.g. 0.5, 0.25, 0.3), got mask_probability " +
-                                    std::to_string(opt.mask_probability));
-    } else if (sampler_ != Sampler::independent) {
-      throw std::invalid_argument(std::string(where) + ": unknown sampler " +
-                                  std::to_string(static_cast<int>(sampler_)));
-    } else {
-      block_ = 1;
-    }
-  }
+  ///         sampler whose mask_probability has no block size (see Sampler and MaskOptions::check).
+  MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {})
+      : MaskGenerator(height, width, num_colors, opt, "mcrise::MaskGenerator()") {}
 
   /// Largest block of a block sampler.
   static constexpr int max_block_size = detail::max_block_size;
@@ -335,6 +332,15 @@ class MaskGenerator {
   }
 
  private:
+  friend struct detail::PartsAccess;
+  friend class BinaryMaskGenerator;
+  friend class ColorMaskGenerator;
+
+  // The public constructor's, with `where` naming the class in messages (for the named generators).
+  MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt, std::string_view where)
+      : MaskGenerator((opt.check(height, width, num_colors, where), detail::Checked{}), height, width, num_colors,
+                      opt) {}
+
   // Member j = n mod B of block b = n / B. The block's randomness comes from
   // streams keyed by (seed, b): one for the shift, one per cell, so each cell's
   // states across the block are independent of the other cells'.
@@ -379,6 +385,21 @@ class MaskGenerator {
     }
   }
 
+  // Options that MaskOptions::check accepted: no second check (the drivers check once, naming themselves).
+  MaskGenerator(detail::Checked, int height, int width, int num_colors, const MaskOptions& opt)
+      : geometry_(MaskGeometry::build(height, width, opt)),
+        num_colors_(num_colors),
+        p_mask_(opt.mask_probability),
+        seed_(opt.seed),
+        rows_(opt.grid_h, geometry_.cell_h, opt.upsampling),
+        cols_(opt.grid_w, geometry_.cell_w, opt.upsampling),
+        sampler_(opt.sampler) {
+    const int balanced_block = balanced_block_size(opt.mask_probability, num_colors);
+    if (sampler_ == Sampler::automatic) sampler_ = balanced_block > 0 ? Sampler::balanced : Sampler::independent;
+    block_ = sampler_ == Sampler::balanced ? balanced_block : 1;
+    block_masked_ = sampler_ == Sampler::balanced ? static_cast<int>(std::round(opt.mask_probability * block_)) : 0;
+  }
+
   MaskGeometry geometry_;
   int num_colors_;
   double p_mask_;
@@ -411,5 +432,20 @@ class ColorMaskGenerator : public MaskGenerator {
   ColorMaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {})
       : MaskGenerator(height, width, num_colors, opt, "mcrise::ColorMaskGenerator()") {}
 };
+
+inline void MaskOptions::check(int height, int width, int num_colors, std::string_view where) const {
+  MaskGeometry::check(height, width, *this, where);
+  detail::require(where, mask_probability > 0.0 && mask_probability < 1.0, "mask_probability must be in (0, 1), got ",
+                  mask_probability);
+  detail::require_in(where, "the number of colours", num_colors, 1, detail::max_colors);
+  if (sampler == Sampler::balanced)
+    detail::require(where, MaskGenerator::balanced_block_size(mask_probability, num_colors) > 0,
+                    "sampler balanced needs mask_probability·B to be a multiple of K = ", num_colors,
+                    " for some block size B <= ", detail::max_block_size,
+                    " (e.g. 0.5, 0.25, 0.3), got mask_probability ", mask_probability);
+  else
+    detail::require(where, sampler == Sampler::independent || sampler == Sampler::automatic, "unknown sampler ",
+                    static_cast<int>(sampler));
+}
 
 }  // namespace mcrise

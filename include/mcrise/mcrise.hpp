@@ -17,4 +17,5 @@
 #include <mcrise/perturb.hpp>
 #include <mcrise/picture.hpp>
 #include <mcrise/render.hpp>
+#include <mcrise/result.hpp>
 #include <mcrise/rise.hpp>

@@ -83,6 +83,17 @@ void check_finite(const Eigen::DenseBase<Derived>& m, std::string_view where) {
              ")");
 }
 
+/// Throws "<where>: <name...> has c channels but the image has C" or "<where>: <name...> has a
+/// non-finite value" unless `color` (a colour: c floats) has `channels` finite values. The name
+/// parts say which colour, e.g. ("colour ", k) or ("fill").
+template <class Color, class... Name>
+void check_color(const Color& color, int channels, std::string_view where, const Name&... name) {
+  if (color.size() != static_cast<std::size_t>(channels))
+    fail(where, name..., " has ", color.size(), " channels but the image has ", channels);
+  for (float v : color)
+    if (!std::isfinite(v)) fail(where, name..., " has a non-finite value");
+}
+
 /// Throws if `images` images of img's size, the batch buffers a call would allocate, exceed
 /// memory_limit_gib: a clear message instead of a bad_alloc deep inside (or gigabytes zeroed
 /// first). `why` says what asked for them, e.g. "batch_size 64".

@@ -77,24 +77,11 @@ inline std::vector<std::int64_t> metric_order(const double* key, std::int64_t n,
 /// @brief Throws std::invalid_argument unless `map` is H x W and NaN-free.
 /// @param what how the message names the map, e.g. "the saliency map" or "colour map 2"
 inline void check_metric_map(const SaliencyMap& map, const Image& img, const char* where, const std::string& what) {
-  if (map.rows() != img.height() || map.cols() != img.width())
-    throw std::invalid_argument(std::string(where) + ": " + what + " is " + std::to_string(map.rows()) + " x " +
-                                std::to_string(map.cols()) + " but the image is " + std::to_string(img.height()) +
-                                " x " + std::to_string(img.width()));
+  require(where, map.rows() == img.height() && map.cols() == img.width(), what, " is ", map.rows(), " x ", map.cols(),
+          " but the image is ", img.height(), " x ", img.width());
   const double* d = map.data();
   for (Eigen::Index i = 0; i < map.size(); ++i)
-    if (std::isnan(d[i]))
-      throw std::invalid_argument(std::string(where) + ": " + what + " has a NaN at pixel (" +
-                                  std::to_string(i / map.cols()) + ", " + std::to_string(i % map.cols()) + ")");
-}
-
-/// @brief Throws std::invalid_argument unless `color` has the image's channel count.
-inline void check_metric_color(const Color& color, const Image& img, const char* where, const std::string& what) {
-  if (static_cast<long long>(color.size()) != img.channels())
-    throw std::invalid_argument(std::string(where) + ": " + what + " has " + std::to_string(color.size()) +
-                                " channels but the image has " + std::to_string(img.channels()));
-  for (float v : color)
-    if (!std::isfinite(v)) throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value");
+    if (std::isnan(d[i])) fail(where, what, " has a NaN at pixel (", i / map.cols(), ", ", i % map.cols(), ")");
 }
 
 /// @brief Number of curve points for H*W pixels and `step` pixels per step:

@@ -4,7 +4,7 @@
 ///        many masks were used, the precision reached and the sampler.
 
 #include <mcrise/masks.hpp>
-#include <mcrise/detail/map_cache.hpp>
+#include <mcrise/detail/run/map_cache.hpp>
 
 #include <Eigen/Core>
 

@@ -9,7 +9,7 @@
 #include <mcrise/masks.hpp>
 #include <mcrise/perturb.hpp>
 #include <mcrise/result.hpp>
-#include <mcrise/detail/map_cache.hpp>
+#include <mcrise/detail/run/map_cache.hpp>
 #include <mcrise/detail/run/explain.hpp>
 
 #include <Eigen/Core>

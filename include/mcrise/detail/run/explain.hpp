@@ -24,9 +24,9 @@
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/perturb.hpp>
-#include <mcrise/detail/adaptive.hpp>
+#include <mcrise/detail/run/adaptive.hpp>
 #include <mcrise/detail/checks.hpp>
-#include <mcrise/detail/driver.hpp>
+#include <mcrise/detail/run/driver.hpp>
 
 #include <algorithm>
 #include <cmath>

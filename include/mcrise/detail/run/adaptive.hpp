@@ -1,5 +1,5 @@
 #pragma once
-/// @file detail/adaptive.hpp
+/// @file detail/run/adaptive.hpp
 /// @brief The internal callback that stops a run once the maps are precise enough
 ///        (target_relative_se).
 

@@ -1,5 +1,5 @@
 #pragma once
-/// @file detail/driver.hpp
+/// @file detail/run/driver.hpp
 /// @brief The one sampling loop behind rise, debiased_rise and mc_rise:
 ///        sample -> perturb (threads) -> classify (caller's thread) -> accumulate
 ///        (in sample order, so results are bitwise identical for any thread

@@ -1,5 +1,5 @@
 #pragma once
-/// @file detail/metric_curve.hpp
+/// @file detail/metrics/curve.hpp
 /// @brief Shared machinery of the faithfulness metrics (deletion, insertion,
 ///        CA-deletion): pixel ordering, the step-image engine that pushes the
 ///        sequence of step images through the classifier in batches, and the
@@ -13,6 +13,7 @@
 /// start = the substrate, target = the image. CA-deletion: start = the image,
 /// target = per pixel its argmin colour.
 
+#include <mcrise/auc.hpp>
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
 #include <mcrise/image.hpp>
@@ -101,15 +102,6 @@ inline void check_metric_options(const Image& img, std::int64_t step, int batch_
   const std::int64_t points = metric_points(static_cast<std::int64_t>(img.pixels()), step);
   check_batch_buffers(where, static_cast<double>(std::min<std::int64_t>(batch_size, points)), img,
                       "batch_size " + std::to_string(batch_size));
-}
-
-/// @brief Area under a curve by the trapezoid rule (not divided by the x range):
-///        sum_j (x_{j+1} - x_j) (y_j + y_{j+1}) / 2. With x the removal
-///        fractions 0..1 this is the mean confidence over the removal.
-inline double trapezoid_auc(const std::vector<double>& x, const std::vector<double>& y) {
-  double area = 0.0;
-  for (std::size_t j = 1; j < x.size() && j < y.size(); ++j) area += (x[j] - x[j - 1]) * (y[j] + y[j - 1]) * 0.5;
-  return area;
 }
 
 /// @brief What the engine computed: the curve prefix and whether it is whole.

@@ -894,6 +894,7 @@ class RiseAccumulator {
              expected_samples) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
+  /// @param sample a sample of the generator the accumulator was built with (gen.sample(n))
   /// @param scores all L class scores (every target class must be < L)
   /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
   ///         sample does not fit the generator; std::length_error if it is one more than expected_samples
@@ -903,6 +904,9 @@ class RiseAccumulator {
   }
   /// @brief Add samples[0..n) with the rows of `scores` (row i: the L scores of samples[i]); bitwise the
   ///        same as n calls of add(sample, row). All n are checked before anything is added.
+  /// @param samples the samples; the first n are added
+  /// @param n how many, 0 <= n <= min(samples.size(), scores.rows())
+  /// @param scores n x L (or more rows): row i holds the L class scores of samples[i]
   /// @param pool optional: with many target classes the classes are split over its threads (the
   ///        drivers pass theirs); the result does not depend on it
   /// @throws std::invalid_argument as add(), or if n < 0 or n exceeds samples.size() or scores.rows(); std::length_error as add().
@@ -1055,6 +1059,7 @@ class McRiseAccumulator {
              expected_samples) {}
 
   /// @brief Add one sample with the model's scores on its perturbed image.
+  /// @param sample a sample of the generator the accumulator was built with (gen.sample(n))
   /// @param scores all L class scores (every target class must be < L)
   /// @throws std::invalid_argument if a target class is >= L, a target score is not finite, or the
   ///         sample does not fit the generator; std::length_error if it is one more than expected_samples
@@ -1064,6 +1069,9 @@ class McRiseAccumulator {
   }
   /// @brief Add samples[0..n) with the rows of `scores` (row i: the L scores of samples[i]); bitwise the
   ///        same as n calls of add(sample, row). All n are checked before anything is added.
+  /// @param samples the samples; the first n are added
+  /// @param n how many, 0 <= n <= min(samples.size(), scores.rows())
+  /// @param scores n x L (or more rows): row i holds the L class scores of samples[i]
   /// @param pool optional: with many target classes the classes are split over its threads (the
   ///        drivers pass theirs); the result does not depend on it
   /// @throws std::invalid_argument as add(), or if n < 0 or n exceeds samples.size() or scores.rows(); std::length_error as add().
@@ -1132,6 +1140,8 @@ class McRiseAccumulator {
   /// @brief maps(c) of the target classes classes()[first .. first + count), in that order: as
   ///        all_maps(), for a part of the classes at a time (bounded memory; 8 classes per pass
   ///        over kept samples, so ranges that start at a multiple of 8 waste nothing).
+  /// @param first index of the first class in classes()
+  /// @param count how many classes
   /// @param baselines if not null, receives baseline(c) of the same classes, in order
   /// @throws std::invalid_argument if first + count > classes().size(); std::logic_error if N = 0.
   std::vector<std::vector<SaliencyMap>> all_maps(std::size_t first, std::size_t count,
@@ -1174,6 +1184,7 @@ class McRiseAccumulator {
   }
 
   /// @brief As standard_errors(cls), given the class's maps(cls) (saves recomputing them).
+  /// @param cls a target class
   /// @param maps must be maps(cls): K maps, H x W
   /// @throws as standard_errors(cls); std::invalid_argument if `maps` is not K maps of H x W.
   std::vector<SaliencyMap> standard_errors(int cls, const std::vector<SaliencyMap>& maps) const {

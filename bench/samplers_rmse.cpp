@@ -211,6 +211,6 @@ int main(int argc, char** argv) try {
   mcrise::save_png(out + "/samplers_rmse.png", mcrise::curve_plot(curves, po));
   std::printf("\nwrote %s/samplers_rmse.png\n", out.c_str());
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "07_samplers: %s\n", e.what());
+  std::fprintf(stderr, "samplers_rmse: %s\n", e.what());
   return 1;
 }

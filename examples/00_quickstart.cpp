@@ -1,3 +1,6 @@
+// 00_quickstart: MC-RISE maps for a hand-written classifier, in one screen (the README's program).
+// Run:    build/examples/00_quickstart
+// Writes: five lines on stdout, the colour maps' values at the centre and a corner (00_quickstart.output)
 #include <mcrise/mcrise.hpp>
 #include <cstdio>
 

@@ -1,14 +1,12 @@
 // 02_figures: turn saliency maps into pictures for a report.
+// Run:    build/examples/02_figures [out-dir = out]
+// Writes: <out>/fig1_color_saliency.png (image, RISE map, the 5 colour-wise MC-RISE maps: paper Fig. 1),
+//         <out>/fig6_two_classes.png (one row per class, same columns: paper Fig. 6),
+//         <out>/overlay.png (the "red" map blended over the image),
+//         <out>/deletion_curves.png (deletion and CA-deletion curves with their AUCs),
+//         <out>/maps.npy (the 5 x H x W colour-wise maps, for NumPy)
 //
-// Explains a toy "speed-limit sign" classifier with RISE and MC-RISE, then
-// writes, into the directory given on the command line (default out/):
-//   fig1_color_saliency.png  image, RISE map, the 5 colour-wise MC-RISE maps (paper Fig. 1)
-//   fig6_two_classes.png     one row per class, same columns (paper Fig. 6)
-//   overlay.png              the "red" map blended over the image
-//   deletion_curves.png      deletion and CA-deletion curves with their AUCs
-//   maps.npy                 the 5 x H x W colour-wise maps, for NumPy
-//
-//   build:  cmake --build build --target 02_figures && ./build/examples/02_figures out
+// Explains a toy "speed-limit sign" classifier with RISE and MC-RISE.
 #include <mcrise/ca_deletion.hpp>
 #include <mcrise/colormap.hpp>
 #include <mcrise/deletion.hpp>

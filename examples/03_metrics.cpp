@@ -1,8 +1,8 @@
-// 03_metrics: how faithful is a saliency map? Deletion, insertion and
-// CA-deletion for a toy "speed-limit sign" model, and a Table-1-style summary
-// (mean ± standard error) over a few images.
+// 03_metrics: how faithful is a saliency map? Deletion, insertion and CA-deletion.
+// Run:    build/examples/03_metrics
+// Writes: a Table-1-style summary (mean ± standard error over a few images) on stdout
 //
-//   build:  cmake --build build --target 03_metrics && ./build/examples/03_metrics
+// A toy "speed-limit sign" model, explained with RISE and MC-RISE, each map scored by its metric.
 #include <mcrise/ca_deletion.hpp>
 #include <mcrise/deletion.hpp>
 #include <mcrise/mc_rise.hpp>

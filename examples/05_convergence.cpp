@@ -1,5 +1,6 @@
-// How many masks are enough? Standard-error maps and adaptive stopping.
-// Build: part of the CMake build (target 05_convergence). Run: ./05_convergence
+// 05_convergence: how many masks are enough? Standard-error maps and adaptive stopping.
+// Run:    build/examples/05_convergence
+// Writes: the three parts below on stdout
 //
 // 1. Fixed N: the relative standard error (largest SE / largest |S|) falls like 1/sqrt(N).
 // 2. Ask for a precision instead of a count: mc_rise stops once it is reached.

@@ -1,12 +1,12 @@
 // 08_all_classes: one run, every class. Why "speed limit", and what would make it another sign?
+// Run:    build/examples/08_all_classes [out-dir = out] [n_masks = 8000]
+// Writes: <out>/fig_all_classes.png (one row per class: image | the five colour maps, one shared scale);
+//         per class, its logit and the mean of each colour map over the digits, on stdout
 //
 // MC-RISE with all_classes explains every class of the bundled sign CNN from one run (the same
 // masks and model calls as for one class); with maps_on_demand a class's maps are computed only
 // when asked for. On a speed-limit sign this program asks for the three classes the model ranks
-// highest (by logit) and writes
-//   <out>/fig_all_classes.png   one row per class: image | the five colour maps, one shared scale
-// and prints, per class, its logit and the mean of each colour map over the digits.
-// Usage: 08_all_classes [out-dir = out] [n_masks = 8000]
+// highest (by logit).
 #include <mcrise/mcrise.hpp>
 #include <signs/classes.hpp>
 #include <signs/cnn.hpp>

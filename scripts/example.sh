@@ -10,4 +10,4 @@ out=${2:-out}
 masks=${3:-8000}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build "$build" -j2 --target 01_stop_sign
-"$build/examples/01_stop_sign" "$out" "$masks"
+"$build/paper/01_stop_sign" "$out" "$masks"

@@ -1,5 +1,5 @@
 // Tests of the sign demo: the procedural renderer and the bundled CNN
-// (examples/signs/). The held-out signs use seed 3, which neither training
+// (paper/signs/). The held-out signs use seed 3, which neither training
 // (seed 1) nor validation (seed 2) saw.
 #include "signs/cnn.hpp"
 #include "signs/render.hpp"
@@ -125,7 +125,7 @@ TEST_CASE("cnn: the bundled model loads and is cheap enough for MC-RISE", "[sign
 }
 
 TEST_CASE("cnn: C++/Eigen inference matches the training code (torch) on the reference inputs", "[signs][cnn]") {
-  const std::string path = std::string(MCRISE_SOURCE_DIR) + "/examples/signs/sign_cnn_reference.bin";
+  const std::string path = std::string(MCRISE_SOURCE_DIR) + "/paper/signs/sign_cnn_reference.bin";
   std::ifstream in(path, std::ios::binary);
   REQUIRE(in);
   const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -178,7 +178,7 @@ TEST_CASE("cnn: HWC and CHW batches give the same scores; batching does not chan
 TEST_CASE("cnn: held-out accuracy of the bundled model on 200 fresh signs", "[signs][cnn]") {
   // Seed 3, indices 0..199: 20 signs of each class that training never saw.
   // The bundled model gets 2000/2000 validation signs (seed 2) and 5000/5000
-  // signs of seed 3 right (examples/signs/README.md). The threshold, 95%
+  // signs of seed 3 right (paper/signs/README.md). The threshold, 95%
   // (190/200), fails a broken model or broken preprocessing by far (chance is
   // 10%) yet lets a retrained model that merely meets the 97% target pass:
   // at 97% the number of errors is Binomial(200, 0.03), mean 6, and more

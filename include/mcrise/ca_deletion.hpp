@@ -54,6 +54,7 @@ struct CaDeletionOptions {
 /// @param colors the K colours c_k, each with C finite values in the image's range (e.g. McRiseResult::colors())
 /// @param cls the class to follow, 0 <= cls < L
 /// @param options step, batch size, layout (see CaDeletionOptions)
+/// @param callbacks progress callbacks, each called as cb(const Progress&) after every batch (true stops the run)
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
 /// @throws std::invalid_argument, before any model call, for an empty image or one with a
 ///         NaN / inf pixel, no maps, a number of colours different from the number of maps, a

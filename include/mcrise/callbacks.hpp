@@ -27,7 +27,7 @@ struct Progress {
 };
 
 /// @brief A ready-made callback that draws a one-line text progress bar on a
-///        stream (std::cerr by default), redrawn in place with '\r'.
+///        stream (std::cerr by default), redrawn in place (a carriage return, no new line).
 class ProgressBar {
  public:
   /// @param out the stream to draw on (std::cerr by default); must outlive the bar

@@ -130,6 +130,7 @@ inline void check_substrate(const Image& substrate, const Image& img, const char
 /// @param map H x W saliency map (higher = more important), NaN-free
 /// @param cls the class to follow, 0 <= cls < L
 /// @param options step, batch size, layout, substrate (see DeletionOptions)
+/// @param callbacks progress callbacks, each called as cb(const Progress&) after every batch (true stops the run)
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
 /// @throws std::invalid_argument, before any model call, for an empty image or one with a
 ///         NaN / inf pixel, a map or substrate of the wrong size, a NaN in the map, a fill colour
@@ -175,6 +176,7 @@ MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& 
 /// @param map H x W saliency map (higher = more important), NaN-free
 /// @param cls the class to follow, 0 <= cls < L
 /// @param options step, batch size, layout, blur sigma or substrate (see InsertionOptions)
+/// @param callbacks progress callbacks, each called as cb(const Progress&) after every batch (true stops the run)
 /// @return the curve (ceil(HW/step)+1 points) and its AUC
 /// @throws std::invalid_argument, before any model call, for an empty image or one with a
 ///         NaN / inf pixel, a map or substrate of the wrong size, a NaN in the map, a non-finite

@@ -192,6 +192,7 @@ struct McRiseEstimator {
 /// @param model the black-box model; called only from this thread
 /// @param image H x W x C, in the model's value range
 /// @param options see McRiseOptions
+/// @param callbacks progress callbacks, each called as cb(const Progress&) after every batch (true stops the run)
 /// @return per target class the K signed H x W maps S(λ,k), the baseline map and (se_groups > 0)
 ///         the standard errors; the colours used (colors())
 /// @throws std::invalid_argument, before any model call, for options out of range, an empty image

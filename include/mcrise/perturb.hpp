@@ -76,7 +76,10 @@ class Perturber {
   }
 
   /// @brief Write the perturbed image of sample `s` to `dst` (H*W*C floats) in `layout`.
+  /// @param s a sample of the generator (generator.sample(n))
+  /// @param dst the destination image, H*W*C floats
   /// @param layout HWC or CHW
+  /// @param scratch working memory, one per thread
   /// @throws std::invalid_argument if the sample does not fit the generator or the layout is unknown.
   void operator()(const MaskSample& s, float* dst, Layout layout, Scratch& scratch) const {
     (*this)(s, dst, layout, scratch, 0, H_);
@@ -86,7 +89,10 @@ class Perturber {
   ///        (the start of the whole H*W*C image, in `layout`); other rows are
   ///        untouched. Disjoint row ranges may be written by different threads,
   ///        each with its own Scratch; the values equal those of a whole-image call.
+  /// @param s a sample of the generator (generator.sample(n))
+  /// @param dst the destination image, H*W*C floats
   /// @param layout HWC or CHW
+  /// @param scratch working memory, one per thread
   /// @param y0 first row, 0 <= y0 <= y1
   /// @param y1 one past the last row, y1 <= H
   /// @throws std::invalid_argument if the sample does not fit the generator, the layout is unknown or

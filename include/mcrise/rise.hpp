@@ -135,6 +135,7 @@ struct RiseEstimator {
 /// @param model the black-box model; called only from this thread
 /// @param image H x W x C, in the model's value range
 /// @param options see RiseOptions
+/// @param callbacks progress callbacks, each called as cb(const Progress&) after every batch (true stops the run)
 /// @return one H x W map per target class. Its expectation is a conditional mean score, so it lies
 ///         in the model's score range; an estimate from N masks lies within [0, max score / p_keep]
 ///         for non-negative scores (a kept pixel of a single mask shows M / p_keep) and comes close
@@ -160,6 +161,7 @@ SaliencyResult rise(Classifier&& model, const Image& image, const RiseOptions& o
 /// @param model the black-box model; called only from this thread
 /// @param image H x W x C, in the model's value range
 /// @param options see RiseOptions
+/// @param callbacks progress callbacks, each called as cb(const Progress&) after every batch (true stops the run)
 /// @return one signed H x W map per target class
 /// @throws as rise().
 template <class Classifier, class... Callbacks>

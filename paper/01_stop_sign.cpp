@@ -1,11 +1,10 @@
 // 01_stop_sign: the paper's Fig. 1 on the bundled traffic-sign CNN.
+// Run:    build/paper/01_stop_sign [out-dir = out] [n_masks = 8000]   (or scripts/example.sh)
+// Writes: <out>/fig1_stop_sign.png (image | RISE | debiased RISE | red green blue white black maps),
+//         <out>/stop_sign_mc_rise.npy (the five colour maps, 5 x 48 x 48, float32, for Python)
 //
 // Renders a stop sign, explains the CNN's decision with RISE, debiased RISE and
-// MC-RISE (the paper's defaults: 8000 masks, p_mask 0.5, 8 x 8 grid, five
-// colours), and writes
-//   <out>/fig1_stop_sign.png   image | RISE | debiased RISE | red green blue white black maps
-//   <out>/stop_sign_mc_rise.npy the five colour maps (5 x 48 x 48, float32) for Python
-// Usage: 01_stop_sign [out-dir = out] [n_masks = 8000]
+// MC-RISE (the paper's defaults: 8000 masks, p_mask 0.5, 8 x 8 grid, five colours).
 #include <mcrise/mcrise.hpp>
 #include <signs/classes.hpp>
 #include <signs/cnn.hpp>

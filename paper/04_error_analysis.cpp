@@ -1,9 +1,9 @@
-// 04_error_analysis: the paper's Fig. 6 — why does the model get this sign wrong?
+// 04_error_analysis: the paper's Fig. 6, why the model gets an over-exposed sign wrong.
+// Run:    build/paper/04_error_analysis [out-dir = out] [n_masks = 8000]
+// Writes: <out>/fig6_error_analysis.png (MC-RISE maps of the predicted and the true class, side by side)
 //
 // An over-exposed priority-road sign (yellow washed out towards white) that the
-// bundled CNN misclassifies. MC-RISE maps for the predicted class and for the
-// true class, side by side, written to <out>/fig6_error_analysis.png.
-// Usage: 04_error_analysis [out-dir = out] [n_masks = 8000]
+// bundled CNN misclassifies, explained for both classes from one run.
 #include <mcrise/mcrise.hpp>
 #include <signs/classes.hpp>
 #include <signs/cnn.hpp>

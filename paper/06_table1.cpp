@@ -1,12 +1,11 @@
-// 06_table1: the paper's Table 1 on the bundled sign CNN.
+// 06_table1: the paper's Table 1 (deletion and CA-deletion) on the bundled sign CNN.
+// Run:    build/paper/06_table1 [out-dir = out] [n_images = 100] [n_masks = 2000]
+// Writes: a Markdown table (mean ± standard error) on stdout, <out>/table1.csv (per-image scores)
 //
 // For held-out rendered signs (seed 3, never seen in training), explain the
 // predicted class with RISE, debiased RISE and MC-RISE, then score each map:
 // RISE and debiased RISE with the deletion metric (black substrate, as in the
-// RISE paper), MC-RISE with CA-deletion (paper §5.2); lower is better. Prints a
-// Markdown table (mean ± standard error) and writes per-image scores to
-// <out>/table1.csv.
-// Usage: 06_table1 [out-dir = out] [n_images = 100] [n_masks = 2000]
+// RISE paper), MC-RISE with CA-deletion (paper §5.2); lower is better.
 #include <mcrise/mcrise.hpp>
 #include <signs/classes.hpp>
 #include <signs/cnn.hpp>

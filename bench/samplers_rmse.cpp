@@ -1,16 +1,15 @@
-// Which sampler? Root-mean-square error against a reference map as a function
-// of N, for each mask sampler, on two toy models and the bundled sign CNN.
-// Build: part of the CMake build (target 07_samplers).
-// Run:   ./07_samplers [out_dir] [cnn_reference_masks]   (defaults: out, 32000; 0 skips the sign CNN)
+// samplers_rmse: which sampler? RMSE against a reference map as a function of N, per mask sampler.
+// Run:    build/bench/samplers_rmse [out-dir = out] [cnn_reference_masks = 32000]   (0 skips the sign CNN)
+// Writes: the RMSE table on stdout, <out>/samplers_rmse.png (log10 RMSE against log10 N, toy models)
 //
-// Every sampler keeps each mask marginally the paper's, so every map is
+// Two toy models and the bundled sign CNN. Every sampler keeps each mask marginally the paper's, so every map is
 // unbiased; they differ in variance. The table prints, per problem, estimator
 // and sampler, the RMSE (over pixels, and over the K colour maps for MC-RISE)
 // of the map at N masks against a reference map, averaged over seeds as
 // sqrt(mean squared error). The reference is the balanced sampler at N_ref
 // masks with its own seed (checked against the independent sampler at N_ref);
 // its own noise (the mean of its squared standard-error map) is subtracted
-// from the squared error, so the numbers estimate the error against the exact map. Writes out_dir/samplers_rmse.png.
+// from the squared error, so the numbers estimate the error against the exact map.
 #include <mcrise/mcrise.hpp>
 #include <signs/classes.hpp>
 #include <signs/cnn.hpp>
@@ -212,6 +211,6 @@ int main(int argc, char** argv) try {
   mcrise::save_png(out + "/samplers_rmse.png", mcrise::curve_plot(curves, po));
   std::printf("\nwrote %s/samplers_rmse.png\n", out.c_str());
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "07_samplers: %s\n", e.what());
+  std::fprintf(stderr, "samplers_rmse: %s\n", e.what());
   return 1;
 }

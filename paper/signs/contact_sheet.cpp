@@ -1,6 +1,6 @@
 // Contact sheet of rendered signs, to eyeball the renderer.
 // Build and run from the repository root:
-//   g++ -std=c++17 -O2 -Iinclude -Iexamples -I/usr/include/eigen3 examples/signs/contact_sheet.cpp -o /tmp/contact_sheet
+//   g++ -std=c++17 -O2 -Iinclude -Ipaper -I/usr/include/eigen3 paper/signs/contact_sheet.cpp -o /tmp/contact_sheet
 //   /tmp/contact_sheet signs_sheet.png [seed] [rows]
 // Writes a grid with one column per class (num_classes columns), `rows` rows
 // (default 8), each image upscaled 2x.

@@ -1,7 +1,7 @@
 #pragma once
 /// @file render.hpp
 /// @brief A procedural, deterministic traffic-sign renderer: the data set the
-///        bundled sign CNN was trained on, and the test images of the examples.
+///        bundled sign CNN was trained on, and the test images of the paper reproductions.
 ///
 /// Every image is a pure function of a SignParams value; random_sign_params()
 /// draws those parameters from (seed, index) with a counter-based generator

@@ -2,11 +2,11 @@
 """Train the sign CNN on rendered signs and export it for the C++/Eigen runtime.
 
 Run through train.sh (which renders the data with dump_signs first):
-    examples/signs/train/train.sh
+    paper/signs/train/train.sh
 Uses Debian's python3-torch (apt-get install -y python3-torch) on the CPU.
 
 Writes
-  sign_cnn.bin            weights, format documented in examples/signs/cnn.hpp
+  sign_cnn.bin            weights, format documented in paper/signs/cnn.hpp
   sign_cnn_reference.bin  a few held-out inputs and this model's logits and
                           probabilities on them, to check the C++ inference
 """

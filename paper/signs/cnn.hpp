@@ -10,7 +10,7 @@
 ///   fully connected 1728 -> 10, softmax.
 /// About 4.5 M multiply-adds per image (multiply_adds()).
 ///
-/// Weights file (little-endian), written by examples/signs/train/train.py:
+/// Weights file (little-endian), written by paper/signs/train/train.py:
 ///   "MCRSCNN1", u32 height, u32 width, u32 channels, u32 num_classes, u32 n_conv,
 ///   n_conv x { u32 cin, u32 cout, u32 k, f32 weight[cout][cin][k][k], f32 bias[cout] },
 ///   u32 fc_in, u32 fc_out, f32 weight[fc_out][fc_in], f32 bias[fc_out].
@@ -311,7 +311,7 @@ class SignCnn {
   Eigen::VectorXf fc_bias_;
 };
 
-/// @brief Path of the bundled weights, examples/signs/sign_cnn.bin.
+/// @brief Path of the bundled weights, paper/signs/sign_cnn.bin.
 ///
 /// The environment variable MCRISE_SIGN_CNN, when set, wins; otherwise the
 /// path is built from the MCRISE_SOURCE_DIR compile definition that the
@@ -320,7 +320,7 @@ class SignCnn {
 inline std::string bundled_weights_path() {
   if (const char* env = std::getenv("MCRISE_SIGN_CNN"); env && *env) return env;
 #ifdef MCRISE_SOURCE_DIR
-  return std::string(MCRISE_SOURCE_DIR) + "/examples/signs/sign_cnn.bin";
+  return std::string(MCRISE_SOURCE_DIR) + "/paper/signs/sign_cnn.bin";
 #else
   throw std::runtime_error(
       "mcrise::signs::bundled_weights_path(): MCRISE_SOURCE_DIR is not defined and MCRISE_SIGN_CNN is not set; "

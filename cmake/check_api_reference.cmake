@@ -1,0 +1,35 @@
+# Generates the API reference and fails when doxygen reports an undocumented public symbol
+# ("Member f (function) of namespace mcrise is not documented", "Compound mcrise::X is not
+# documented") or an undocumented parameter of a documented function. mcrise::detail and
+# include/mcrise/detail/ are excluded by the Doxyfile. Other warnings are printed, not fatal.
+#   cmake -DDOXYGEN=<exe> -DDOXYFILE=<file> -DLOG=<warnings log> -P check_api_reference.cmake
+get_filename_component(dir ${LOG} DIRECTORY)
+file(MAKE_DIRECTORY ${dir})
+file(REMOVE ${LOG})
+execute_process(COMMAND ${DOXYGEN} ${DOXYFILE} RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "doxygen ${DOXYFILE} failed with ${rc}")
+endif()
+file(STRINGS ${LOG} lines)
+set(undocumented "")
+set(other "")
+set(in_params OFF)
+foreach(line IN LISTS lines)
+  if(line MATCHES "(is|are) not documented")
+    string(APPEND undocumented "${line}\n")
+    set(in_params ON)
+  elseif(in_params AND line MATCHES "^  parameter ")
+    string(APPEND undocumented "${line}\n")
+  else()
+    set(in_params OFF)
+    string(APPEND other "${line}\n")
+  endif()
+endforeach()
+if(other)
+  message(STATUS "doxygen warnings (not fatal):\n${other}")
+endif()
+if(undocumented)
+  message(FATAL_ERROR "public symbols without documentation (add a /// comment with @brief, @param, ...):\n"
+                      "${undocumented}")
+endif()
+message(STATUS "every public symbol is documented")

@@ -152,6 +152,12 @@ struct DeclaredInput {
                                   " channels, got " + std::to_string(c));
   }
 
+  /// The hint added to a runtime's own error where the model declares no size (-1).
+  std::string resize_hint() const {
+    return height < 0 || width < 0 ? " (if the model takes one image size only, resize the images to it with mcrise::resize_and_crop)"
+                                   : "";
+  }
+
  private:
   static std::string dim(int v) { return v >= 0 ? std::to_string(v) : std::string("any"); }
 };

@@ -117,7 +117,8 @@ class OpenCvDnnClassifier {
       out = net_.forward();
     } catch (const cv::Exception& e) {
       throw std::runtime_error(where() + ": OpenCV failed to run the model on a batch of " +
-                               detail::shape_string({sizes[0], sizes[1], sizes[2], sizes[3]}) + ": " + e.what());
+                               detail::shape_string({sizes[0], sizes[1], sizes[2], sizes[3]}) +
+                               declared_.resize_hint() + ": " + e.what());
     }
     std::vector<std::int64_t> dims(static_cast<std::size_t>(out.dims));
     for (int i = 0; i < out.dims; ++i) dims[static_cast<std::size_t>(i)] = out.size[i];

@@ -6,7 +6,7 @@
 // difference of each runtime's map from the Eigen one.
 //
 //   model_runtimes_bench                          # 4000 masks, batch 64, 3 repeats
-//   model_runtimes_bench --masks 8000 --batch 128 --threads 2 --repeat 5
+//   model_runtimes_bench --masks 8000 --batch 128 --threads 2 --repeat 5 --model-threads 2
 //
 // Built where mcrise::opencv_dnn or mcrise::libtorch exists; a runtime that is missing is left out.
 #include "signs/cnn.hpp"
@@ -52,6 +52,7 @@ struct Options {
   int batch = 64;
   int threads = 2;
   int repeat = 3;
+  int model_threads = 2;  // OpenCV's and LibTorch's thread pools (the Eigen CNN runs on the calling thread)
 };
 
 double median(std::vector<double> v) {
@@ -96,7 +97,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (i + 1 >= argc) {
-      std::fprintf(stderr, "usage: %s [--masks N] [--batch B] [--threads T] [--repeat R]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--masks N] [--batch B] [--threads T] [--repeat R] [--model-threads M]\n", argv[0]);
       return 2;
     }
     const long long v = std::atoll(argv[++i]);
@@ -104,6 +105,7 @@ int main(int argc, char** argv) {
     else if (a == "--batch") o.batch = static_cast<int>(v);
     else if (a == "--threads") o.threads = static_cast<int>(v);
     else if (a == "--repeat") o.repeat = std::max(1, static_cast<int>(v));
+    else if (a == "--model-threads") o.model_threads = std::max(1, static_cast<int>(v));
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -120,10 +122,12 @@ int main(int argc, char** argv) {
   mcrise::ModelInput in;
   in.softmax = true;  // the exported models return logits; SignCnn returns probabilities
 #if MCRISE_BENCH_OPENCV_DNN
+  cv::setNumThreads(o.model_threads);
   mcrise::OpenCvDnnClassifier onnx(dir + "sign_cnn.onnx", in);
   row(("OpenCV " CV_VERSION " DNN (" + std::to_string(cv::getNumThreads()) + " threads)").c_str(), onnx, img, o);
 #endif
 #if MCRISE_BENCH_LIBTORCH
+  at::set_num_threads(o.model_threads);
   mcrise::TorchScriptClassifier pt(dir + "sign_cnn.pt", in);
   row(("LibTorch " + std::string(TORCH_VERSION) + " (" + std::to_string(at::get_num_threads()) + " threads)").c_str(), pt, img, o);
 #endif

@@ -96,8 +96,7 @@ class TorchScriptClassifier {
   ///         the output is not one B x L tensor; std::runtime_error if LibTorch fails to run the
   ///         model or L differs from the first call.
   Eigen::MatrixXf operator()(const ImageBatch& batch) {
-    declared_.check(batch.height(), batch.width(), batch.channels(), where().c_str());
-    check_model_input(input_, batch.channels(), where().c_str());
+    declared_.check(batch.height(), batch.width(), batch.channels(), input_, where());
     const std::vector<std::int64_t> sizes{batch.size(), batch.channels(), batch.height(), batch.width()};
     c10::InferenceMode guard;
     torch::Tensor x;
@@ -141,8 +140,7 @@ class TorchScriptClassifier {
   /// @throws std::invalid_argument naming both sizes and suggesting mcrise::resize_and_crop if they
   ///         differ, or if the ModelInput does not fit C.
   void check_image(const Image& img) const {
-    declared_.check(img.height(), img.width(), img.channels(), where().c_str());
-    check_model_input(input_, img.channels(), where().c_str());
+    declared_.check(img.height(), img.width(), img.channels(), input_, where());
   }
 
  private:

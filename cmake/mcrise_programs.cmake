@@ -2,20 +2,25 @@
 # a reduced run for the test suite, its test, so the list of programs and the list of tests are
 # the same list.
 #
-#   mcrise_program(<name> [TEST [args...]] [EXPECT_OUTPUT <file>])
+#   mcrise_program(<name> [COMPONENT <target>] [TEST [args...]] [EXPECT_OUTPUT <file>])
 #
 # builds <name>.cpp of the calling folder into the program <name> (the bundled sign model's headers
 # under paper/ on its include path) and, with MCRISE_BUILD_TESTS, registers the test
 # <prefix>_<name> (prefix: MCRISE_PROGRAM_TEST_PREFIX of the folder) that runs it with <args>.
 # EXPECT_OUTPUT: the test also compares the program's standard output with <file>, byte for byte.
+# COMPONENT: the program needs that optional component (e.g. mcrise::opencv_dnn): it is built and
+# tested, linked to it, only where the component exists.
 function(mcrise_program name)
-  cmake_parse_arguments(arg "" "EXPECT_OUTPUT" "TEST" ${ARGN})
+  cmake_parse_arguments(arg "" "EXPECT_OUTPUT;COMPONENT" "TEST" ${ARGN})
+  set_property(DIRECTORY APPEND PROPERTY MCRISE_PROGRAMS ${name})
+  if(arg_COMPONENT AND NOT TARGET ${arg_COMPONENT})
+    return()
+  endif()
   add_executable(${name} ${CMAKE_CURRENT_SOURCE_DIR}/${name}.cpp)
-  target_link_libraries(${name} PRIVATE mcrise::mcrise)
+  target_link_libraries(${name} PRIVATE mcrise::mcrise ${arg_COMPONENT})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/paper)
   target_compile_definitions(${name} PRIVATE MCRISE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   mcrise_setup_target(${name})
-  set_property(DIRECTORY APPEND PROPERTY MCRISE_PROGRAMS ${name})
   if(NOT MCRISE_BUILD_TESTS OR NOT (DEFINED arg_TEST OR "TEST" IN_LIST arg_KEYWORDS_MISSING_VALUES))
     return()
   endif()

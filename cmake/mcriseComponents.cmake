@@ -1,0 +1,53 @@
+# mcrise's optional components, each an INTERFACE target created only when its runtime is found:
+#   mcrise::opencv_dnn  include/mcrise/opencv/   OpenCV's DNN module  (Debian: libopencv-dnn-dev)
+#   mcrise::libtorch    include/mcrise/libtorch/ LibTorch             (Debian: libtorch-dev)
+# The same file runs in mcrise's own build and in the installed mcriseConfig.cmake, so a consumer's
+# find_package(mcrise) finds the runtimes again; the targets are not exported. The core target
+# mcrise::mcrise never links them.
+#
+# In: MCRISE_COMPONENT_SCOPE ("GLOBAL" in mcrise's build, so add_subdirectory users see the targets),
+#     MCRISE_WITH_OPENCV_DNN / MCRISE_WITH_LIBTORCH (default ON: look for the runtime).
+# Out: mcrise_opencv_dnn_FOUND, mcrise_libtorch_FOUND (TRUE/FALSE, for check_required_components).
+
+if(NOT DEFINED MCRISE_WITH_OPENCV_DNN)
+  set(MCRISE_WITH_OPENCV_DNN ON)
+endif()
+if(NOT DEFINED MCRISE_WITH_LIBTORCH)
+  set(MCRISE_WITH_LIBTORCH ON)
+endif()
+
+set(mcrise_opencv_dnn_FOUND FALSE)
+if(TARGET mcrise::opencv_dnn)
+  set(mcrise_opencv_dnn_FOUND TRUE)
+elseif(MCRISE_WITH_OPENCV_DNN)
+  find_package(OpenCV QUIET COMPONENTS core dnn)
+  if(OpenCV_FOUND)
+    add_library(mcrise::opencv_dnn INTERFACE IMPORTED ${MCRISE_COMPONENT_SCOPE})
+    target_link_libraries(mcrise::opencv_dnn INTERFACE mcrise::mcrise opencv_core opencv_dnn)
+    set(mcrise_opencv_dnn_FOUND TRUE)
+  else()
+    # Debian's libopencv-dnn-dev installs no OpenCVConfig.cmake (only the libopencv-dev
+    # metapackage, with every other module, does): find the header and the two libraries.
+    find_path(MCRISE_OPENCV_INCLUDE_DIR opencv2/dnn.hpp PATH_SUFFIXES opencv4)
+    find_library(MCRISE_OPENCV_DNN_LIBRARY opencv_dnn)
+    find_library(MCRISE_OPENCV_CORE_LIBRARY opencv_core)
+    if(MCRISE_OPENCV_INCLUDE_DIR AND MCRISE_OPENCV_DNN_LIBRARY AND MCRISE_OPENCV_CORE_LIBRARY)
+      add_library(mcrise::opencv_dnn INTERFACE IMPORTED ${MCRISE_COMPONENT_SCOPE})
+      set_target_properties(mcrise::opencv_dnn PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${MCRISE_OPENCV_INCLUDE_DIR}")
+      target_link_libraries(mcrise::opencv_dnn INTERFACE mcrise::mcrise ${MCRISE_OPENCV_DNN_LIBRARY} ${MCRISE_OPENCV_CORE_LIBRARY})
+      set(mcrise_opencv_dnn_FOUND TRUE)
+    endif()
+  endif()
+endif()
+
+set(mcrise_libtorch_FOUND FALSE)
+if(TARGET mcrise::libtorch)
+  set(mcrise_libtorch_FOUND TRUE)
+elseif(MCRISE_WITH_LIBTORCH)
+  find_package(Torch QUIET)
+  if(Torch_FOUND OR TORCH_FOUND)
+    add_library(mcrise::libtorch INTERFACE IMPORTED ${MCRISE_COMPONENT_SCOPE})
+    target_link_libraries(mcrise::libtorch INTERFACE mcrise::mcrise ${TORCH_LIBRARIES})
+    set(mcrise_libtorch_FOUND TRUE)
+  endif()
+endif()

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -35,8 +36,15 @@ std::string class_label(const std::vector<std::string>& labels, int cls) {
 
 std::string score_text(double s) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g", s);
+  std::snprintf(buf, sizeof buf, "%.3f", s);
   return buf;
+}
+
+// Small inputs (a 48 x 48 model) are magnified by the largest whole factor that keeps the longest
+// side at most 256 pixels, so that the overlay can be looked at; each input pixel stays a square block.
+Picture magnified(const Picture& pic) {
+  const int k = std::max(1, 256 / std::max(pic.height(), pic.width()));
+  return k == 1 ? pic : resize_nearest(pic, pic.height() * k, pic.width() * k);
 }
 
 Json options_json(const ExplainOptions& opt, const std::vector<NamedColor>& colors) {
@@ -80,7 +88,7 @@ Picture make_figure(const Image& img, const Explanation& e, const std::vector<st
   for (std::size_t j = 0; j < e.classes.size(); ++j) {
     const int c = e.classes[j];
     FigureRow row;
-    row.label = class_label(labels, c) + " " + score_text(e.scores(c));
+    row.label = (labels.empty() ? "class " : "") + class_label(labels, c) + " " + score_text(e.scores(c));
     if (method == "mc_rise")
       row.color_maps = e.maps[j];
     else
@@ -168,7 +176,7 @@ int run_explain(const ExplainOptions& opt) {
     summary["method"] = t.method;
     const int first = e.classes.front();
     summary["class"] = first;
-    summary["label"] = class_label(labels, first);
+    summary["label"] = labels.empty() ? Json(nullptr) : Json(class_label(labels, first));
     summary["score"] = e.scores(first);
     summary["masks_used"] = e.masks_used;
     summary["relative_standard_error"] = e.relative_standard_error;
@@ -182,7 +190,7 @@ int run_explain(const ExplainOptions& opt) {
       const std::string base = stem + ".c" + std::to_string(c);
       Json tj;
       tj["class"] = c;
-      tj["label"] = class_label(labels, c);
+      tj["label"] = labels.empty() ? Json(nullptr) : Json(class_label(labels, c));
       tj["score"] = e.scores(c);
       tj["relative_standard_error"] =
           j < e.class_relative_se.size() ? Json(e.class_relative_se[j]) : Json(nullptr);
@@ -194,7 +202,7 @@ int run_explain(const ExplainOptions& opt) {
         write_npy(staged.stage((dir / (base + ".maps.npy")).string()), e.maps[j][0]);
       OverlayOptions oo;
       oo.colormap = t.method == "rise" ? Colormap::jet : Colormap::diverging;
-      save_png(staged.stage((dir / (base + ".overlay.png")).string()), overlay(it.image, importance_map(e, j), oo));
+      save_png(staged.stage((dir / (base + ".overlay.png")).string()), magnified(overlay(it.image, importance_map(e, j), oo)));
       targets.push_back(tj);
     }
     summary["targets"] = targets;

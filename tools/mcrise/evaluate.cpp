@@ -193,14 +193,17 @@ int run_evaluate(const EvaluateOptions& opt) {
       for (const auto& c : e.colors) colors.push_back(c.value);
       CaDeletionOptions o;
       o.batch_size = t.batch;
+      o.layout = batch_layout;
       auc = ca_deletion(ref, img, e.maps[0], colors, cls, o, report).auc;
     } else if (opt.metric == "deletion") {
       DeletionOptions o;
       o.batch_size = t.batch;
+      o.layout = batch_layout;
       auc = deletion(ref, img, importance_map(e, 0), cls, o, report).auc;
     } else {
       InsertionOptions o;
       o.batch_size = t.batch;
+      o.layout = batch_layout;
       auc = insertion(ref, img, importance_map(e, 0), cls, o, report).auc;
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

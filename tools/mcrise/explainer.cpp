@@ -16,9 +16,6 @@ namespace mcrise::cli {
 
 namespace {
 
-// Channel-planar batches, which the adapters hand to their runtime without a copy.
-constexpr Layout batch_layout = Layout::CHW;
-
 const char* sampler_name(Sampler s) { return s == Sampler::balanced ? "balanced" : "independent"; }
 
 template <class Options>

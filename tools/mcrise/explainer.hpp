@@ -16,6 +16,10 @@
 
 namespace mcrise::cli {
 
+/// @brief The layout of the batches the tool hands the model: channel-planar, which the adapters
+///        pass to their runtime without a copy.
+inline constexpr Layout batch_layout = Layout::CHW;
+
 /// @brief The size images are brought to: --input-size, else the model's declared input size,
 ///        else (0, 0) for "each image as it is".
 /// @throws std::runtime_error if --input-size is malformed or differs from the model's declared size.

@@ -3,6 +3,7 @@
 #include "signs/classes.hpp"
 #include "signs/render.hpp"
 
+#include <mcrise/deletion.hpp>
 #include <mcrise/io.hpp>
 #include <mcrise/mc_rise.hpp>
 #include <mcrise/npy.hpp>
@@ -14,7 +15,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstring>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -138,6 +142,16 @@ std::vector<std::string> rows_without_seconds(const std::string& csv) {
   return rows;
 }
 
+// The float64 values of an .npy file written by mcrise::write_npy (little-endian host).
+std::vector<double> npy_values(const std::string& bytes) {
+  REQUIRE(bytes.size() >= 10);
+  const std::size_t header = 10 + static_cast<unsigned char>(bytes[8]) + 256u * static_cast<unsigned char>(bytes[9]);
+  REQUIRE(bytes.find("'<f8'") < header);
+  std::vector<double> v((bytes.size() - header) / sizeof(double));
+  std::memcpy(v.data(), bytes.data() + header, v.size() * sizeof(double));
+  return v;
+}
+
 std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
 
 }  // namespace
@@ -189,11 +203,31 @@ TEST_CASE("mcrise explain writes the library's maps, a figure, an overlay and a 
   CHECK(overlay.width() == 48 * 5);
   CHECK(mcrise::load_image((out / "stop.figure.png").string()).width() > 6 * 48);
 
-  // The same command with one thread: the same maps, bit for bit.
+  // The same command with one thread and batches of 7: the same maps, bit for bit.
   const fs::path out1 = fresh_dir("explain_out1");
-  REQUIRE(run({"explain", onnx, png.string(), "--softmax", "--masks", "200", "--threads", "1", "--out", out1.string()}, io)
+  REQUIRE(run({"explain", onnx, png.string(), "--softmax", "--masks", "200", "--threads", "1", "--batch", "7", "--out",
+               out1.string()},
+              io)
               .code == 0);
   REQUIRE(read_all(out1 / "stop.c0.maps.npy") == read_all(ref));
+
+#if MCRISE_CLI_TEST_TORCHSCRIPT
+  // The TorchScript file of the same network: the same maps up to float rounding in the runtimes.
+  const fs::path out_pt = fresh_dir("explain_out_pt");
+  const std::string pt = std::string(MCRISE_SOURCE_DIR) + "/examples/signs/sign_cnn.pt";
+  const Run rp = run({"explain", pt, png.string(), "--softmax", "--masks", "200", "--out", out_pt.string()}, io);
+  INFO(rp.err);
+  REQUIRE(rp.code == 0);
+  const std::vector<double> a = npy_values(read_all(ref)), b = npy_values(read_all(out_pt / "stop.c0.maps.npy"));
+  REQUIRE(a.size() == 5 * 48 * 48);
+  REQUIRE(b.size() == a.size());
+  double largest = 0.0, diff = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    largest = std::max(largest, std::abs(a[i]));
+    diff = std::max(diff, std::abs(a[i] - b[i]));
+  }
+  CHECK(diff <= 1e-6 * largest);
+#endif
 }
 
 TEST_CASE("mcrise explain --method debiased_rise --class C writes the library's debiased RISE map", "[cli]") {
@@ -305,6 +339,22 @@ TEST_CASE("mcrise evaluate --resume drops a partial last line and runs its image
   REQUIRE(r.code == 0);
   CHECK(rows_without_seconds(read_all(out / "part.csv")) == rows_without_seconds(full));
   CHECK(r.out.find("2 images were already in") != std::string::npos);
+
+  // Row 1 is the library's deletion AUC of the RISE map of the model's top class, to the last bit.
+  mcrise::ModelInput mi;
+  mi.softmax = true;
+  mcrise::OpenCvDnnClassifier model(onnx, mi);
+  const mcrise::Image img = mcrise::load_image((in / "s0.png").string());
+  mcrise::RiseOptions o;
+  o.n_masks = 200;
+  o.layout = mcrise::Layout::CHW;
+  const auto res = mcrise::rise(model, img, o);
+  mcrise::DeletionOptions d;
+  d.layout = mcrise::Layout::CHW;
+  const double auc = mcrise::deletion(model, img, res.map(res.classes[0]), res.classes[0], d).auc;
+  char expected_row[128];
+  std::snprintf(expected_row, sizeof expected_row, "s0.png,%d,rise,deletion,%.17g,200", res.classes[0], auc);
+  CHECK(rows_without_seconds(full).at(1) == expected_row);
 }
 
 TEST_CASE("mcrise refuses bad input with one line, a non-zero exit code and no output file", "[cli]") {

@@ -58,16 +58,9 @@ std::vector<ImageEntry> list_images(const std::string& where) {
     if (out.empty()) throw std::runtime_error("--images folder '" + where + "' holds no image files");
     return out;
   }
-  const std::string text = read_text_file(where, "image list");
   const fs::path base = fs::path(where).parent_path();
   std::set<std::string> seen;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+  for (const std::string& line : split_lines(read_text_file(where, "image list"))) {
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     if (!seen.insert(line).second) throw std::runtime_error("image list '" + where + "' names '" + line + "' twice");
     const fs::path p(line);

@@ -29,6 +29,18 @@ void fill_sampling(Options& o, const std::vector<int>& classes, const ToolOption
   o.layout = batch_layout;
 }
 
+// What McRiseResult and SaliencyResult share, copied into the explanation.
+template <class Result>
+Explanation& take_summary(const Result& r, Explanation& e) {
+  e.classes = r.classes;
+  e.scores = r.scores;
+  e.masks_used = r.masks_used;
+  e.relative_standard_error = r.relative_standard_error;
+  e.class_relative_se = r.relative_standard_errors;
+  e.sampler = sampler_name(r.sampler);
+  return e;
+}
+
 }  // namespace
 
 std::pair<int, int> target_size(const ToolOptions& opt, const Model& model) {
@@ -85,27 +97,15 @@ Explanation explain_image(Model& model, const Image& image, const std::vector<in
     e.colors = parse_colors(opt.colors);
     for (const auto& c : e.colors) o.colors.push_back(c.value);
     const McRiseResult r = mc_rise(ref, image, o, report);
-    e.classes = r.classes;
     for (int c : r.classes) e.maps.push_back(r.map(c));
-    e.scores = r.scores;
-    e.masks_used = r.masks_used;
-    e.relative_standard_error = r.relative_standard_error;
-    e.class_relative_se = r.relative_standard_errors;
-    e.sampler = sampler_name(r.sampler);
-    return e;
+    return take_summary(r, e);
   }
   RiseOptions o;
   fill_sampling(o, classes, opt);
   const SaliencyResult r =
       opt.method == "rise" ? rise(ref, image, o, report) : debiased_rise(ref, image, o, report);
-  e.classes = r.classes;
   for (int c : r.classes) e.maps.push_back({r.map(c)});
-  e.scores = r.scores;
-  e.masks_used = r.masks_used;
-  e.relative_standard_error = r.relative_standard_error;
-  e.class_relative_se = r.relative_standard_errors;
-  e.sampler = sampler_name(r.sampler);
-  return e;
+  return take_summary(r, e);
 }
 
 SaliencyMap importance_map(const Explanation& e, std::size_t j) {

@@ -1,5 +1,6 @@
 #include "files.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -79,12 +80,17 @@ std::string StagedFiles::stage(const std::string& final_path) {
 
 void StagedFiles::commit() {
   for (const auto& f : files_) sync_file(f.first);
+  std::vector<std::string> dirs;
   while (!files_.empty()) {
     const auto& f = files_.front();
     if (std::rename(f.first.c_str(), f.second.c_str()) != 0)
       throw std::runtime_error("cannot rename '" + f.first + "' to '" + f.second + "': " + errno_text());
+    dirs.push_back(parent_of(f.second));
     files_.erase(files_.begin());
   }
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (const auto& d : dirs) sync_dir(d);
 }
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {
@@ -100,7 +106,6 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   }
   ::close(fd);
   staged.commit();
-  sync_dir(parent_of(path));
 }
 
 std::string read_text_file(const std::string& path, const char* what) {
@@ -117,6 +122,19 @@ std::string read_text_file(const std::string& path, const char* what) {
   std::fclose(f);
   if (bad) throw std::runtime_error("cannot read " + std::string(what) + " '" + path + "'");
   return out;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    if (!lines.back().empty() && lines.back().back() == '\r') lines.back().pop_back();
+    start = end + 1;
+  }
+  return lines;
 }
 
 DurableLog DurableLog::create(const std::string& path, const std::string& header) {

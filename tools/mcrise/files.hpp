@@ -43,6 +43,10 @@ void write_file_atomically(const std::string& path, const std::string& bytes);
 /// @throws std::runtime_error naming the path if it cannot be read.
 std::string read_text_file(const std::string& path, const char* what);
 
+/// @brief The lines of a text ('\n' separated, a trailing '\r' removed from each; no empty last
+///        line for a text that ends in '\n').
+std::vector<std::string> split_lines(const std::string& text);
+
 /// @brief A results file that grows by whole lines: each append() is one write() of a complete
 ///        line followed by fsync(), so a process killed at any moment leaves complete lines and at
 ///        most one partial last line (which open_for_resume() cuts off).

@@ -93,20 +93,11 @@ ModelInput model_input(const ToolOptions& opt) {
 }
 
 std::vector<std::string> read_labels(const std::string& path) {
-  const std::string text = read_text_file(path, "labels file");
-  std::vector<std::string> labels;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos)
-      throw std::runtime_error("labels file '" + path + "' line " + std::to_string(labels.size() + 1) +
+  const std::vector<std::string> labels = split_lines(read_text_file(path, "labels file"));
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (labels[i].find_first_not_of(" \t") == std::string::npos)
+      throw std::runtime_error("labels file '" + path + "' line " + std::to_string(i + 1) +
                                " is empty: it needs one label per line, one line per class");
-    labels.push_back(line);
-    start = end + 1;
-  }
   if (labels.empty()) throw std::runtime_error("labels file '" + path + "' is empty");
   return labels;
 }

@@ -126,6 +126,7 @@ fs::path write_sign(const fs::path& dir, const std::string& name, const mcrise::
   return p;
 }
 
+#if MCRISE_CLI_TEST_ONNX
 fs::path write_labels(const fs::path& dir) {
   std::string text;
   for (int c = 0; c < signs::num_classes; ++c) text += signs::class_name(c) + "\n";
@@ -151,6 +152,8 @@ std::vector<double> npy_values(const std::string& bytes) {
   std::memcpy(v.data(), bytes.data() + header, v.size() * sizeof(double));
   return v;
 }
+
+#endif
 
 std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
 

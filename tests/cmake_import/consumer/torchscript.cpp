@@ -1,0 +1,9 @@
+// A user's program with a TorchScript model through LibTorch (built and linked, not run).
+#include <mcrise/mcrise.hpp>
+#include <mcrise/libtorch/torchscript_classifier.hpp>
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 0;
+  mcrise::TorchScriptClassifier model(argv[1]);
+  return mcrise::mc_rise(model, mcrise::Image(48, 48, 3, 0.5f), {}).complete ? 0 : 1;
+}

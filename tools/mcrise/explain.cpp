@@ -220,8 +220,9 @@ int run_explain(const ExplainOptions& opt) {
       if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write '" + json_path + "' (disk full?)");
     }
     staged.commit();
-    std::printf("%s: class %d (%s), score %s, %lld masks, %.2f s -> %s\n", it.path.c_str(), first,
-                class_label(labels, first).c_str(), score_text(e.scores(first)).c_str(),
+    const std::string named = labels.empty() ? std::string() : " (" + class_label(labels, first) + ")";
+    std::printf("%s: class %d%s, score %s, %lld masks, %.2f s -> %s\n", it.path.c_str(), first, named.c_str(),
+                score_text(e.scores(first)).c_str(),
                 static_cast<long long>(e.masks_used), seconds, json_path.c_str());
     std::fflush(stdout);
   }

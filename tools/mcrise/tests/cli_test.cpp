@@ -262,6 +262,40 @@ TEST_CASE("mcrise explain --method debiased_rise --class C writes the library's 
   CHECK(j["input_size"] == nlohmann::json({48, 48}));
 }
 
+TEST_CASE("mcrise explain --top 2 --colors with a hex colour explains two classes with those colours", "[cli]") {
+  const fs::path in = fresh_dir("top_in"), out = fresh_dir("top_out"), io = fresh_dir("top_io");
+  const fs::path png = write_sign(in, "s.png", signs::render_sample(3, 4).image);
+  const Run r = run({"explain", onnx, png.string(), "--softmax", "--top", "2", "--colors", "#FF8000,cyan", "--masks",
+                     "100", "--out", out.string()},
+                    io);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(read_all(out / "s.json"));
+  REQUIRE(j["targets"].size() == 2);
+  const int a = j["targets"][0]["class"], b = j["targets"][1]["class"];
+  CHECK(j["targets"][0]["score"].get<double>() >= j["targets"][1]["score"].get<double>());
+  CHECK(j["options"]["colors"] == nlohmann::json({"#ff8000", "cyan"}));
+
+  mcrise::ModelInput mi;
+  mi.softmax = true;
+  mcrise::OpenCvDnnClassifier model(onnx, mi);
+  const mcrise::Image img = mcrise::load_image(png.string());
+  mcrise::McRiseOptions o;
+  o.n_masks = 100;
+  o.classes = {a, b};
+  o.colors = {{1.0f, 128.0f / 255.0f, 0.0f}, {0.0f, 1.0f, 1.0f}};
+  o.layout = mcrise::Layout::CHW;
+  const auto res = mcrise::mc_rise(model, img, o);
+  CHECK(res.scores(a) == Approx(j["targets"][0]["score"].get<double>()).epsilon(1e-9));
+  CHECK(res.scores(a) >= res.scores.maxCoeff());  // the top class first
+  for (int c : {a, b}) {
+    const std::string name = "s.c" + std::to_string(c) + ".maps.npy";
+    mcrise::write_npy((in / name).string(), res.map(c));
+    CHECK(read_all(out / name) == read_all(in / name));
+    CHECK(npy_values(read_all(out / name)).size() == 2 * 48 * 48);
+  }
+}
+
 TEST_CASE("mcrise evaluate killed part-way and resumed gives the rows of an uninterrupted run", "[cli]") {
   const fs::path in = fresh_dir("eval_in"), out = fresh_dir("eval_out"), io = fresh_dir("eval_io");
   const fs::path images = in / "images";

@@ -11,6 +11,7 @@
 #include <mcrise/image.hpp>
 #include <mcrise/io.hpp>
 #include <mcrise/io_error.hpp>
+#include <mcrise/lime.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/mc_rise.hpp>
 #include <mcrise/npy.hpp>
@@ -18,3 +19,4 @@
 #include <mcrise/picture.hpp>
 #include <mcrise/render.hpp>
 #include <mcrise/rise.hpp>
+#include <mcrise/segments.hpp>

@@ -4,7 +4,9 @@
 // recovered exactly without the penalty and to the computed shrinkage with it; a superpixel the
 // model ignores gets a coefficient within its standard error of 0 (and one it uses does not);
 // determinism across threads, batch sizes and layouts; bad options refused before any call.
+#include <mcrise/io.hpp>
 #include <mcrise/lime.hpp>
+#include <mcrise/render.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -146,6 +148,17 @@ Eigen::VectorXd ridge_normal(const Samples& s, double alpha) {
 }
 
 double max_abs(const Eigen::VectorXd& v) { return v.cwiseAbs().maxCoeff(); }
+
+// The opening snippet of docs/lime.md, compiled (not run: it reads and writes files).
+[[maybe_unused]] void docs_snippet() {
+  auto model = [](const mcrise::Image&) { return std::vector<double>(43, 0.0); };
+  mcrise::Image img = mcrise::load_image("sign.png");                        // H x W x 3, values in [0, 1]
+  mcrise::SegmentMap segments = mcrise::grid_segments(img.height(), img.width(), 8, 8);
+  mcrise::LimeOptions options;                                                 // the lime package's defaults
+  options.classes = {14};
+  mcrise::LimeResult res = mcrise::lime(model, img, segments, options);
+  mcrise::save_png("lime.png", mcrise::overlay(img, res.map(14)));             // each superpixel painted with its coefficient
+}
 
 }  // namespace
 

@@ -1,19 +1,23 @@
 # mcrise's optional components, each an INTERFACE target created only when its runtime is found:
 #   mcrise::opencv_dnn  include/mcrise/opencv/   OpenCV's DNN module  (Debian: libopencv-dnn-dev)
 #   mcrise::libtorch    include/mcrise/libtorch/ LibTorch             (Debian: libtorch-dev)
+#   mcrise::vlfeat      include/mcrise/vlfeat/   VLFeat's quick shift (Debian: libvlfeat-dev)
 # The same file runs in mcrise's own build and in the installed mcriseConfig.cmake, so a consumer's
 # find_package(mcrise) finds the runtimes again; the targets are not exported. The core target
 # mcrise::mcrise never links them.
 #
 # In: MCRISE_COMPONENT_SCOPE ("GLOBAL" in mcrise's build, so add_subdirectory users see the targets),
-#     MCRISE_WITH_OPENCV_DNN / MCRISE_WITH_LIBTORCH (default ON: look for the runtime).
-# Out: mcrise_opencv_dnn_FOUND, mcrise_libtorch_FOUND (TRUE/FALSE, for check_required_components).
+#     MCRISE_WITH_OPENCV_DNN / MCRISE_WITH_LIBTORCH / MCRISE_WITH_VLFEAT (default ON: look for the runtime).
+# Out: mcrise_opencv_dnn_FOUND, mcrise_libtorch_FOUND, mcrise_vlfeat_FOUND (TRUE/FALSE, for check_required_components).
 
 if(NOT DEFINED MCRISE_WITH_OPENCV_DNN)
   set(MCRISE_WITH_OPENCV_DNN ON)
 endif()
 if(NOT DEFINED MCRISE_WITH_LIBTORCH)
   set(MCRISE_WITH_LIBTORCH ON)
+endif()
+if(NOT DEFINED MCRISE_WITH_VLFEAT)
+  set(MCRISE_WITH_VLFEAT ON)
 endif()
 
 # In mcrise's own build the component targets are GLOBAL, so a project that adds mcrise with
@@ -73,5 +77,21 @@ elseif(MCRISE_WITH_LIBTORCH)
     add_library(mcrise::libtorch INTERFACE IMPORTED ${MCRISE_COMPONENT_SCOPE})
     target_link_libraries(mcrise::libtorch INTERFACE mcrise::mcrise ${TORCH_LIBRARIES})
     set(mcrise_libtorch_FOUND TRUE)
+  endif()
+endif()
+
+# VLFeat's C library: the header vl/quickshift.h and libvl (Debian installs no CMake config).
+set(mcrise_vlfeat_FOUND FALSE)
+if(TARGET mcrise::vlfeat)
+  set(mcrise_vlfeat_FOUND TRUE)
+elseif(MCRISE_WITH_VLFEAT)
+  find_path(MCRISE_VLFEAT_INCLUDE_DIR vl/quickshift.h)
+  find_library(MCRISE_VLFEAT_LIBRARY NAMES vl)
+  if(MCRISE_VLFEAT_INCLUDE_DIR AND MCRISE_VLFEAT_LIBRARY)
+    add_library(mcrise::vlfeat INTERFACE IMPORTED ${MCRISE_COMPONENT_SCOPE})
+    set_target_properties(mcrise::vlfeat PROPERTIES
+      INTERFACE_LINK_LIBRARIES "mcrise::mcrise;${MCRISE_VLFEAT_LIBRARY}"
+      INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${MCRISE_VLFEAT_INCLUDE_DIR}")
+    set(mcrise_vlfeat_FOUND TRUE)
   endif()
 endif()

@@ -13,6 +13,7 @@
 #include <mcrise/image.hpp>
 #include <mcrise/io.hpp>
 #include <mcrise/io_error.hpp>
+#include <mcrise/lime.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/mc_rise.hpp>
 #include <mcrise/npy.hpp>
@@ -22,3 +23,4 @@
 #include <mcrise/resize.hpp>
 #include <mcrise/result.hpp>
 #include <mcrise/rise.hpp>
+#include <mcrise/segments.hpp>

@@ -86,6 +86,7 @@ class GridAccumulator {
       : geo_(gen.geometry()),
         planes_(gen.num_colors() + 1),
         p_mask_(gen.mask_probability()),
+        source_(gen.fingerprint()),
         classes_(std::move(classes)),
         up_(geo_) {
     if (classes_.empty()) throw std::invalid_argument(std::string(where) + ": no target classes given");
@@ -305,6 +306,10 @@ class GridAccumulator {
     if (!fits)
       throw std::invalid_argument(std::string(where) + ": mask sample " + std::to_string(s.index) +
                                   " does not fit this accumulator's generator");
+    if (s.source != 0 && s.source != source_)
+      throw std::invalid_argument(std::string(where) + ": mask sample " + std::to_string(s.index) +
+                                  " comes from a generator with other options than this accumulator's (image size, "
+                                  "grid, upsampling, shift, colours, mask_probability or sampler block size)");
     for (int cls : classes_) {
       if (cls >= num_scores)
         throw std::invalid_argument(std::string(where) + ": class " + std::to_string(cls) +
@@ -312,6 +317,10 @@ class GridAccumulator {
       if (!std::isfinite(scores[cls]))
         throw std::invalid_argument(std::string(where) + ": the score of class " + std::to_string(cls) + " for sample " +
                                     std::to_string(s.index) + " is not finite (" + std::to_string(scores[cls]) + ")");
+      if (std::abs(scores[cls]) > max_abs_score)  // the sums (float ones for the standard errors) must stay finite
+        throw std::invalid_argument(std::string(where) + ": the score of class " + std::to_string(cls) + " for sample " +
+                                    std::to_string(s.index) + " has magnitude over " + real_str(max_abs_score) + " (" +
+                                    real_str(scores[cls]) + ")");
     }
   }
 
@@ -771,6 +780,7 @@ class GridAccumulator {
   MaskGeometry geo_;
   int planes_;
   double p_mask_;
+  std::uint64_t source_;  // the generator's fingerprint(): samples from another generator are refused
   std::vector<int> classes_;
   ShiftUpsampler up_;
   int stored_planes_ = 0;    // planes kept in the sums: all K+1, or only plane 0 for binary masks
@@ -860,6 +870,9 @@ inline double relative_standard_error(const std::vector<SaliencyMap>& maps,
       throw std::invalid_argument("mcrise::relative_standard_error(): map " + std::to_string(k) +
                                   " and its standard-error map differ in shape");
     if (maps[k].size() == 0) continue;
+    if (maps[k].hasNaN() || standard_errors[k].hasNaN())
+      throw std::invalid_argument("mcrise::relative_standard_error(): map " + std::to_string(k) +
+                                  " or its standard-error map has a NaN");
     top = std::max(top, maps[k].cwiseAbs().maxCoeff());
     se = std::max(se, standard_errors[k].maxCoeff());
   }

@@ -30,6 +30,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -80,7 +82,7 @@ enum class Sampler {
 struct MaskOptions {
   int grid_h = 8;                              ///< grid rows, 1 <= grid_h <= H
   int grid_w = 8;                              ///< grid columns, 1 <= grid_w <= W
-  double mask_probability = 0.5;               ///< p_mask: probability a cell is masked, in (0, 1)
+  double mask_probability = 0.5;               ///< p_mask: probability a cell is masked, in [1e-6, 1 - 1e-6]
   std::uint64_t seed = 2020;                   ///< sample n depends only on (seed, n)
   Upsampling upsampling = Upsampling::bilinear;///< grid -> pixels
   bool random_shift = true;                    ///< draw (dy, dx); false: always (0, 0)
@@ -93,6 +95,9 @@ struct MaskSample {
   int dy = 0;                       ///< vertical shift, 0 <= dy < cell_h
   int dx = 0;                       ///< horizontal shift, 0 <= dx < cell_w
   std::vector<std::uint8_t> cells;  ///< grid_h x grid_w, row-major: 0 kept, k in 1..K masked with colour k
+  /// MaskGenerator::fingerprint() of the generator that drew it (0: not drawn by a generator, e.g.
+  /// built by hand); the accumulators refuse a sample whose fingerprint is not their generator's.
+  std::uint64_t source = 0;
 };
 
 /// @brief Sizes shared by the generator, the perturber and the accumulators.
@@ -110,7 +115,7 @@ struct MaskGeometry {
   int shifts_h() const noexcept { return random_shift ? cell_h : 1; }
   /// Number of distinct horizontal shifts (cell_w, or 1 without shift).
   int shifts_w() const noexcept { return random_shift ? cell_w : 1; }
-  /// Number of grid cells.
+  /// Number of grid cells (make() refuses grids of more than INT_MAX cells).
   int cells() const noexcept { return grid_h * grid_w; }
 
   /// Largest image side, 2^29 pixels: the upsampling canvas, (grid + 1)·cell < 2·side + 2, fits an int.
@@ -118,7 +123,8 @@ struct MaskGeometry {
 
   /// @brief Geometry of an H x W image under `opt`.
   /// @throws std::invalid_argument (message starts with `where`) for an empty
-  ///         image, an unknown upsampling, a side over max_side, or a grid outside 1..H x 1..W.
+  ///         image, an unknown upsampling, a side over max_side, a grid outside 1..H x 1..W, or a grid
+  ///         of more than INT_MAX cells.
   static MaskGeometry make(int height, int width, const MaskOptions& opt, const char* where) {
     if (height < 1 || width < 1)
       throw std::invalid_argument(std::string(where) + ": the image is empty (" + std::to_string(height) + " x " +
@@ -135,6 +141,10 @@ struct MaskGeometry {
     if (opt.grid_w < 1 || opt.grid_w > width)
       throw std::invalid_argument(std::string(where) + ": grid_w must be in [1, " + std::to_string(width) +
                                   "] (the image width), got " + std::to_string(opt.grid_w));
+    if (static_cast<long long>(opt.grid_h) * opt.grid_w > std::numeric_limits<int>::max())
+      throw std::invalid_argument(std::string(where) + ": the grid must have at most " +
+                                  std::to_string(std::numeric_limits<int>::max()) + " cells, got " +
+                                  std::to_string(opt.grid_h) + " x " + std::to_string(opt.grid_w));
     MaskGeometry g;
     g.height = height;
     g.width = width;
@@ -199,7 +209,8 @@ class MaskGenerator {
   /// @param height image rows H, in [1, MaskGeometry::max_side]
   /// @param width image columns W, in [1, MaskGeometry::max_side]
   /// @param num_colors K, in [1, 255] (1 for binary masks)
-  /// @param opt grid, mask_probability in (0,1), seed, upsampling, shift, sampler
+  /// @param opt grid, mask_probability in [1e-6, 1 - 1e-6] (detail::min_mask_probability), seed, upsampling,
+  ///        shift, sampler
   /// @param where the function name that starts error messages
   /// @throws std::invalid_argument for any value out of range, an unknown sampler, or a balanced
   ///         sampler whose mask_probability has no block size (see Sampler).
@@ -212,9 +223,7 @@ class MaskGenerator {
         rows_(opt.grid_h, geometry_.cell_h, opt.upsampling),
         cols_(opt.grid_w, geometry_.cell_w, opt.upsampling),
         sampler_(opt.sampler) {
-    if (!(opt.mask_probability > 0.0 && opt.mask_probability < 1.0))
-      throw std::invalid_argument(std::string(where) + ": mask_probability must be in (0, 1), got " +
-                                  std::to_string(opt.mask_probability));
+    detail::check_mask_probability(where, opt.mask_probability);
     if (num_colors < 1 || num_colors > 255)
       throw std::invalid_argument(std::string(where) + ": the number of colours must be in [1, 255], got " +
                                   std::to_string(num_colors));
@@ -242,6 +251,18 @@ class MaskGenerator {
     } else {
       block_ = 1;
     }
+    // Everything a sample's distribution depends on, except the seed (any seed draws the same
+    // distribution): the geometry, K, p (its bits) and the block size B.
+    std::uint64_t f = 0x6D63726973654D47ULL;
+    std::uint64_t p_bits = 0;
+    static_assert(sizeof p_bits == sizeof p_mask_, "double is 64-bit");
+    std::memcpy(&p_bits, &p_mask_, sizeof p_bits);
+    for (std::uint64_t v : {static_cast<std::uint64_t>(geometry_.height), static_cast<std::uint64_t>(geometry_.width),
+                            static_cast<std::uint64_t>(geometry_.grid_h), static_cast<std::uint64_t>(geometry_.grid_w),
+                            static_cast<std::uint64_t>(geometry_.upsampling), std::uint64_t{geometry_.random_shift},
+                            static_cast<std::uint64_t>(num_colors_), p_bits, static_cast<std::uint64_t>(block_)})
+      f = detail::mix64(f ^ v);
+    fingerprint_ = f | 1;  // never 0, which marks a sample built by hand
   }
 
   /// Largest block of a block sampler.
@@ -267,6 +288,7 @@ class MaskGenerator {
     }
     detail::CounterRng rng(seed_, n);
     out.index = n;
+    out.source = fingerprint_;
     out.dy = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_h))) : 0;
     out.dx = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_w))) : 0;
     out.cells.resize(static_cast<std::size_t>(geometry_.cells()));
@@ -328,6 +350,10 @@ class MaskGenerator {
   Sampler sampler() const noexcept { return sampler_; }
   /// @brief B, the number of consecutive samples that are drawn together (1 for independent).
   int block_size() const noexcept { return block_; }
+  /// @brief A hash of the options that a sample's distribution depends on (image size, grid,
+  ///        upsampling, shift, K, mask_probability, block size; not the seed), never 0. Every
+  ///        sample drawn carries it in MaskSample::source.
+  std::uint64_t fingerprint() const noexcept { return fingerprint_; }
   /// @brief Row interpolation table over the canvas (internal use).
   const detail::AxisWeights& row_weights() const noexcept { return rows_; }
   /// @brief Column interpolation table over the canvas (internal use).
@@ -352,6 +378,7 @@ class MaskGenerator {
     const auto j = static_cast<std::uint32_t>(n % B);
     const std::uint64_t key = detail::mix64(detail::mix64(seed_ ^ 0x5A3C9E1B7D2F4680ULL) ^ b);
     out.index = n;
+    out.source = fingerprint_;
     {
       detail::CounterRng rng(key, ~std::uint64_t{0});
       out.dy = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_h))) : 0;
@@ -395,6 +422,7 @@ class MaskGenerator {
   Sampler sampler_ = Sampler::independent;
   int block_ = 0;         // B
   int block_masked_ = 0;  // m = p·B, masked members per cell and block (balanced)
+  std::uint64_t fingerprint_ = 0;
 };
 
 /// @brief RISE's binary masks: each cell kept (1) with probability 1 - p_mask.

@@ -48,8 +48,7 @@ void validate_sampling_options(const Image& img, const Options& o, const char* w
   check_finite(img, where, "the image");
   check_layout(o.layout, w);
   if (o.n_masks < 1) throw std::invalid_argument(w + ": n_masks must be >= 1, got " + std::to_string(o.n_masks));
-  if (!(o.mask_probability > 0.0 && o.mask_probability < 1.0))
-    throw std::invalid_argument(w + ": mask_probability must be in (0, 1), got " + std::to_string(o.mask_probability));
+  check_mask_probability(w, o.mask_probability);
   if (o.batch_size < 1) throw std::invalid_argument(w + ": batch_size must be >= 1, got " + std::to_string(o.batch_size));
   check_threads(o.threads, w);
   // The batch buffer holds min(batch_size, n_masks) images (two with overlap).

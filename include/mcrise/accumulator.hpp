@@ -19,6 +19,7 @@
 
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
+#include <mcrise/detail/checks.hpp>
 #include <mcrise/detail/thread_pool.hpp>
 #include <mcrise/detail/upsample.hpp>
 
@@ -89,9 +90,8 @@ class GridAccumulator {
         source_(gen.fingerprint()),
         classes_(std::move(classes)),
         up_(geo_) {
-    if (classes_.empty()) throw std::invalid_argument(std::string(where) + ": no target classes given");
-    for (int c : classes_)
-      if (c < 0) throw std::invalid_argument(std::string(where) + ": class index must be >= 0, got " + std::to_string(c));
+    require(where, !classes_.empty(), "no target classes given");
+    for (int c : classes_) require(where, c >= 0, "class index must be >= 0, got ", c);
     // RISE and debiased RISE read only the kept plane; MC-RISE reads all K + 1.
     stored_planes_ = colour_planes ? planes_ : 1;
     const std::size_t T = classes_.size();
@@ -101,12 +101,8 @@ class GridAccumulator {
                                                                             static_cast<long long>(j);
     shift_stride_ = static_cast<std::size_t>(stored_planes_) * static_cast<std::size_t>(geo_.cells()) * T;
     shifts_ = static_cast<std::size_t>(geo_.shifts_h()) * static_cast<std::size_t>(geo_.shifts_w());
-    if (se_groups != 0 && (se_groups < 2 || se_groups > max_se_groups))
-      throw std::invalid_argument(std::string(where) + ": se_groups must be 0 (off) or in [2, " +
-                                  std::to_string(max_se_groups) + "], got " + std::to_string(se_groups));
-    if (expected_samples < 0)
-      throw std::invalid_argument(std::string(where) + ": expected_samples must be >= 0, got " +
-                                  std::to_string(expected_samples));
+    check_se_groups(se_groups, where);
+    require(where, expected_samples >= 0, "expected_samples must be >= 0, got ", expected_samples);
     check_threads(threads, where);
     // Kept samples when they take less memory than the sums (see the class comment).
     const double table_bytes = static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * 8.0;
@@ -117,11 +113,9 @@ class GridAccumulator {
     // per stored plane and class).
     const double maps = maps_bytes();
     const double store = keep_ ? kept_bytes : table_bytes * (1.0 + 0.5 * se_groups);
-    const double gib = (store + maps) / (1024.0 * 1024.0 * 1024.0);
-    if (gib > 16.0)
-      throw std::invalid_argument(std::string(where) + ": " + std::to_string(classes_.size()) +
-                                  " target classes with se_groups = " + std::to_string(se_groups) + " need " +
-                                  std::to_string(gib) + " GiB of accumulators and maps for this image (limit 16 GiB)");
+    const double gib = (store + maps) / bytes_per_gib;
+    require(where, gib <= memory_limit_gib, classes_.size(), " target classes with se_groups = ", se_groups, " need ",
+            gib, " GiB of accumulators and maps for this image (limit 16 GiB)");
     set_threads(threads);
     if (keep_) {
       kept_capacity_ = static_cast<std::size_t>(expected_samples);
@@ -141,7 +135,13 @@ class GridAccumulator {
   }
 
   /// Largest number of batch-means groups.
-  static constexpr int max_se_groups = 1024;
+  static constexpr int max_se_groups = detail::max_se_groups;
+
+  /// The owner of the se_groups rule: throws "<where>: se_groups must be 0 (off) or in [2, 1024], got G".
+  static void check_se_groups(int se_groups, std::string_view where) {
+    require(where, se_groups == 0 || (se_groups >= 2 && se_groups <= max_se_groups),
+            "se_groups must be 0 (off) or in [2, ", max_se_groups, "], got ", se_groups);
+  }
 
   /// Add sample `s` whose model scores (all L classes) are `scores[0..L)`.
   /// Everything is checked before anything is added, so a refused sample
@@ -167,10 +167,8 @@ class GridAccumulator {
   /// updates each shift's block while it is in cache.
   void add_batch(const std::vector<MaskSample>& samples, int b, const Eigen::Ref<const RowMatrixXd>& score_rows,
                  ThreadPool* pool, const char* where) {
-    if (b < 0 || static_cast<std::size_t>(b) > samples.size() || b > score_rows.rows())
-      throw std::invalid_argument(std::string(where) + ": asked to add " + std::to_string(b) + " samples but " +
-                                  std::to_string(samples.size()) + " samples and " + std::to_string(score_rows.rows()) +
-                                  " score rows are given");
+    require(where, b >= 0 && static_cast<std::size_t>(b) <= samples.size() && b <= score_rows.rows(), "asked to add ",
+            b, " samples but ", samples.size(), " samples and ", score_rows.rows(), " score rows are given");
     const MaskSample* s = samples.data();
     const double* scores = score_rows.data();
     const std::ptrdiff_t stride = score_rows.outerStride();
@@ -303,24 +301,18 @@ class GridAccumulator {
     bool fits = s.cells.size() == static_cast<std::size_t>(geo_.cells()) && s.dy >= 0 && s.dy < geo_.shifts_h() &&
                 s.dx >= 0 && s.dx < geo_.shifts_w();
     for (auto c : s.cells) fits = fits && c < planes_;
-    if (!fits)
-      throw std::invalid_argument(std::string(where) + ": mask sample " + std::to_string(s.index) +
-                                  " does not fit this accumulator's generator");
+    if (!fits) fail(where, "mask sample ", s.index, " does not fit this accumulator's generator");
     if (s.source != 0 && s.source != source_)
-      throw std::invalid_argument(std::string(where) + ": mask sample " + std::to_string(s.index) +
-                                  " comes from a generator with other options than this accumulator's (image size, "
-                                  "grid, upsampling, shift, colours, mask_probability or sampler block size)");
+      fail(where, "mask sample ", s.index,
+           " comes from a generator with other options than this accumulator's (image size, grid, upsampling, shift, "
+           "colours, mask_probability or sampler block size)");
     for (int cls : classes_) {
-      if (cls >= num_scores)
-        throw std::invalid_argument(std::string(where) + ": class " + std::to_string(cls) +
-                                    " is out of range: the model returns " + std::to_string(num_scores) + " scores");
+      if (cls >= num_scores) fail(where, "class ", cls, " is out of range: the model returns ", num_scores, " scores");
       if (!std::isfinite(scores[cls]))
-        throw std::invalid_argument(std::string(where) + ": the score of class " + std::to_string(cls) + " for sample " +
-                                    std::to_string(s.index) + " is not finite (" + std::to_string(scores[cls]) + ")");
+        fail(where, "the score of class ", cls, " for sample ", s.index, " is not finite (", scores[cls], ")");
       if (std::abs(scores[cls]) > max_abs_score)  // the sums (float ones for the standard errors) must stay finite
-        throw std::invalid_argument(std::string(where) + ": the score of class " + std::to_string(cls) + " for sample " +
-                                    std::to_string(s.index) + " has magnitude over " + real_str(max_abs_score) + " (" +
-                                    real_str(scores[cls]) + ")");
+        fail(where, "the score of class ", cls, " for sample ", s.index, " has magnitude over ", real_str(max_abs_score),
+             " (", real_str(scores[cls]), ")");
     }
   }
 
@@ -467,8 +459,8 @@ class GridAccumulator {
   /// the sums and the maps would exceed the 16 GiB limit of the constructor.
   std::vector<double, BufferAllocator<double>> sums_of_kept(const GridAccumulator& src, const char* where) const {
     const double gib = (static_cast<double>(shift_stride_) * static_cast<double>(shifts_) * 8.0 + maps_bytes()) /
-                       (1024.0 * 1024.0 * 1024.0);
-    if (gib > 16.0)
+                       bytes_per_gib;
+    if (gib > memory_limit_gib)
       throw std::length_error(std::string(where) + ": past expected_samples (or in a merge) the kept samples need " +
                               "per-shift sums: " + std::to_string(gib) +
                               " GiB with the maps for this image (limit 16 GiB)");
@@ -611,10 +603,9 @@ class GridAccumulator {
                       o.geo_.random_shift == geo_.random_shift && o.planes_ == planes_ && o.p_mask_ == p_mask_ &&
                       o.classes_ == classes_ && o.groups_ == groups_ && o.block_ == block_ &&
                       o.stored_planes_ == stored_planes_;
-    if (!same)
-      throw std::invalid_argument(std::string(where) +
-                                  ": the accumulators differ in image size, grid, upsampling, shift, colours, "
-                                  "mask_probability, classes, se_groups or sampler block size");
+    require(where, same,
+            "the accumulators differ in image size, grid, upsampling, shift, colours, mask_probability, classes, "
+            "se_groups or sampler block size");
     // Kept samples are first made into sums, so the result is the same whichever way either
     // side was kept: the sums of this side plus the sums of the other, bitwise.
     const bool theirs_kept = o.keep_;
@@ -633,8 +624,7 @@ class GridAccumulator {
   /// Slot of class `cls` in this accumulator.
   std::size_t slot(int cls, const char* where) const {
     const auto it = std::find(classes_.begin(), classes_.end(), cls);
-    if (it == classes_.end())
-      throw std::invalid_argument(std::string(where) + ": class " + std::to_string(cls) + " was not a target class");
+    require(where, it != classes_.end(), "class ", cls, " was not a target class");
     return static_cast<std::size_t>(it - classes_.begin());
   }
 
@@ -766,10 +756,8 @@ class GridAccumulator {
 
   /// Throws std::invalid_argument unless [first, first + count) is a range of target slots.
   void check_range(std::size_t first, std::size_t count, const char* where) const {
-    if (first > classes_.size() || count > classes_.size() - first)
-      throw std::invalid_argument(std::string(where) + ": classes [" + std::to_string(first) + ", " +
-                                  std::to_string(first) + " + " + std::to_string(count) + ") out of the " +
-                                  std::to_string(classes_.size()) + " target classes");
+    require(where, first <= classes_.size() && count <= classes_.size() - first, "classes [", first, ", ", first,
+            " + ", count, ") out of the ", classes_.size(), " target classes");
   }
 
   void require_samples(const char* where) const {
@@ -1194,15 +1182,11 @@ class McRiseAccumulator {
     acc_.require_groups(where);
     const std::size_t j = acc_.slot(cls, where);
     const int K = acc_.num_colors();
-    if (static_cast<int>(maps.size()) != K)
-      throw std::invalid_argument(std::string(where) + ": needs the K = " + std::to_string(K) + " maps, got " +
-                                  std::to_string(maps.size()));
+    detail::require(where, static_cast<int>(maps.size()) == K, "needs the K = ", K, " maps, got ", maps.size());
     const int H = acc_.geometry().height, W = acc_.geometry().width;
     for (std::size_t k = 0; k < maps.size(); ++k)
-      if (maps[k].rows() != H || maps[k].cols() != W)
-        throw std::invalid_argument(std::string(where) + ": map " + std::to_string(k) + " is " +
-                                    std::to_string(maps[k].rows()) + " x " + std::to_string(maps[k].cols()) +
-                                    " but the image is " + std::to_string(H) + " x " + std::to_string(W));
+      detail::require(where, maps[k].rows() == H && maps[k].cols() == W, "map ", k, " is ", maps[k].rows(), " x ",
+                      maps[k].cols(), " but the image is ", H, " x ", W);
     const double p = acc_.mask_probability();
     return detail::batch_means_se(acc_, maps, [&](int g, double n) {
       const SaliencyMap base = acc_.group_plane_sum(j, g, 0) / (n * (1.0 - p));

@@ -17,6 +17,7 @@
 /// every call; every score must be finite.
 
 #include <mcrise/image.hpp>
+#include <mcrise/detail/checks.hpp>
 
 #include <Eigen/Core>
 
@@ -86,26 +87,6 @@ concept ClassifierFor = detail::is_classifier_v<C>;
   "vector of L class scores (size(), operator[]; e.g. std::vector<float>). See README#classifier."
 
 namespace detail {
-
-/// @brief Throws std::invalid_argument ("<where>: <what> has a non-finite value at float index i")
-///        if an image (the explained one, or a substrate) has a NaN or inf: it would reach the
-///        model and be blamed on it.
-inline void check_finite(const Image& img, const char* where, const std::string& what) {
-  for (std::size_t i = 0; i < img.size(); ++i)
-    if (!std::isfinite(img.data()[i]))
-      throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value at float index " +
-                                  std::to_string(i));
-}
-
-/// @brief Throws std::invalid_argument if `images` images of img's size, the batch buffers a call
-///        would allocate, exceed 16 GiB: a clear message instead of a bad_alloc deep inside (or
-///        gigabytes zeroed first). `why` says what asked for them, e.g. "batch_size 64".
-inline void check_batch_buffers(const char* where, double images, const Image& img, const std::string& why) {
-  const double gib = images * static_cast<double>(img.size()) * sizeof(float) / (1024.0 * 1024.0 * 1024.0);
-  if (gib > 16.0)
-    throw std::invalid_argument(std::string(where) + ": " + why + " needs " + std::to_string(gib) +
-                                " GiB of batch buffers for this image (limit 16 GiB)");
-}
 
 /// @brief Calls a user's classifier on batches and checks its answers.
 ///

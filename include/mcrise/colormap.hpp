@@ -5,6 +5,7 @@
 ///        sequential maps for RISE, shared scales across the K maps of one
 ///        figure, and a colour bar that shows the numbers.
 
+#include <mcrise/detail/checks.hpp>
 #include <mcrise/detail/render_text.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/picture.hpp>
@@ -57,15 +58,6 @@ inline Rgb lerp_stops(const ColorStop* stops, std::size_t n, double t) {
     return static_cast<std::uint8_t>(std::lround(std::min(std::max(p + (q - p) * u, 0.0), 255.0)));
   };
   return Rgb{mix(a.r, b.r), mix(a.g, b.g), mix(a.b, b.b)};
-}
-
-inline void check_finite(const SaliencyMap& m, const char* fn) {
-  for (Eigen::Index y = 0; y < m.rows(); ++y)
-    for (Eigen::Index x = 0; x < m.cols(); ++x)
-      if (!std::isfinite(m(y, x)))
-        throw std::invalid_argument(std::string("mcrise::") + fn + "(): map has a non-finite value (" +
-                                    (std::isnan(m(y, x)) ? "NaN" : "inf") + ") at pixel (" + std::to_string(y) +
-                                    ", " + std::to_string(x) + ")");
 }
 
 inline void check_scale(const ColorScale& s, const char* fn) {
@@ -149,7 +141,7 @@ inline Rgb value_color(double v, Colormap cm, const ColorScale& scale) {
 inline ColorScale symmetric_scale(const std::vector<SaliencyMap>& maps) {
   double m = 0.0;
   for (const auto& map : maps) {
-    detail::check_finite(map, "symmetric_scale");
+    detail::check_finite(map, "mcrise::symmetric_scale()");
     if (map.size() > 0) m = std::max(m, map.cwiseAbs().maxCoeff());
   }
   if (!(m > 0.0)) m = 1.0;
@@ -173,7 +165,7 @@ inline ColorScale value_range(const std::vector<SaliencyMap>& maps) {
   double lo = 0.0, hi = 0.0;
   bool any = false;
   for (const auto& map : maps) {
-    detail::check_finite(map, "value_range");
+    detail::check_finite(map, "mcrise::value_range()");
     if (map.size() == 0) continue;
     lo = any ? std::min(lo, map.minCoeff()) : map.minCoeff();
     hi = any ? std::max(hi, map.maxCoeff()) : map.maxCoeff();
@@ -206,7 +198,7 @@ inline ColorScale auto_scale(const std::vector<SaliencyMap>& maps, Colormap cm) 
 /// @throws std::invalid_argument if the map contains NaN or inf ("map has a non-finite value (NaN) at pixel
 ///         (y, x)") or the scale is invalid.
 inline Picture colorize(const SaliencyMap& map, Colormap cm, const ColorScale& scale) {
-  detail::check_finite(map, "colorize");
+  detail::check_finite(map, "mcrise::colorize()");
   detail::check_scale(scale, "colorize");
   if (map.rows() > detail::max_picture_side || map.cols() > detail::max_picture_side)
     throw std::invalid_argument("mcrise::colorize(): the map must be at most " + std::to_string(detail::max_picture_side) +
@@ -256,10 +248,10 @@ inline Picture color_bar(Colormap cm, const ColorScale& scale, const ColorBarOpt
     throw std::invalid_argument("mcrise::color_bar(): need height >= 8, bar_width >= 1, ticks >= 2, text_scale >= 1; got " +
                                 std::to_string(opt.height) + ", " + std::to_string(opt.bar_width) + ", " +
                                 std::to_string(opt.ticks) + ", " + std::to_string(opt.text_scale));
-  detail::check_range("mcrise::color_bar()", "height", opt.height, 8, detail::max_picture_side);
-  detail::check_range("mcrise::color_bar()", "bar_width", opt.bar_width, 1, detail::max_picture_side);
-  detail::check_range("mcrise::color_bar()", "ticks", opt.ticks, 2, detail::max_ticks);
-  detail::check_range("mcrise::color_bar()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
+  detail::require_in("mcrise::color_bar()", "height", opt.height, 8, detail::max_picture_side);
+  detail::require_in("mcrise::color_bar()", "bar_width", opt.bar_width, 1, detail::max_picture_side);
+  detail::require_in("mcrise::color_bar()", "ticks", opt.ticks, 2, detail::max_ticks);
+  detail::require_in("mcrise::color_bar()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
   std::vector<std::string> labels;
   int label_w = 0;
   for (int i = 0; i < opt.ticks; ++i) {

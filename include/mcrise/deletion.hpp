@@ -107,9 +107,7 @@ struct InsertionOptions {
 /// @return the blurred H x W x C image
 /// @throws std::invalid_argument for a sigma that is negative, above 1e5 or not finite.
 inline Image gaussian_blur(const Image& image, double sigma) {
-  if (!std::isfinite(sigma) || sigma < 0.0 || sigma > 1e5)
-    throw std::invalid_argument("mcrise::gaussian_blur(): sigma must be in [0, 1e5] pixels, got " +
-                                std::to_string(sigma));
+  detail::check_blur_sigma(sigma, "mcrise::gaussian_blur()", "sigma");
   return detail::gaussian_blur_impl(image, sigma);
 }
 
@@ -218,9 +216,7 @@ MetricCurve insertion(Classifier&& model, const Image& image, const SaliencyMap&
   detail::check_metric_map(map, image, where, "the saliency map");
   Image blurred;
   if (options.substrate.empty()) {
-    if (!std::isfinite(options.blur_sigma) || options.blur_sigma < 0.0 || options.blur_sigma > 1e5)
-      throw std::invalid_argument(std::string(where) + ": blur_sigma must be in [0, 1e5] pixels, got " +
-                                  std::to_string(options.blur_sigma));
+    detail::check_blur_sigma(options.blur_sigma, where, "blur_sigma");
     blurred = detail::gaussian_blur_impl(image, options.blur_sigma);
   } else {
     detail::check_substrate(options.substrate, image, where);

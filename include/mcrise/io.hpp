@@ -10,6 +10,7 @@
 /// user who uses stb_image / stb_image_write themselves, in the same program
 /// or the same file, before or after this header.
 
+#include <mcrise/detail/checks.hpp>
 #include <mcrise/detail/file.hpp>
 #include <mcrise/detail/io_stb.hpp>
 #include <mcrise/image.hpp>
@@ -52,9 +53,7 @@ struct LoadOptions {
 namespace detail {
 
 inline void check_load_options(const LoadOptions& opt, const char* fn) {
-  if (!(opt.value_max > 0.0f) || !std::isfinite(opt.value_max))
-    throw std::invalid_argument(std::string("mcrise::") + fn + "(): value_max must be finite and > 0, got " +
-                                std::to_string(opt.value_max));
+  require_finite_positive(std::string("mcrise::") + fn + "()", "value_max", opt.value_max);
   if (opt.channels < 1 || opt.channels > 4)
     throw std::invalid_argument(std::string("mcrise::") + fn + "(): channels must be in 1..4, got " +
                                 std::to_string(opt.channels));
@@ -530,8 +529,7 @@ inline Image decode_image(const std::uint8_t* bytes, std::size_t size, const Loa
 /// @param value_max value of a full-intensity channel, > 0
 /// @throws std::invalid_argument on an empty image, another channel count or a value_max not finite or <= 0.
 inline Picture to_picture(const Image& img, float value_max = 1.0f) {
-  if (!(value_max > 0.0f) || !std::isfinite(value_max))
-    throw std::invalid_argument("mcrise::to_picture(): value_max must be finite and > 0, got " + std::to_string(value_max));
+  detail::require_finite_positive("mcrise::to_picture()", "value_max", value_max);
   if (img.empty()) throw std::invalid_argument("mcrise::to_picture(): the image is empty");
   const int C = img.channels();
   if (C != 1 && C != 3 && C != 4)
@@ -556,8 +554,7 @@ inline Picture to_picture(const Image& img, float value_max = 1.0f) {
 /// @param value_max value of 255, > 0
 /// @throws std::invalid_argument if value_max is not finite or <= 0.
 inline Image to_image(const Picture& pic, float value_max = 1.0f) {
-  if (!(value_max > 0.0f) || !std::isfinite(value_max))
-    throw std::invalid_argument("mcrise::to_image(): value_max must be finite and > 0, got " + std::to_string(value_max));
+  detail::require_finite_positive("mcrise::to_image()", "value_max", value_max);
   Image out(pic.height(), pic.width(), 3);
   for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(pic.data()[i]) * value_max / 255.0f;
   return out;
@@ -581,8 +578,7 @@ inline void save_png(const std::string& path, const Picture& pic) {
 /// @throws std::invalid_argument on C > 4 or a value_max not finite or <= 0; io_error if the image is empty, too
 ///         large for stb_image_write ((C·W + 1)·H over 512 MiB) or the file cannot be written.
 inline void save_png(const std::string& path, const Image& img, float value_max = 1.0f) {
-  if (!(value_max > 0.0f) || !std::isfinite(value_max))
-    throw std::invalid_argument("mcrise::save_png(): value_max must be finite and > 0, got " + std::to_string(value_max));
+  detail::require_finite_positive("mcrise::save_png()", "value_max", value_max);
   if (img.channels() > 4)
     throw std::invalid_argument("mcrise::save_png(): image must have 1 to 4 channels, got " +
                                 std::to_string(img.channels()));

@@ -24,6 +24,7 @@
 /// planes m0 (kept) and m^c(k) (colour k) are in [0,1] and sum to 1.
 
 #include <mcrise/image.hpp>
+#include <mcrise/detail/checks.hpp>
 #include <mcrise/detail/random.hpp>
 
 #include <algorithm>
@@ -224,22 +225,12 @@ class MaskGenerator {
         cols_(opt.grid_w, geometry_.cell_w, opt.upsampling),
         sampler_(opt.sampler) {
     detail::check_mask_probability(where, opt.mask_probability);
-    if (num_colors < 1 || num_colors > 255)
-      throw std::invalid_argument(std::string(where) + ": the number of colours must be in [1, 255], got " +
-                                  std::to_string(num_colors));
+    detail::require_in(where, "the number of colours", num_colors, 1, detail::max_colors);
     if (sampler_ == Sampler::automatic)
       sampler_ = balanced_block_size(opt.mask_probability, num_colors) > 0 ? Sampler::balanced : Sampler::independent;
     if (sampler_ == Sampler::balanced) {
-      // Smallest B with p·B = m, a multiple of K (to 1e-9: then the members' masking
-      // probability m/B differs from p by less than 1e-9).
-      for (int b = 2; b <= max_block_size && block_ == 0; ++b) {
-        const double pb = opt.mask_probability * b;
-        const double m = std::round(pb);
-        if (std::abs(pb - m) <= 1e-9 && m >= 1 && m < b && static_cast<int>(m) % num_colors == 0) {
-          block_ = b;
-          block_masked_ = static_cast<int>(m);
-        }
-      }
+      block_ = balanced_block_size(opt.mask_probability, num_colors);
+      block_masked_ = static_cast<int>(std::round(opt.mask_probability * block_));
       if (block_ == 0)
         throw std::invalid_argument(std::string(where) + ": sampler balanced needs mask_probability·B to be a multiple of K = " +
                                     std::to_string(num_colors) + " for some block size B <= " +
@@ -266,10 +257,11 @@ class MaskGenerator {
   }
 
   /// Largest block of a block sampler.
-  static constexpr int max_block_size = 1024;
+  static constexpr int max_block_size = detail::max_block_size;
 
   /// @brief B of the balanced sampler for mask probability p and K colours: the
-  ///        smallest B in [2, 1024] with p·B a multiple of K (to 1e-9), or 0 if none.
+  ///        smallest B in [2, 1024] with p·B = m a multiple of K (to 1e-9: then the members'
+  ///        masking probability m/B differs from p by less than 1e-9), or 0 if none.
   static int balanced_block_size(double p, int num_colors) noexcept {
     if (num_colors < 1 || !(p > 0.0 && p < 1.0)) return 0;
     for (int b = 2; b <= max_block_size; ++b) {

@@ -34,9 +34,7 @@ namespace mcrise {
 ///        (grey) the colours are white and black.
 /// @throws std::invalid_argument for another channel count or a value_max that is not finite and > 0.
 inline std::vector<Color> paper_colors(int channels = 3, float value_max = 1.0f) {
-  if (!(value_max > 0.0f) || !std::isfinite(value_max))
-    throw std::invalid_argument("mcrise::paper_colors(): value_max must be finite and > 0, got " +
-                                std::to_string(value_max));
+  detail::require_finite_positive("mcrise::paper_colors()", "value_max", value_max);
   const float v = value_max;
   if (channels == 1) return {{v}, {0.0f}};
   if (channels != 3 && channels != 4)
@@ -247,27 +245,19 @@ McRiseResult mc_rise(Classifier&& model, const Image& image, const McRiseOptions
   detail::validate_precision_options(options, where);
   McRiseResult res;
   if (options.colors.empty()) {
-    if (!(options.value_max > 0.0f) || !std::isfinite(options.value_max))
-      throw std::invalid_argument(std::string(where) + ": value_max must be finite and > 0, got " +
-                                  std::to_string(options.value_max));
-    if (image.channels() != 1 && image.channels() != 3 && image.channels() != 4)
-      throw std::invalid_argument(std::string(where) + ": no default colours for " +
-                                  std::to_string(image.channels()) + " channels; pass colors");
+    detail::require_finite_positive(where, "value_max", options.value_max);
+    detail::require(where, image.channels() == 1 || image.channels() == 3 || image.channels() == 4,
+                    "no default colours for ", image.channels(), " channels; pass colors");
     res.mask_colors = paper_colors(image.channels(), options.value_max);
   } else {
     res.mask_colors = options.colors;
   }
-  if (res.mask_colors.size() > 255)
-    throw std::invalid_argument(std::string(where) + ": at most 255 colours, got " +
-                                std::to_string(res.mask_colors.size()));
+  detail::require(where, res.mask_colors.size() <= std::size_t{detail::max_colors}, "at most ", detail::max_colors,
+                  " colours, got ", res.mask_colors.size());
   for (std::size_t k = 0; k < res.mask_colors.size(); ++k) {
-    if (static_cast<int>(res.mask_colors[k].size()) != image.channels())
-      throw std::invalid_argument(std::string(where) + ": colour " + std::to_string(k) + " has " +
-                                  std::to_string(res.mask_colors[k].size()) + " channels but the image has " +
-                                  std::to_string(image.channels()));
-    for (float v : res.mask_colors[k])
-      if (!std::isfinite(v))
-        throw std::invalid_argument(std::string(where) + ": colour " + std::to_string(k) + " has a non-finite value");
+    detail::require(where, static_cast<int>(res.mask_colors[k].size()) == image.channels(), "colour ", k, " has ",
+                    res.mask_colors[k].size(), " channels but the image has ", image.channels());
+    for (float v : res.mask_colors[k]) detail::require(where, std::isfinite(v), "colour ", k, " has a non-finite value");
   }
   MaskOptions mopt = detail::mask_options(options);
   mopt.sampler = options.sampler;

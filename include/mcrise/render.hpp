@@ -235,10 +235,9 @@ inline FigureLayout figure_layout(int image_height, int image_width, const std::
     throw std::invalid_argument("mcrise::figure_layout(): panel_size must be >= 8, got " + std::to_string(opt.panel_size));
   if (opt.text_scale < 1)
     throw std::invalid_argument("mcrise::figure_layout(): text_scale must be >= 1, got " + std::to_string(opt.text_scale));
-  detail::check_range("mcrise::figure_layout()", "panel_size", opt.panel_size, 8, detail::max_picture_side);
-  detail::check_range("mcrise::figure_layout()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
-  if (!(opt.value_max > 0.0f) || !std::isfinite(opt.value_max))
-    throw std::invalid_argument("mcrise::figure_layout(): value_max must be finite and > 0, got " + std::to_string(opt.value_max));
+  detail::require_in("mcrise::figure_layout()", "panel_size", opt.panel_size, 8, detail::max_picture_side);
+  detail::require_in("mcrise::figure_layout()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
+  detail::require_finite_positive("mcrise::figure_layout()", "value_max", opt.value_max);
   const std::size_t K = colors.size();
   bool rise = false;
   for (std::size_t r = 0; r < rows.size(); ++r) {
@@ -516,9 +515,9 @@ inline Picture curve_plot(const std::vector<Curve>& curves, const CurvePlotOptio
   if (opt.width < 160 || opt.height < 120 || opt.text_scale < 1 || !(opt.y_max > opt.y_min) ||
       !std::isfinite(opt.y_min) || !std::isfinite(opt.y_max))
     throw std::invalid_argument("mcrise::curve_plot(): need width >= 160, height >= 120, text_scale >= 1 and finite y_min < y_max");
-  detail::check_range("mcrise::curve_plot()", "width", opt.width, 160, detail::max_picture_side);
-  detail::check_range("mcrise::curve_plot()", "height", opt.height, 120, detail::max_picture_side);
-  detail::check_range("mcrise::curve_plot()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
+  detail::require_in("mcrise::curve_plot()", "width", opt.width, 160, detail::max_picture_side);
+  detail::require_in("mcrise::curve_plot()", "height", opt.height, 120, detail::max_picture_side);
+  detail::require_in("mcrise::curve_plot()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
   std::vector<double> aucs;
   double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin;
   for (std::size_t i = 0; i < curves.size(); ++i) {

@@ -5,6 +5,7 @@
 ///        maps are precise enough.
 
 #include <mcrise/callbacks.hpp>
+#include <mcrise/detail/checks.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -20,18 +21,14 @@ namespace detail {
 /// std::invalid_argument naming `where`, the option and the value.
 template <class Options>
 void validate_precision_options(const Options& o, const char* where) {
-  const std::string w(where);
-  if (o.se_groups != 0 && (o.se_groups < 2 || o.se_groups > 1024))
-    throw std::invalid_argument(w + ": se_groups must be 0 (off) or in [2, 1024], got " +
-                                std::to_string(o.se_groups));
-  if (!(o.target_relative_se >= 0.0) || !std::isfinite(o.target_relative_se))
-    throw std::invalid_argument(w + ": target_relative_se must be finite and >= 0 (0: off), got " +
-                                std::to_string(o.target_relative_se));
-  if (o.target_relative_se > 0.0 && o.se_groups == 0)
-    throw std::invalid_argument(w + ": target_relative_se needs standard errors, but se_groups is 0");
-  if (o.maps_on_demand && !o.all_classes && o.se_groups != 0)
-    throw std::invalid_argument(w + ": maps_on_demand computes no standard errors: set se_groups = 0 (got " +
-                                std::to_string(o.se_groups) + ")");
+  require(where, o.se_groups == 0 || (o.se_groups >= 2 && o.se_groups <= max_se_groups),
+          "se_groups must be 0 (off) or in [2, ", max_se_groups, "], got ", o.se_groups);
+  require(where, o.target_relative_se >= 0.0 && std::isfinite(o.target_relative_se),
+          "target_relative_se must be finite and >= 0 (0: off), got ", o.target_relative_se);
+  require(where, !(o.target_relative_se > 0.0 && o.se_groups == 0),
+          "target_relative_se needs standard errors, but se_groups is 0");
+  require(where, !(o.maps_on_demand && !o.all_classes && o.se_groups != 0),
+          "maps_on_demand computes no standard errors: set se_groups = 0 (got ", o.se_groups, ")");
 }
 
 /// The adaptive-stopping callback. After a batch it measures the relative

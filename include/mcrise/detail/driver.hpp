@@ -41,28 +41,23 @@ MaskOptions mask_options(const Options& o) {
 /// naming `where`, the option and the value. Runs before any model call.
 template <class Options>
 void validate_sampling_options(const Image& img, const Options& o, const char* where) {
-  const std::string w(where);
-  if (img.empty())
-    throw std::invalid_argument(w + ": the image is empty (" + std::to_string(img.height()) + " x " +
-                                std::to_string(img.width()) + ")");
+  require(where, !img.empty(), "the image is empty (", img.height(), " x ", img.width(), ")");
   check_finite(img, where, "the image");
-  check_layout(o.layout, w);
-  if (o.n_masks < 1) throw std::invalid_argument(w + ": n_masks must be >= 1, got " + std::to_string(o.n_masks));
-  check_mask_probability(w, o.mask_probability);
-  if (o.batch_size < 1) throw std::invalid_argument(w + ": batch_size must be >= 1, got " + std::to_string(o.batch_size));
-  check_threads(o.threads, w);
+  check_layout(o.layout, where);
+  require(where, o.n_masks >= 1, "n_masks must be >= 1, got ", o.n_masks);
+  check_mask_probability(where, o.mask_probability);
+  require(where, o.batch_size >= 1, "batch_size must be >= 1, got ", o.batch_size);
+  check_threads(o.threads, where);
   // The batch buffer holds min(batch_size, n_masks) images (two with overlap).
   check_batch_buffers(where,
                       static_cast<double>(std::min<std::int64_t>(o.batch_size, std::max<std::int64_t>(o.n_masks, 1))) *
                           (o.overlap ? 2.0 : 1.0),
                       img, "batch_size " + std::to_string(o.batch_size) + (o.overlap ? " with overlap" : ""));
-  for (int c : o.classes)
-    if (c < 0) throw std::invalid_argument(w + ": class index must be >= 0, got " + std::to_string(c));
-  if (o.all_classes && !o.classes.empty())
-    throw std::invalid_argument(w + ": all_classes computes every class; leave classes empty (got " +
-                                std::to_string(o.classes.size()) + " classes)");
-  if (o.all_classes && o.target_relative_se > 0.0)
-    throw std::invalid_argument(w + ": all_classes computes no standard errors, so target_relative_se must be 0");
+  for (int c : o.classes) require(where, c >= 0, "class index must be >= 0, got ", c);
+  require(where, !(o.all_classes && !o.classes.empty()), "all_classes computes every class; leave classes empty (got ",
+          o.classes.size(), " classes)");
+  require(where, !(o.all_classes && o.target_relative_se > 0.0),
+          "all_classes computes no standard errors, so target_relative_se must be 0");
   (void)MaskGeometry::make(img.height(), img.width(), mask_options(o), where);
 }
 
@@ -84,9 +79,7 @@ std::vector<int> resolve_classes(ClassifierRunner<Classifier>& run, const Image&
     classes.push_back(static_cast<int>(best));
   }
   for (int c : classes)
-    if (c >= scores.size())
-      throw std::invalid_argument(std::string(where) + ": class " + std::to_string(c) +
-                                  " is out of range: the model returns " + std::to_string(scores.size()) + " scores");
+    require(where, c < scores.size(), "class ", c, " is out of range: the model returns ", scores.size(), " scores");
   return classes;
 }
 

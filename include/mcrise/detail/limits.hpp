@@ -108,12 +108,5 @@ inline std::size_t checked_slot(std::ptrdiff_t j, std::size_t n, const char* whe
   return static_cast<std::size_t>(j);
 }
 
-/// @brief Throws std::invalid_argument "<where>: <name> must be in [lo, hi], got v" unless lo <= v <= hi.
-inline void check_range(const char* where, const char* name, long long v, long long lo, long long hi) {
-  if (v < lo || v > hi)
-    throw std::invalid_argument(std::string(where) + ": " + name + " must be in [" + std::to_string(lo) + ", " +
-                                std::to_string(hi) + "], got " + std::to_string(v));
-}
-
 }  // namespace detail
 }  // namespace mcrise

@@ -4,14 +4,23 @@
 
 #include <mcrise/detail/limits.hpp>
 #include <mcrise/image.hpp>
+#include <mcrise/detail/checks.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <string_view>
 #include <vector>
 
 namespace mcrise {
 namespace detail {
+
+/// The owner of the blur rule (gaussian_blur's sigma, InsertionOptions::blur_sigma): throws
+/// "<where>: <name> must be in [0, 1e5] pixels, got v" for a sigma that is negative, above 1e5 or not finite.
+inline void check_blur_sigma(double sigma, std::string_view where, std::string_view name) {
+  require(where, std::isfinite(sigma) && sigma >= 0.0 && sigma <= 1e5, name, " must be in [0, 1e5] pixels, got ",
+          sigma);
+}
 
 /// @brief Normalised 1-D Gaussian weights w_{-r..r} ∝ exp(-i² / (2σ²)) with
 ///        r = ceil(3σ); sigma > 0.

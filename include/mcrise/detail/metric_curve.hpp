@@ -106,13 +106,11 @@ inline std::int64_t metric_points(std::int64_t pixels, std::int64_t step) {
 /// @brief Common option checks: non-empty image, step >= 1, batch_size >= 1, class >= 0, and a
 ///        batch buffer (min(batch_size, curve points) images) of at most 16 GiB.
 inline void check_metric_options(const Image& img, std::int64_t step, int batch_size, int cls, const char* where) {
-  if (img.empty()) throw std::invalid_argument(std::string(where) + ": the image is empty");
+  require(where, !img.empty(), "the image is empty");
   check_finite(img, where, "the image");
-  if (step < 1) throw std::invalid_argument(std::string(where) + ": step must be >= 1, got " + std::to_string(step));
-  if (batch_size < 1)
-    throw std::invalid_argument(std::string(where) + ": batch_size must be >= 1, got " + std::to_string(batch_size));
-  if (cls < 0)
-    throw std::invalid_argument(std::string(where) + ": class index must be >= 0, got " + std::to_string(cls));
+  require(where, step >= 1, "step must be >= 1, got ", step);
+  require(where, batch_size >= 1, "batch_size must be >= 1, got ", batch_size);
+  require(where, cls >= 0, "class index must be >= 0, got ", cls);
   const std::int64_t points = metric_points(static_cast<std::int64_t>(img.pixels()), step);
   check_batch_buffers(where, static_cast<double>(std::min<std::int64_t>(batch_size, points)), img,
                       "batch_size " + std::to_string(batch_size));

@@ -99,16 +99,6 @@ inline int available_cpus() {
 /// Resolves a user's thread count: 0 means available_cpus().
 inline int resolve_threads(int threads) { return threads > 0 ? threads : available_cpus(); }
 
-/// The most threads a user may ask for.
-inline constexpr int max_threads = 1024;
-
-/// Throws std::invalid_argument ("<where>: threads must be in [0, 1024], got N") outside [0, max_threads].
-inline void check_threads(int threads, const std::string& where) {
-  if (threads < 0 || threads > max_threads)
-    throw std::invalid_argument(where + ": threads must be in [0, " + std::to_string(max_threads) + "], got " +
-                                std::to_string(threads));
-}
-
 /// @brief `threads - 1` workers plus the calling thread. parallel_for blocks
 ///        until every index is done and rethrows the first exception; start()
 ///        + wait() split it so the caller can do other work (call the model)

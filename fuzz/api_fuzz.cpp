@@ -431,13 +431,18 @@ void generator_shapes(In& in) {
 void shapes(In& in) {
   // Constructors asked for sizes that cannot be allocated: refused before any allocation.
   const int a = in.huge(), b = in.huge(), c = in.flag() ? in.huge() : in.small(-1, 4);
+  const int n = in.flag() ? in.huge() : in.small(0, 3);
   switch (in.u8() % 4) {
     case 0: (void)mcrise::Image(a, b, c); break;
-    case 1: (void)mcrise::ImageBatch(in.flag() ? in.huge() : in.small(0, 3), a, b, c); break;
+    case 1:
+      (void)mcrise::ImageBatch(n, a, b, c);
+      if (n == 0) return;  // a batch of no images holds nothing, whatever their shape
+      break;
     case 2: (void)mcrise::Picture(a, b); break;
     default: {
       mcrise::ImageBatch batch;
-      batch.reshape(in.small(0, 3), a, b, c < 1 ? 1 : c, mcrise::Layout::HWC);
+      batch.reshape(n, a, b, c < 1 ? 1 : c, mcrise::Layout::HWC);
+      if (n == 0) return;
     }
   }
   fail("a size that cannot be allocated was accepted");

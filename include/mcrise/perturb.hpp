@@ -11,6 +11,7 @@
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -41,7 +42,7 @@ class Perturber {
   /// @param fills K colours, each with C values in the image's value range
   ///        (RISE: one all-zero colour)
   /// @param where the calling function's name, for error messages
-  /// @throws std::invalid_argument on a size, count or channel mismatch.
+  /// @throws std::invalid_argument on a size, count or channel mismatch, or a colour with a NaN or inf.
   Perturber(const Image& image, const MaskGenerator& generator, std::vector<Color> fills,
             const char* where = "mcrise::Perturber()")
       : gen_(generator), H_(image.height()), W_(image.width()), C_(image.channels()) {
@@ -61,6 +62,10 @@ class Perturber {
                                     std::to_string(fills[k].size()) + " channels but the image has " +
                                     std::to_string(C_));
       for (int c = 0; c < C_; ++c) {
+        if (!std::isfinite(fills[k][static_cast<std::size_t>(c)]))
+          throw std::invalid_argument(std::string(where) + ": colour " + std::to_string(k) + " has a non-finite value (" +
+                                      std::to_string(fills[k][static_cast<std::size_t>(c)]) + ") in channel " +
+                                      std::to_string(c));
         fill_[(k + 1) * static_cast<std::size_t>(C_) + static_cast<std::size_t>(c)] = fills[k][static_cast<std::size_t>(c)];
         any_fill_ = any_fill_ || fills[k][static_cast<std::size_t>(c)] != 0.0f;
       }

@@ -219,10 +219,14 @@ TEST_CASE("metrics and summaries of finite values never return inf or NaN", "[ho
   SaliencyMap nan_se = SaliencyMap::Constant(2, 2, 0.1);
   nan_se(1, 1) = std::nan("");
   CHECK_THROWS_WITH(mcrise::relative_standard_error({one}, {nan_se}),
-                    Contains("mcrise::relative_standard_error(): map 0 or its standard-error map has a NaN"));
+                    Contains("mcrise::relative_standard_error(): map 0 has a NaN or inf, or its standard-error map a NaN"));
   SaliencyMap nan_map = one;
   nan_map(0, 1) = std::nan("");
   CHECK_THROWS_AS(mcrise::relative_standard_error({nan_map}, {SaliencyMap::Constant(2, 2, 0.1)}), std::invalid_argument);
+  SaliencyMap inf_map = one;  // found by the fuzzer: inf / inf was a NaN precision
+  inf_map(1, 0) = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_AS(mcrise::relative_standard_error({inf_map}, {SaliencyMap::Constant(2, 2, HUGE_VAL)}), std::invalid_argument);
+  CHECK(mcrise::relative_standard_error({one}, {SaliencyMap::Constant(2, 2, HUGE_VAL)}) == HUGE_VAL);  // SE inf: allowed
 }
 
 TEST_CASE("colorize and colour bars of huge values keep 0 in the middle colour", "[hostile][finite]") {

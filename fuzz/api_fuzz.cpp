@@ -86,6 +86,13 @@ struct In {
   }
 };
 
+// A short label: ASCII, control characters, UTF-8 and other high bytes.
+std::string text(In& in) {
+  std::string s(static_cast<std::size_t>(in.small(0, 12)), ' ');
+  for (char& ch : s) ch = static_cast<char>(in.u8());
+  return s;
+}
+
 [[noreturn]] void fail(const char* what) {
   std::fprintf(stderr, "api_fuzz: property violated: %s\n", what);
   std::abort();
@@ -272,6 +279,8 @@ void mc_rise_run(In& in) {
     fo.overlay_alpha = in.flag() ? in.real() : 0.0;
     fo.value_max = in.u8() % 8 == 0 ? in.realf() : 1.0f;
     fo.color_bar = in.flag();
+    fo.title = text(in);
+    fo.image_label = text(in);
     (void)mcrise::color_saliency_figure(img, r, r.classes[0], fo);
   }
   edit_classes(in, r);
@@ -335,7 +344,9 @@ void metric_run(In& in, int which) {
     po.text_scale = in.u8() % 8 == 0 ? in.huge() : in.small(1, 2);
     po.y_min = in.flag() ? in.real() : 0.0;
     po.y_max = in.flag() ? in.real() : 1.0;
-    (void)mcrise::curve_plot({mcrise::Curve{"c", curve.confidences, curve.fractions}}, po);
+    po.title = text(in);
+    po.x_label = text(in);
+    (void)mcrise::curve_plot({mcrise::Curve{text(in), curve.confidences, curve.fractions}}, po);
   }
 }
 
@@ -500,7 +511,8 @@ void rendering(In& in) {
       fo.overlay_alpha = in.flag() ? in.real() : 0.0;
       fo.value_max = in.u8() % 8 == 0 ? in.realf() : 1.0f;
       fo.color_bar = in.flag();
-      fo.title = in.flag() ? "t" : "";
+      fo.title = text(in);
+      fo.color_names = {text(in), text(in)};
       (void)mcrise::color_saliency_figure(img, maps, colors, fo);
       break;
     }

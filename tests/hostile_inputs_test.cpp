@@ -296,6 +296,39 @@ TEST_CASE("load_image refuses FIFOs, devices and directories at once, without re
   ::rmdir(dir.c_str());
 }
 
+TEST_CASE("save_png to a FIFO without a reader is refused at once instead of waiting for one", "[hostile][files]") {
+  const std::string dir = temp_dir();
+  const std::string fifo = dir + "/out.png";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto done = std::make_shared<std::promise<std::string>>();
+  std::future<std::string> result = done->get_future();
+  std::thread([done, fifo] {
+    try {
+      mcrise::save_png(fifo, mcrise::Picture(2, 2));
+      done->set_value("returned normally");
+    } catch (const mcrise::io_error& e) {
+      done->set_value(e.what());
+    } catch (...) {
+      done->set_value("another exception");
+    }
+  }).detach();
+  REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  CHECK_THAT(result.get(), Contains("mcrise::save_png(): '" + fifo + "': cannot open file for writing: No such device or address"));
+  ::unlink(fifo.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST_CASE("text with bytes that have no glyph (UTF-8, control characters) is drawn as '?'", "[hostile][sizes]") {
+  // stb_easy_font indexed its glyph table with the byte minus 32: a read before the table.
+  const std::string utf8 = "caf\xc3\xa9\x01", ascii = "caf???";
+  CHECK(mcrise::text_width(utf8) == mcrise::text_width(ascii));
+  mcrise::Picture a(12, 60), b(12, 60);
+  mcrise::draw_text(a, 1, 1, utf8);
+  mcrise::draw_text(b, 1, 1, ascii);
+  CHECK(a == b);
+  CHECK(a != mcrise::Picture(12, 60));
+}
+
 TEST_CASE("a result whose public classes were edited cannot make an accessor read out of bounds",
           "[hostile][fields]") {
   const Image img = test::test_image(6, 6);

@@ -27,7 +27,7 @@
 namespace mcrise {
 
 /// @brief Width in pixels of one line of text drawn by draw_text() at `scale`.
-/// @param text ASCII text
+/// @param text ASCII text; any other byte (UTF-8, control characters) counts as '?'
 /// @param scale integer magnification, >= 1 (not checked: smaller values give 0 or a negative width)
 inline int text_width(const std::string& text, int scale = 1) { return detail::text_width(text, scale); }
 
@@ -40,7 +40,7 @@ inline int text_height(int scale = 1) { return detail::text_height(scale); }
 /// @param pic picture to draw on
 /// @param x left column
 /// @param y top row
-/// @param text ASCII text
+/// @param text ASCII text; any other byte (UTF-8, control characters) is drawn as '?'
 /// @param color text colour
 /// @param scale integer magnification, >= 1 (smaller values draw nothing)
 inline void draw_text(Picture& pic, int x, int y, const std::string& text, Rgb color = Rgb{0, 0, 0}, int scale = 1) {

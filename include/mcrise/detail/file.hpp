@@ -83,9 +83,34 @@ inline std::vector<unsigned char> read_file(const std::string& path, const char*
 }
 
 /// @brief Write `size` bytes to `path` (created or truncated), checking the open, every write
-///        and the close, so that a full disk or a failing device is reported.
+///        and the close, so that a full disk or a failing device is reported. A FIFO without a
+///        reader is refused at once (opened without blocking), not waited on.
 /// @throws io_error "cannot open file for writing: <reason>" or "write failed: <reason>".
 inline void write_file(const std::string& path, const void* data, std::size_t size, const char* fn) {
+#ifdef MCRISE_DETAIL_POSIX_FILES
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0666);
+  if (fd < 0) throw io_error(fn, path, "cannot open file for writing" + system_reason(errno));
+  struct Closer {
+    int fd;
+    ~Closer() {
+      if (fd >= 0) ::close(fd);
+    }
+  } closer{fd};
+  // Blocking from here on: a FIFO with a reader takes the bytes as the reader reads them.
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+    throw io_error(fn, path, "cannot open file for writing" + system_reason(errno));
+  const auto* p = static_cast<const unsigned char*>(data);
+  std::size_t put = 0;
+  while (put < size) {
+    const ::ssize_t n = ::write(fd, p + put, size - put);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw io_error(fn, path, "write failed" + system_reason(n < 0 ? errno : EIO));
+    put += static_cast<std::size_t>(n);
+  }
+  closer.fd = -1;
+  if (::close(fd) != 0) throw io_error(fn, path, "write failed" + system_reason(errno));
+#else
   errno = 0;
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (!f) throw io_error(fn, path, "cannot open file for writing" + system_reason(errno));
@@ -101,6 +126,7 @@ inline void write_file(const std::string& path, const void* data, std::size_t si
     e = errno;
   }
   if (!ok) throw io_error(fn, path, "write failed" + system_reason(e));
+#endif
 }
 
 }  // namespace detail

@@ -1,6 +1,7 @@
 // The drivers rise / debiased_rise / mc_rise: determinism, merging, early stop,
-// progress, the two classifier forms, and every error path of the core.
-#include "support.hpp"
+// progress, the two classifier forms, every error path of the core, and the drivers
+// against the plain full-resolution reference (reference.hpp).
+#include "reference.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,15 +13,11 @@
 #include <stdexcept>
 #include <thread>
 
+using test::ManyClassModel;
+using test::same;
+using namespace test::reference;
+
 namespace {
-
-
-bool same(const std::vector<mcrise::SaliencyMap>& a, const std::vector<mcrise::SaliencyMap>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t k = 0; k < a.size(); ++k)
-    if (a[k] != b[k]) return false;
-  return true;
-}
 
 struct ModelFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -233,297 +230,6 @@ TEST_CASE("bad model answers name the sample; model exceptions pass through unto
     const auto ok = mcrise::mc_rise(thrower, img, o);  // the same model object works again
     CHECK(ok.complete);
   }
-}
-
-TEST_CASE("an accumulator refuses a bad sample or score without changing", "[accumulator][errors]") {
-  mcrise::MaskOptions mo;
-  const mcrise::ColorMaskGenerator gen(16, 16, 2, mo);
-  mcrise::McRiseAccumulator acc(gen, {0, 5}, 4), ref(gen, {0, 5}, 4);
-  const auto s = gen.sample(0);
-  Eigen::VectorXd short_scores = Eigen::VectorXd::Constant(3, 0.5);  // class 5 is out of range
-  CHECK_THROWS_WITH(acc.add(s, short_scores), Catch::Contains("mcrise::McRiseAccumulator::add()") &&
-                                                  Catch::Contains("class 5 is out of range"));
-  Eigen::VectorXd scores = Eigen::VectorXd::Constant(6, 0.5);
-  scores(5) = std::nan("");
-  CHECK_THROWS_WITH(acc.add(s, scores), Catch::Contains("not finite"));
-  mcrise::MaskSample bad = s;
-  bad.dy = 1000;
-  scores(5) = 0.25;
-  CHECK_THROWS_WITH(acc.add(bad, scores), Catch::Contains("does not fit"));
-  CHECK(acc.count() == 0);
-  for (std::uint64_t n = 0; n < 20; ++n) {
-    const auto t = gen.sample(n);
-    acc.add(t, scores);
-    ref.add(t, scores);
-  }
-  CHECK(same(acc.maps(5), ref.maps(5)));
-  CHECK(same(acc.standard_errors(0), ref.standard_errors(0)));
-}
-
-namespace {
-
-// A model with many classes: class c's score mixes the two toy scores and the mean of
-// one channel over one region, so every class has a different map.
-struct ManyClassModel {
-  int classes = 40;
-  Eigen::MatrixXd operator()(const mcrise::ImageBatch& b) const {
-    Eigen::MatrixXd out(b.size(), classes);
-    for (int i = 0; i < b.size(); ++i) {
-      const mcrise::Image im = b.image(i);
-      const Eigen::VectorXd t = test::toy_scores(im);
-      for (int c = 0; c < classes; ++c) {
-        const int y0 = (c * 7) % im.height(), x0 = (c * 11) % im.width(), ch = c % im.channels();
-        double region = 0;
-        for (int y = y0; y < std::min(im.height(), y0 + 5); ++y)
-          for (int x = x0; x < std::min(im.width(), x0 + 5); ++x) region += im(y, x, ch);
-        out(i, c) = std::sin(0.3 * c) * t(0) + std::cos(0.2 * c) * t(1) + 0.05 * region;
-      }
-    }
-    return out;
-  }
-};
-
-}  // namespace
-
-TEST_CASE("a batch add, on any pool, is bitwise the same as adding the samples one by one", "[accumulator][classes]") {
-  mcrise::MaskOptions mo;
-  mo.seed = 5;
-  const mcrise::ColorMaskGenerator gen(18, 22, 3, mo);
-  const mcrise::BinaryMaskGenerator bgen(18, 22, mo);
-  const int L = 600, B = 50;
-  mcrise::RowMatrixXd scores(B, L);
-  for (int i = 0; i < B; ++i)
-    for (int c = 0; c < L; ++c) scores(i, c) = std::sin(0.37 * i + 0.11 * c) + 0.01 * c;
-  std::vector<mcrise::MaskSample> samples, bsamples;
-  for (int i = 0; i < B; ++i) {
-    samples.push_back(gen.sample(static_cast<std::uint64_t>(i)));
-    bsamples.push_back(bgen.sample(static_cast<std::uint64_t>(i)));
-  }
-  std::vector<int> contiguous(L), scattered;
-  for (int c = 0; c < L; ++c) contiguous[static_cast<std::size_t>(c)] = c;
-  for (int c = L - 1; c >= 0; c -= 3) scattered.push_back(c);  // not contiguous, descending
-  mcrise::detail::ThreadPool pool(3);
-  for (const auto& classes : {contiguous, scattered}) {
-    mcrise::McRiseAccumulator one(gen, classes, 4), batch(gen, classes, 4);
-    mcrise::RiseAccumulator rone(bgen, classes, 4), rbatch(bgen, classes, 4);
-    for (int i = 0; i < B; ++i) {
-      one.add(samples[static_cast<std::size_t>(i)], scores.row(i).transpose());
-      rone.add(bsamples[static_cast<std::size_t>(i)], scores.row(i).transpose());
-    }
-    batch.add(samples, B, scores, &pool);  // 600 (200) classes x 50 samples: split over the pool
-    rbatch.add(bsamples, B, scores, &pool);
-    REQUIRE(batch.count() == B);
-    for (int c : {classes.front(), classes[classes.size() / 2], classes.back()}) {
-      CHECK(same(batch.maps(c), one.maps(c)));
-      CHECK(same(batch.standard_errors(c), one.standard_errors(c)));
-      CHECK(rbatch.debiased(c) == rone.debiased(c));
-      CHECK(rbatch.rise_standard_error(c) == rone.rise_standard_error(c));
-      CHECK(rbatch.debiased_standard_error(c) == rone.debiased_standard_error(c));  // reads the group totals
-    }
-  }
-  mcrise::McRiseAccumulator acc(gen, {0, 5});
-  CHECK_THROWS_WITH(acc.add(samples, B + 1, scores), Catch::Contains("51 samples"));
-  mcrise::RowMatrixXd narrow = scores.leftCols(3);  // class 5 is out of range in every row
-  CHECK_THROWS_WITH(acc.add(samples, B, narrow), Catch::Contains("class 5 is out of range"));
-  CHECK(acc.count() == 0);
-}
-
-TEST_CASE("the bulk maps equal the per-class maps, bitwise, on any number of threads", "[accumulator][classes]") {
-  mcrise::MaskOptions mo;
-  const mcrise::ColorMaskGenerator gen(17, 19, 4, mo);
-  const mcrise::BinaryMaskGenerator bgen(17, 19, mo);
-  std::vector<int> classes;
-  for (int c = 0; c < 21; ++c) classes.push_back(c);  // 21: three blocks of 8, the last partial
-  mcrise::McRiseAccumulator mc(gen, classes);
-  mcrise::RiseAccumulator rs(bgen, classes);
-  Eigen::VectorXd scores(21);
-  for (std::uint64_t n = 0; n < 200; ++n) {
-    for (int c = 0; c < 21; ++c) scores(c) = std::cos(0.1 * static_cast<double>(n) * (c + 1));
-    mc.add(gen.sample(n), scores);
-    rs.add(bgen.sample(n), scores);
-  }
-  for (int threads : {1, 2, 5}) {
-    mc.set_threads(threads);
-    rs.set_threads(threads);
-    std::vector<mcrise::SaliencyMap> baselines;
-    const auto maps = mc.all_maps(&baselines);
-    const auto rise = rs.rise_maps(), deb = rs.debiased_maps();
-    REQUIRE(maps.size() == 21);
-    REQUIRE(baselines.size() == 21);
-    for (int c = 0; c < 21; ++c) {
-      const auto j = static_cast<std::size_t>(c);
-      CHECK(same(maps[j], mc.maps(c)));
-      CHECK(baselines[j] == mc.baseline(c));
-      CHECK(rise[j] == rs.rise(c));
-      CHECK(deb[j] == rs.debiased(c));
-    }
-  }
-}
-
-TEST_CASE("kept samples give the maps of the sums, bitwise, also past the expected count and in merges",
-          "[accumulator][classes]") {
-  mcrise::MaskOptions mo;
-  mo.seed = 9;
-  const mcrise::ColorMaskGenerator gen(19, 23, 3, mo);
-  const mcrise::BinaryMaskGenerator bgen(19, 23, mo);
-  const int L = 30, N = 120;
-  std::vector<int> contiguous, scattered;
-  for (int c = 4; c < 4 + 21; ++c) contiguous.push_back(c);  // 21 slots: two full lane blocks and a partial one
-  for (int c = L - 1; c >= 0; c -= 2) scattered.push_back(c);
-  auto score = [](int n, int c) { return std::sin(0.29 * n + 0.13 * c) + 0.02 * c; };
-  for (const auto& classes : {contiguous, scattered}) {
-    // Sums (expected_samples 0), kept samples for all N, and kept samples for N / 2 (the sums are
-    // built from them half-way). Added one by one and in batches of 7 from a pool.
-    mcrise::McRiseAccumulator sums(gen, classes), kept(gen, classes, 0, 1, N), half(gen, classes, 0, 1, N / 2);
-    mcrise::RiseAccumulator rsums(bgen, classes), rkept(bgen, classes, 0, 1, N), rhalf(bgen, classes, 0, 1, N / 2);
-    REQUIRE(kept.keeps_samples());
-    REQUIRE(rkept.keeps_samples());
-    REQUIRE(half.keeps_samples());
-    REQUIRE(!sums.keeps_samples());
-    CHECK(kept.memory_bytes() < sums.memory_bytes());
-    mcrise::detail::ThreadPool pool(2);
-    for (int first = 0; first < N; first += 7) {
-      const int b = std::min(7, N - first);
-      mcrise::RowMatrixXd rows(b, L);
-      std::vector<mcrise::MaskSample> s, bs;
-      for (int i = 0; i < b; ++i) {
-        for (int c = 0; c < L; ++c) rows(i, c) = score(first + i, c);
-        s.push_back(gen.sample(static_cast<std::uint64_t>(first + i)));
-        bs.push_back(bgen.sample(static_cast<std::uint64_t>(first + i)));
-        sums.add(s.back(), rows.row(i).transpose());
-        rsums.add(bs.back(), rows.row(i).transpose());
-        half.add(s.back(), rows.row(i).transpose());
-      }
-      kept.add(s, b, rows, &pool);
-      rkept.add(bs, b, rows, &pool);
-      rhalf.add(bs, b, rows);
-    }
-    CHECK(kept.keeps_samples());
-    CHECK(!half.keeps_samples());  // went past N / 2
-    CHECK(!rhalf.keeps_samples());
-    for (int threads : {1, 3}) {
-      kept.set_threads(threads);
-      rkept.set_threads(threads);
-      std::vector<mcrise::SaliencyMap> b_sums, b_kept;
-      const auto m_sums = sums.all_maps(&b_sums), m_kept = kept.all_maps(&b_kept), m_half = half.all_maps();
-      const auto d_sums = rsums.debiased_maps(), d_kept = rkept.debiased_maps(), r_kept = rkept.rise_maps();
-      for (std::size_t j = 0; j < classes.size(); ++j) {
-        const int c = classes[j];
-        CHECK(same(m_kept[j], m_sums[j]));
-        CHECK(same(m_half[j], m_sums[j]));
-        CHECK(b_kept[j] == b_sums[j]);
-        CHECK(d_kept[j] == d_sums[j]);
-        CHECK(r_kept[j] == rsums.rise(c));
-        CHECK(rhalf.debiased(c) == d_sums[j]);
-      }
-    }
-    // One class at a time, from the kept samples.
-    for (int c : {classes.front(), classes[9], classes.back()}) {
-      CHECK(same(kept.maps(c), sums.maps(c)));
-      CHECK(same(kept.raw_maps(c), sums.raw_maps(c)));
-      CHECK(rkept.debiased(c) == rsums.debiased(c));
-    }
-  }
-  // Merges: whichever way each side was built (kept samples or sums), the merged maps are the
-  // same bits: kept samples are made into sums first. And they are those of all samples, up to
-  // rounding (a merge adds two sums instead of one sample after the other).
-  // 16 classes: enough that the samples (16 x 8 + 5 x 81 + 20 bytes each) take less memory than the sums.
-  std::vector<int> classes;
-  for (int c = 1; c <= 16; ++c) classes.push_back(c);
-  auto half_of = [&](int first, bool keep) {
-    mcrise::RiseAccumulator acc(bgen, classes, 0, 1, keep ? 60 : 0);
-    Eigen::VectorXd row(18);
-    for (int n = first; n < first + 60; ++n) {
-      for (int k = 0; k < 18; ++k) row(k) = score(n, k);
-      acc.add(bgen.sample(static_cast<std::uint64_t>(n)), row);
-    }
-    REQUIRE(acc.keeps_samples() == keep);
-    return acc;
-  };
-  mcrise::RiseAccumulator ref = half_of(0, false);
-  ref.merge(half_of(60, false));
-  for (bool keep_a : {false, true})
-    for (bool keep_b : {false, true}) {
-      INFO("first half kept " << keep_a << ", second half kept " << keep_b);
-      mcrise::RiseAccumulator a = half_of(0, keep_a);
-      const mcrise::RiseAccumulator b = half_of(60, keep_b), b_before = b;
-      a.merge(b);
-      CHECK(!a.keeps_samples());
-      CHECK(a.count() == N);
-      CHECK(a.debiased(2) == ref.debiased(2));
-      CHECK(a.rise(3) == ref.rise(3));
-      CHECK(b.debiased(2) == b_before.debiased(2));  // the other side is left as it was
-    }
-  mcrise::RiseAccumulator all(bgen, classes);
-  Eigen::VectorXd row(18);
-  for (int n = 0; n < N; ++n) {
-    for (int k = 0; k < 18; ++k) row(k) = score(n, k);
-    all.add(bgen.sample(static_cast<std::uint64_t>(n)), row);
-  }
-  const double scale = all.debiased(2).cwiseAbs().maxCoeff();
-  CHECK((ref.debiased(2) - all.debiased(2)).cwiseAbs().maxCoeff() <= 1e-12 * scale);
-  // A copy of an accumulator that keeps samples goes on keeping them (it makes its own room).
-  mcrise::RiseAccumulator part(bgen, classes, 0, 1, N);
-  for (int n = 0; n < N; ++n) {
-    for (int k = 0; k < 18; ++k) row(k) = score(n, k);
-    if (n == 60) {
-      const mcrise::RiseAccumulator copy = part;
-      part = copy;
-    }
-    part.add(bgen.sample(static_cast<std::uint64_t>(n)), row);
-  }
-  CHECK(part.keeps_samples());
-  CHECK(part.debiased(2) == all.debiased(2));
-  CHECK_THROWS_WITH(mcrise::RiseAccumulator(bgen, classes, 0, 1, -1), Catch::Contains("expected_samples must be >= 0"));
-  CHECK_THROWS_WITH(mcrise::RiseAccumulator(bgen, classes, 0, -3), Catch::Contains("threads must be in [0, 1024], got -3"));
-  CHECK_THROWS_WITH(mcrise::RiseAccumulator(bgen, classes, 0, 1 << 30), Catch::Contains("got 1073741824"));
-  // With standard errors the sums are kept: the samples could not give the group sums.
-  CHECK(!mcrise::RiseAccumulator(bgen, classes, 4, 1, 60).keeps_samples());
-  // When the samples would take more memory than the sums, the sums are kept.
-  CHECK(!mcrise::RiseAccumulator(bgen, classes, 0, 1, 1000000).keeps_samples());
-}
-
-TEST_CASE("kept samples: copies split over a pool, and the 16 GiB limit past the expected count",
-          "[accumulator][classes][errors]") {
-  mcrise::MaskOptions mo;
-  mo.seed = 4;
-  // 700 classes, batches of 50: 35,000 score copies per batch, split over the pool's two threads.
-  const mcrise::BinaryMaskGenerator gen(19, 23, mo);
-  const int L = 700, B = 50;
-  std::vector<int> classes;
-  for (int c = 0; c < L; c += 1) classes.push_back(c);
-  mcrise::RiseAccumulator kept(gen, classes, 0, 1, 2 * B), sums(gen, classes);
-  REQUIRE(kept.keeps_samples());
-  mcrise::detail::ThreadPool pool(2);
-  for (int first = 0; first < 2 * B; first += B) {
-    mcrise::RowMatrixXd rows(B, L);
-    std::vector<mcrise::MaskSample> s;
-    for (int i = 0; i < B; ++i) {
-      for (int c = 0; c < L; ++c) rows(i, c) = std::cos(0.21 * (first + i) + 0.07 * c);
-      s.push_back(gen.sample(static_cast<std::uint64_t>(first + i)));
-    }
-    kept.add(s, B, rows, &pool);
-    sums.add(s, B, rows);
-  }
-  const auto k = kept.debiased_maps(), r = sums.debiased_maps();
-  for (int c : {0, 7, 8, 350, 699}) CHECK(k[static_cast<std::size_t>(c)] == r[static_cast<std::size_t>(c)]);
-
-  // 1024 x 1024, 1100 classes: the sums and maps would need about 16.5 GiB (refused), the kept
-  // samples 10 x 8.9 KB. Nothing that large is allocated: the 11th sample is refused first.
-  const mcrise::BinaryMaskGenerator big(1024, 1024, mcrise::MaskOptions{});
-  std::vector<int> many(1100);
-  for (int c = 0; c < 1100; ++c) many[static_cast<std::size_t>(c)] = c;
-  CHECK_THROWS_WITH(mcrise::RiseAccumulator(big, many), Catch::Contains("limit 16 GiB"));
-  mcrise::RiseAccumulator acc(big, many, 0, 1, 10);
-  REQUIRE(acc.keeps_samples());
-  const Eigen::VectorXd scores = Eigen::VectorXd::Constant(1100, 0.5);
-  for (std::uint64_t n = 0; n < 10; ++n) acc.add(big.sample(n), scores);
-  CHECK_THROWS_AS(acc.add(big.sample(10), scores), std::length_error);
-  CHECK(acc.count() == 10);
-  CHECK(acc.keeps_samples());
-  mcrise::RiseAccumulator other(big, many, 0, 1, 10);
-  CHECK_THROWS_WITH(acc.merge(other), Catch::Contains("limit 16 GiB"));
-  CHECK(acc.count() == 10);
 }
 
 TEST_CASE("all_classes gives every class the map a one-class run gives it, bitwise", "[driver][classes]") {
@@ -744,111 +450,6 @@ TEST_CASE("maps_on_demand gives the maps of the eager run, bitwise, from any thr
   }
 }
 
-// A 30-class model on a 30 x 34 image, with binary and 3-colour mask generators: the scores of
-// the image under binary mask n, for accumulators fed by hand.
-struct ThirtyClasses {
-  mcrise::Image img = test::test_image(30, 34);
-  ManyClassModel model{30};
-  std::vector<int> all = [] {
-    std::vector<int> v(30);
-    for (int c = 0; c < 30; ++c) v[static_cast<std::size_t>(c)] = c;
-    return v;
-  }();
-  mcrise::MaskGenerator gen{30, 34, 1, mcrise::MaskOptions{}}, cgen{30, 34, 3, mcrise::MaskOptions{}};
-  mcrise::Perturber perturb{img, gen, {mcrise::Color(3, 0.0f)}};
-  Eigen::VectorXd scores(std::uint64_t n) const {
-    mcrise::ImageBatch b(1, 30, 34, 3);
-    mcrise::detail::copy_into_batch(perturb(gen.sample(n)), b, 0);
-    return model(b).row(0).transpose();
-  }
-};
-
-TEST_CASE("kept samples: maps asked for between adds see every sample added so far", "[driver][classes][accumulator]") {
-  // The index of the kept samples (their shift order and cells per plane) is built when a map is
-  // first asked for and reused; samples added after that must be in the next maps, bitwise those of
-  // an accumulator that keeps sums. A copy made after the index was built gives the same maps too.
-  const ThirtyClasses f;
-  const std::vector<int>& all = f.all;
-  const mcrise::MaskGenerator &gen = f.gen, &cgen = f.cgen;
-  mcrise::RiseAccumulator kept(gen, all, 0, 1, 60), sums(gen, all, 0, 1, 0);
-  mcrise::McRiseAccumulator ckept(cgen, all, 0, 1, 60), csums(cgen, all, 0, 1, 0);
-  REQUIRE(kept.keeps_samples());
-  REQUIRE(ckept.keeps_samples());
-  REQUIRE(!sums.keeps_samples());
-  std::uint64_t n = 0;
-  for (int round = 0; round < 3; ++round) {
-    INFO("after " << n + 20 << " samples");
-    for (int i = 0; i < 20; ++i, ++n) {
-      const Eigen::VectorXd scores = f.scores(n);
-      kept.add(gen.sample(n), scores);
-      sums.add(gen.sample(n), scores);
-      ckept.add(cgen.sample(n), scores);
-      csums.add(cgen.sample(n), scores);
-    }
-    for (int c : {0, 13, 29}) {
-      CHECK(kept.rise(c) == sums.rise(c));
-      CHECK(kept.debiased(c) == sums.debiased(c));
-      CHECK(same(ckept.maps(c), csums.maps(c)));
-      CHECK(ckept.baseline(c) == csums.baseline(c));
-    }
-    const mcrise::RiseAccumulator copy = kept;
-    CHECK(copy.debiased(7) == sums.debiased(7));
-  }
-  CHECK(kept.keeps_samples());
-}
-
-TEST_CASE("the on-demand cache computes each class once, and again after a throw", "[driver][classes][on_demand]") {
-  int calls = 0;
-  bool fail = true;
-  const mcrise::detail::ClassCache<int> cache({7, 3, 9}, [&](std::size_t j) {
-    ++calls;
-    if (j == 1 && fail) {
-      fail = false;
-      throw std::bad_alloc();
-    }
-    return 100 + static_cast<int>(j);
-  });
-  CHECK(cache.find(4) == nullptr);
-  CHECK(calls == 0);
-  CHECK(*cache.find(9) == 102);
-  CHECK(*cache.find(9) == 102);
-  CHECK(calls == 1);
-  CHECK_THROWS_AS(cache.find(3), std::bad_alloc);
-  CHECK(calls == 2);
-  const int* three = cache.find(3);  // tried again, and kept this time
-  REQUIRE(three != nullptr);
-  CHECK(*three == 101);
-  CHECK(cache.find(3) == three);
-  CHECK(calls == 3);
-  CHECK(cache.classes() == std::vector<int>{7, 3, 9});
-}
-
-TEST_CASE("the on-demand cache computes a class once when many threads ask for it at once",
-          "[driver][classes][on_demand]") {
-  std::atomic<int> calls{0};
-  const mcrise::detail::ClassCache<int> cache({5}, [&](std::size_t) {
-    ++calls;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the others arrive while it runs
-    return 42;
-  });
-  std::atomic<int> ready{0};
-  std::vector<const int*> got(8, nullptr);
-  std::vector<std::thread> threads;
-  for (std::size_t t = 0; t < got.size(); ++t)
-    threads.emplace_back([&, t] {
-      ++ready;
-      while (ready.load() < static_cast<int>(got.size())) std::this_thread::yield();
-      got[t] = cache.find(5);
-    });
-  for (auto& th : threads) th.join();
-  CHECK(calls.load() == 1);
-  for (const int* g : got) {
-    REQUIRE(g != nullptr);
-    CHECK(*g == 42);
-    CHECK(g == got[0]);
-  }
-}
-
 TEST_CASE("maps_on_demand refuses standard errors before calling the model", "[driver][classes][on_demand][errors]") {
   const auto img = test::test_image(12, 12);
   test::CountingBatchModel model;
@@ -863,50 +464,6 @@ TEST_CASE("maps_on_demand refuses standard errors before calling the model", "[d
   o.se_groups = 4;
   CHECK_THROWS_WITH(mcrise::mc_rise(model, img, o), Catch::Contains("got 4"));
   CHECK(model.calls == 0);
-}
-
-TEST_CASE("the accumulators' maps of a range of classes are those of all classes, bitwise",
-          "[driver][classes][accumulator]") {
-  const ThirtyClasses f;
-  const std::vector<int>& all = f.all;
-  const mcrise::MaskGenerator &gen = f.gen, &cgen = f.cgen;
-  for (std::int64_t expected : {std::int64_t{0}, std::int64_t{40}}) {
-    INFO("expected_samples " << expected);
-    mcrise::RiseAccumulator acc(gen, all, 0, 2, expected);
-    mcrise::McRiseAccumulator cacc(cgen, all, 0, 2, expected);
-    REQUIRE(acc.keeps_samples() == (expected > 0));
-    REQUIRE(cacc.keeps_samples() == (expected > 0));
-    for (std::uint64_t n = 0; n < 40; ++n) {
-      const auto s = gen.sample(n), cs = cgen.sample(n);
-      const Eigen::VectorXd scores = f.scores(n);
-      acc.add(s, scores);
-      cacc.add(cs, scores);
-    }
-    const auto rise = acc.rise_maps(), deb = acc.debiased_maps();
-    std::vector<mcrise::SaliencyMap> bases;
-    const auto cmaps = cacc.all_maps(&bases);
-    struct Range {
-      std::size_t first, count;
-    };
-    for (const Range& rg : {Range{0, 30}, Range{3, 1}, Range{7, 2}, Range{8, 8}, Range{5, 20}, Range{29, 1}, Range{30, 0}}) {
-      INFO("range " << rg.first << " + " << rg.count);
-      const auto rpart = acc.rise_maps(rg.first, rg.count), dpart = acc.debiased_maps(rg.first, rg.count);
-      std::vector<mcrise::SaliencyMap> bpart;
-      const auto cpart = cacc.all_maps(rg.first, rg.count, &bpart);
-      REQUIRE(rpart.size() == rg.count);
-      REQUIRE(cpart.size() == rg.count);
-      REQUIRE(bpart.size() == rg.count);
-      for (std::size_t i = 0; i < rg.count; ++i) {
-        CHECK(rpart[i] == rise[rg.first + i]);
-        CHECK(dpart[i] == deb[rg.first + i]);
-        CHECK(same(cpart[i], cmaps[rg.first + i]));
-        CHECK(bpart[i] == bases[rg.first + i]);
-      }
-    }
-    CHECK_THROWS_WITH(acc.rise_maps(25, 6), Catch::Contains("out of the 30 target classes"));
-    CHECK_THROWS_AS(acc.debiased_maps(31, 0), std::invalid_argument);
-    CHECK_THROWS_AS(cacc.all_maps(0, 31), std::invalid_argument);
-  }
 }
 
 TEST_CASE("all_classes refuses classes and an adaptive target before calling the model", "[driver][classes][errors]") {
@@ -966,4 +523,197 @@ TEST_CASE("a caller's batch buffer, reused across explanations, changes nothing 
     CHECK(mcrise::debiased_rise(model, img, r).map(1) == rfresh.map(1));
   }
   CHECK(big != nullptr);
+}
+
+TEST_CASE("mc_rise equals the plain full-resolution reference for K = 1..6, any threads, batch sizes and layouts",
+          "[perf][mc_rise]") {
+  const Image img = test::test_image(37, 53);
+  const std::int64_t N = 96;
+  for (int K = 1; K <= 6; ++K) {
+    mcrise::McRiseOptions o;
+    o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
+    o.n_masks = N;
+    o.grid_h = 6;
+    o.grid_w = 7;
+    o.mask_probability = 0.3 + 0.05 * K;
+    o.seed = static_cast<std::uint64_t>(7 * K);
+    o.classes = {0, 1};
+    o.colors = test_colors(K, 3);
+    MaskOptions mo;
+    mo.grid_h = o.grid_h;
+    mo.grid_w = o.grid_w;
+    mo.mask_probability = o.mask_probability;
+    mo.seed = o.seed;
+    const RefSums ref = ref_sums(img, K, mo, N, o.classes, o.colors);
+    const double p = o.mask_probability;
+    // Float rounding of the masks and images, relative to the largest term.
+    const double tol = 1e-5 * ref.max_abs_score * (K / p + 1.0 / (1.0 - p));
+
+    LinearModel model;
+    o.threads = 1;
+    o.batch_size = 64;
+    const auto base = mcrise::mc_rise(model, img, o);
+    for (std::size_t j = 0; j < o.classes.size(); ++j) {
+      INFO("K " << K << " class " << o.classes[j]);
+      const SaliencyMap baseline = ref.plane_sums[j][0] / (static_cast<double>(N) * (1.0 - p));
+      CHECK(max_abs_diff(base.baseline(o.classes[j]), baseline) < tol);
+      for (int k = 1; k <= K; ++k) {
+        const SaliencyMap raw = ref.plane_sums[j][static_cast<std::size_t>(k)] * (K / (static_cast<double>(N) * p));
+        CHECK(max_abs_diff(base.raw_maps(o.classes[j])[static_cast<std::size_t>(k - 1)], raw) < tol);
+        CHECK(max_abs_diff(base.map(o.classes[j])[static_cast<std::size_t>(k - 1)], raw - baseline) < 2 * tol);
+      }
+    }
+    for (int threads : {2, 3})
+      for (int batch : {1, 5, 64})
+        for (auto layout : {Layout::HWC, Layout::CHW}) {
+          INFO("K " << K << " threads " << threads << " batch " << batch << " layout " << int(layout));
+          o.threads = threads;
+          o.batch_size = batch;
+          o.layout = layout;
+          const auto r = mcrise::mc_rise(model, img, o);
+          for (int c : o.classes)
+            for (int k = 0; k < K; ++k) CHECK(r.map(c)[static_cast<std::size_t>(k)] == base.map(c)[static_cast<std::size_t>(k)]);
+        }
+  }
+}
+
+TEST_CASE("rise and debiased_rise equal the plain reference, any threads, batch sizes and layouts", "[perf][rise]") {
+  const Image img = test::test_image(37, 53);
+  const std::int64_t N = 120;
+  for (auto mode : {Upsampling::bilinear, Upsampling::nearest}) {
+    mcrise::RiseOptions o;
+    o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
+    o.n_masks = N;
+    o.grid_h = 5;
+    o.grid_w = 9;
+    o.mask_probability = 0.35;
+    o.upsampling = mode;
+    o.classes = {1, 0};
+    MaskOptions mo;
+    mo.grid_h = o.grid_h;
+    mo.grid_w = o.grid_w;
+    mo.mask_probability = o.mask_probability;
+    mo.seed = o.seed;
+    mo.upsampling = mode;
+    const RefSums ref = ref_sums(img, 1, mo, N, o.classes, {{0.0f, 0.0f, 0.0f}});
+    const double keep = 1.0 - o.mask_probability;
+    const double tol = 1e-5 * ref.max_abs_score / (keep * (1.0 - keep));
+    LinearModel model;
+    o.threads = 1;
+    const auto rise = mcrise::rise(model, img, o);
+    const auto deb = mcrise::debiased_rise(model, img, o);
+    for (std::size_t j = 0; j < o.classes.size(); ++j) {
+      const SaliencyMap r = ref.plane_sums[j][0] / (static_cast<double>(N) * keep);
+      const SaliencyMap d =
+          ((ref.plane_sums[j][0].array() - keep * ref.totals[j]) / (static_cast<double>(N) * keep * (1.0 - keep)))
+              .matrix();
+      CHECK(max_abs_diff(rise.map(o.classes[j]), r) < tol);
+      CHECK(max_abs_diff(deb.map(o.classes[j]), d) < tol);
+    }
+    for (int threads : {2, 4})
+      for (int batch : {1, 3, 50})
+        for (auto layout : {Layout::HWC, Layout::CHW}) {
+          INFO("threads " << threads << " batch " << batch << " layout " << int(layout));
+          o.threads = threads;
+          o.batch_size = batch;
+          o.layout = layout;
+          const auto r2 = mcrise::debiased_rise(model, img, o);
+          for (int c : o.classes) CHECK(r2.map(c) == deb.map(c));
+        }
+  }
+}
+
+TEST_CASE("the double-buffered driver gives the same sums as the plain loop, also when stopped, with a window of "
+          "gathered batches, or when the model throws",
+          "[perf][driver]") {
+  const Image img = test::test_image(37, 53);
+  const int K = 4;
+  MaskOptions mo;
+  mo.grid_h = 6;
+  mo.grid_w = 5;
+  const MaskGenerator gen(37, 53, K, mo);
+  const auto colors = test_colors(K, 3);
+  const mcrise::Perturber perturb(img, gen, colors);
+  LinearModel model;
+  auto run_with = [&](bool overlap, int threads, int batch, std::int64_t n, std::int64_t stop_at,
+                      std::int64_t window = 0) {
+    mcrise::detail::ClassifierRunner<LinearModel> run(model, "test");
+    mcrise::McRiseAccumulator acc(gen, {0, 1});
+    auto stop = [stop_at](const mcrise::Progress& p) { return p.done >= stop_at; };
+    const auto used = mcrise::detail::run_masks_pipelined(run, gen, perturb, acc, n, batch, threads, Layout::HWC, 3,
+                                                          overlap, nullptr, window, "test", stop);
+    REQUIRE(acc.count() == used);  // a window is always added before the run returns
+    return std::make_pair(used, acc.maps(1));
+  };
+  const auto plain = run_with(false, 1, 64, 200, 1 << 30);
+  REQUIRE(plain.first == 200);
+  // Windows: none, several batches (flushed mid-run and at the end), more than the run.
+  for (std::int64_t window : {0, 50, 1000})
+    for (int threads : {1, 2, 3})
+      for (int batch : {1, 7, 64, 500}) {
+        INFO("threads " << threads << " batch " << batch << " window " << window);
+        for (bool overlap : {true, false}) {
+          const auto over = run_with(overlap, threads, batch, 200, 1 << 30, window);
+          CHECK(over.first == 200);
+          for (int k = 0; k < K; ++k)
+            CHECK(over.second[static_cast<std::size_t>(k)] == plain.second[static_cast<std::size_t>(k)]);
+        }
+        // Stopped after the first batch at or past 30 masks: the prefix, as a shorter plain run.
+        const auto stopped = run_with(true, threads, batch, 200, 30, window);
+        const std::int64_t expect = std::min<std::int64_t>(200, (30 + batch - 1) / batch * batch);
+        CHECK(stopped.first == expect);
+        const auto shorter = run_with(false, 1, 64, expect, 1 << 30);
+        for (int k = 0; k < K; ++k)
+          CHECK(stopped.second[static_cast<std::size_t>(k)] == shorter.second[static_cast<std::size_t>(k)]);
+      }
+
+  // Images large enough to be cut into row bands when the batch is smaller than
+  // the thread count (BatchPlan: at least 2^16 floats per band): same bits.
+  {
+    const Image big = test::test_image(301, 299);
+    MaskOptions bo;
+    bo.grid_h = 7;
+    bo.grid_w = 6;
+    const MaskGenerator bgen(301, 299, 3, bo);
+    const mcrise::Perturber bpert(big, bgen, test_colors(3, 3));
+    REQUIRE(mcrise::detail::BatchPlan(1, 3, 301, big.size()).bands == 3);
+    REQUIRE(mcrise::detail::BatchPlan(1, 8, 301, big.size()).bands == 4);  // 270,000 floats: 4 bands of 2^16 at most
+    REQUIRE(mcrise::detail::BatchPlan(2, 4, 301, big.size()).bands == 2);
+    REQUIRE(mcrise::detail::BatchPlan(1, 2, 37, 37 * 53 * 3).bands == 1);
+    auto big_run = [&](bool overlap, int threads, int batch, Layout layout) {
+      mcrise::detail::ClassifierRunner<LinearModel> run(model, "test");
+      mcrise::McRiseAccumulator acc(bgen, {0});
+      mcrise::detail::run_masks_pipelined(run, bgen, bpert, acc, 9, batch, threads, layout, 3, overlap, nullptr, 0,
+                                          "test");
+      return acc.maps(0);
+    };
+    const auto one = big_run(false, 1, 4, Layout::HWC);
+    for (auto layout : {Layout::HWC, Layout::CHW})
+      for (bool overlap : {false, true})
+        for (int threads : {2, 3, 4})
+          for (int batch : {1, 2}) {
+            INFO("banded: threads " << threads << " batch " << batch << " overlap " << overlap);
+            const auto r = big_run(overlap, threads, batch, layout);
+            for (int k = 0; k < 3; ++k) CHECK(r[static_cast<std::size_t>(k)] == one[static_cast<std::size_t>(k)]);
+          }
+  }
+
+  // A model that throws on its third call: the exception passes through untouched,
+  // with a batch being perturbed in the background, and nothing is left running.
+  struct Thrower {
+    int calls = 0;
+    Eigen::MatrixXd operator()(const mcrise::ImageBatch& b) {
+      if (++calls == 3) throw std::domain_error("third call");
+      return Eigen::MatrixXd::Ones(b.size(), 2);
+    }
+  } thrower;
+  for (int threads : {1, 2, 3}) {
+    thrower.calls = 0;
+    mcrise::detail::ClassifierRunner<Thrower> run(thrower, "test");
+    mcrise::McRiseAccumulator acc(gen, {0});
+    CHECK_THROWS_AS(mcrise::detail::run_masks_pipelined(run, gen, perturb, acc, 1000, 8, threads, Layout::CHW, 3, true,
+                                                        nullptr, 0, "test"),
+                    std::domain_error);
+    CHECK(acc.count() == 16);
+  }
 }

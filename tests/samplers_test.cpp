@@ -442,7 +442,7 @@ TEST_CASE("block samplers draw the shift independently of every cell's state", "
 }
 
 TEST_CASE("adaptive stopping measures first at 10 rounds of G·B masks, in every driver", "[samplers][adaptive]") {
-  // detail/adaptive.hpp: the first measurement is at the first batch boundary at or past 10
+  // detail/run/adaptive.hpp: the first measurement is at the first batch boundary at or past 10
   // rounds, a round being G·B masks with a block sampler. With a target every map meets and
   // batches of one mask, each driver stops exactly there.
   const auto img = test::test_image(12, 12);

@@ -141,4 +141,52 @@ inline Image test_image(int h, int w, int c = 3) {
   return im;
 }
 
+/// True if the two lists of maps are equal, bit for bit.
+inline bool same(const std::vector<mcrise::SaliencyMap>& a, const std::vector<mcrise::SaliencyMap>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t k = 0; k < a.size(); ++k)
+    if (a[k] != b[k]) return false;
+  return true;
+}
+
+// A model with many classes: class c's score mixes the two toy scores and the mean of
+// one channel over one region, so every class has a different map.
+struct ManyClassModel {
+  int classes = 40;
+  Eigen::MatrixXd operator()(const mcrise::ImageBatch& b) const {
+    Eigen::MatrixXd out(b.size(), classes);
+    for (int i = 0; i < b.size(); ++i) {
+      const mcrise::Image im = b.image(i);
+      const Eigen::VectorXd t = test::toy_scores(im);
+      for (int c = 0; c < classes; ++c) {
+        const int y0 = (c * 7) % im.height(), x0 = (c * 11) % im.width(), ch = c % im.channels();
+        double region = 0;
+        for (int y = y0; y < std::min(im.height(), y0 + 5); ++y)
+          for (int x = x0; x < std::min(im.width(), x0 + 5); ++x) region += im(y, x, ch);
+        out(i, c) = std::sin(0.3 * c) * t(0) + std::cos(0.2 * c) * t(1) + 0.05 * region;
+      }
+    }
+    return out;
+  }
+};
+
+// A 30-class model on a 30 x 34 image, with binary and 3-colour mask generators: the scores of
+// the image under binary mask n, for accumulators fed by hand.
+struct ThirtyClasses {
+  mcrise::Image img = test::test_image(30, 34);
+  ManyClassModel model{30};
+  std::vector<int> all = [] {
+    std::vector<int> v(30);
+    for (int c = 0; c < 30; ++c) v[static_cast<std::size_t>(c)] = c;
+    return v;
+  }();
+  mcrise::MaskGenerator gen{30, 34, 1, mcrise::MaskOptions{}}, cgen{30, 34, 3, mcrise::MaskOptions{}};
+  mcrise::Perturber perturb{img, gen, {mcrise::Color(3, 0.0f)}};
+  Eigen::VectorXd scores(std::uint64_t n) const {
+    mcrise::ImageBatch b(1, 30, 34, 3);
+    mcrise::detail::copy_into_batch(perturb(gen.sample(n)), b, 0);
+    return model(b).row(0).transpose();
+  }
+};
+
 }  // namespace test

@@ -16,7 +16,7 @@
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
 #include <mcrise/deletion.hpp>
-#include <mcrise/detail/metric_curve.hpp>
+#include <mcrise/detail/metrics/curve.hpp>
 #include <mcrise/image.hpp>
 
 #include <cstddef>
@@ -29,21 +29,12 @@
 
 namespace mcrise {
 
-/// @brief Options of ca_deletion().
+/// @brief Options of ca_deletion(). The batch buffer (min(batch_size, curve points) images) may take at most 16 GiB.
 struct CaDeletionOptions {
-  /// Pixels removed per step, >= 1. Unset: the image width W (as in the RISE
-  /// evaluation code). The last step may be partial.
-  std::optional<std::int64_t> step{};
-  /// Step images per classifier call, >= 1; the batch buffer (min(batch_size, curve points)
-  /// images) may take at most 16 GiB.
-  int batch_size = 64;
-  /// Layout of the ImageBatch handed to a batch classifier.
-  Layout layout = Layout::HWC;
-  /// Optional batch buffer that you own and reuse across calls: the step images are written
-  /// into it (it is reshaped, keeping its memory when large enough), which saves the page
-  /// faults of a fresh buffer, about 20 ms per call at 224 x 224 with batch 64 (README#performance).
-  /// Null: a fresh buffer per call. One buffer must not serve two calls at the same time.
-  ImageBatch* buffer = nullptr;
+  std::optional<std::int64_t> step{};  ///< pixels removed per step, >= 1; unset: the image width W (the last step may be partial)
+  int batch_size = 64;                 ///< step images per classifier call, >= 1
+  Layout layout = Layout::HWC;         ///< layout of the ImageBatch handed to a batch classifier
+  ImageBatch* buffer = nullptr;        ///< optional batch buffer you own and reuse across calls (one call at a time); null: a fresh one
 };
 
 /// @brief The CA-deletion metric (MC-RISE paper, section 5.2).
@@ -84,7 +75,7 @@ MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vecto
                                 " colour maps but " + std::to_string(colors.size()) + " colours");
   for (std::size_t k = 0; k < color_maps.size(); ++k) {
     detail::check_metric_map(color_maps[k], image, where, "colour map " + std::to_string(k));
-    detail::check_metric_color(colors[k], image, where, "colour " + std::to_string(k));
+    detail::check_color(colors[k], image.channels(), where, "colour ", k);
   }
 
   // key(λ) = min_k S(λ,k); the target image holds c_argmin at every pixel.

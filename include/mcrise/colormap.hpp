@@ -6,7 +6,7 @@
 ///        figure, and a colour bar that shows the numbers.
 
 #include <mcrise/detail/checks.hpp>
-#include <mcrise/detail/render_text.hpp>
+#include <mcrise/detail/io/render_text.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/picture.hpp>
 

@@ -17,8 +17,8 @@
 
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
-#include <mcrise/detail/metric_blur.hpp>
-#include <mcrise/detail/metric_curve.hpp>
+#include <mcrise/detail/metrics/blur.hpp>
+#include <mcrise/detail/metrics/curve.hpp>
 #include <mcrise/image.hpp>
 
 #include <cmath>
@@ -53,47 +53,24 @@ struct MetricCurve {
   operator double() const noexcept { return auc; }
 };
 
-/// @brief Options of deletion().
+/// @brief Options of deletion(). The batch buffer (min(batch_size, curve points) images) may take at most 16 GiB.
 struct DeletionOptions {
-  /// Pixels removed per step, >= 1. Unset: the image width W (as in the RISE
-  /// evaluation code). The last step may be partial.
-  std::optional<std::int64_t> step{};
-  /// Step images per classifier call, >= 1; the batch buffer (min(batch_size, curve points)
-  /// images) may take at most 16 GiB.
-  int batch_size = 64;
-  /// Layout of the ImageBatch handed to a batch classifier.
-  Layout layout = Layout::HWC;
-  /// Constant colour a removed pixel becomes (C finite values, the image's range).
-  /// Empty: 0 in every channel. Ignored when `substrate` is set.
-  Color fill{};
-  /// Any H x W x C image of finite values: removed pixel λ becomes substrate(λ). Empty: use `fill`.
-  Image substrate{};
-  /// Optional batch buffer that you own and reuse across calls: the step images are written
-  /// into it (it is reshaped, keeping its memory when large enough), which saves the page
-  /// faults of a fresh buffer, about 20 ms per call at 224 x 224 with batch 64 (README#performance).
-  /// Null: a fresh buffer per call. One buffer must not serve two calls at the same time.
-  ImageBatch* buffer = nullptr;
+  std::optional<std::int64_t> step{};  ///< pixels removed per step, >= 1; unset: the image width W (the last step may be partial)
+  int batch_size = 64;                 ///< step images per classifier call, >= 1
+  Layout layout = Layout::HWC;         ///< layout of the ImageBatch handed to a batch classifier
+  Color fill{};                        ///< colour a removed pixel becomes (C finite values); empty: 0; ignored with a substrate
+  Image substrate{};                   ///< H x W x C finite image: removed pixel λ becomes substrate(λ); empty: use `fill`
+  ImageBatch* buffer = nullptr;        ///< optional batch buffer you own and reuse across calls (one call at a time); null: a fresh one
 };
 
-/// @brief Options of insertion().
+/// @brief Options of insertion(). The batch buffer (min(batch_size, curve points) images) may take at most 16 GiB.
 struct InsertionOptions {
-  /// Pixels revealed per step, >= 1. Unset: the image width W.
-  std::optional<std::int64_t> step{};
-  /// Step images per classifier call, >= 1; the batch buffer (min(batch_size, curve points)
-  /// images) may take at most 16 GiB.
-  int batch_size = 64;
-  /// Layout of the ImageBatch handed to a batch classifier.
-  Layout layout = Layout::HWC;
-  /// Standard deviation in pixels of the Gaussian blur that makes the default
-  /// substrate (see gaussian_blur()); in [0, 1e5] (0: no blur).
-  double blur_sigma = 5.0;
-  /// Any H x W x C image of finite values to start from instead of the blurred copy.
-  Image substrate{};
-  /// Optional batch buffer that you own and reuse across calls: the step images are written
-  /// into it (it is reshaped, keeping its memory when large enough), which saves the page
-  /// faults of a fresh buffer, about 20 ms per call at 224 x 224 with batch 64 (README#performance).
-  /// Null: a fresh buffer per call. One buffer must not serve two calls at the same time.
-  ImageBatch* buffer = nullptr;
+  std::optional<std::int64_t> step{};  ///< pixels revealed per step, >= 1; unset: the image width W
+  int batch_size = 64;                 ///< step images per classifier call, >= 1
+  Layout layout = Layout::HWC;         ///< layout of the ImageBatch handed to a batch classifier
+  double blur_sigma = 5.0;             ///< Gaussian blur (pixels) of the default substrate, in [0, 1e5]; 0: no blur
+  Image substrate{};                   ///< H x W x C finite image to start from instead of the blurred copy
+  ImageBatch* buffer = nullptr;        ///< optional batch buffer you own and reuse across calls (one call at a time); null: a fresh one
 };
 
 /// @brief Gaussian blur of every channel of an image, the default insertion substrate.
@@ -172,7 +149,7 @@ MetricCurve deletion(Classifier&& model, const Image& image, const SaliencyMap& 
   // Without a substrate every removed pixel takes one colour (default 0): no target image is built.
   Color fill;
   if (options.substrate.empty()) {
-    if (!options.fill.empty()) detail::check_metric_color(options.fill, image, where, "the fill colour");
+    if (!options.fill.empty()) detail::check_color(options.fill, image.channels(), where, "the fill colour");
     fill = options.fill.empty() ? Color(static_cast<std::size_t>(image.channels()), 0.0f) : options.fill;
   } else {
     detail::check_substrate(options.substrate, image, where);

@@ -25,6 +25,9 @@ namespace mcrise {
 ///        pixel index used everywhere in mcrise (ties are broken by it).
 using SaliencyMap = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+/// @brief Row-major double matrix: the scores of a batch, one row of L per image.
+using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
 /// @brief One colour: C values in the same value range as the image
 ///        (for example {1, 0, 0} for red in a [0,1] RGB image).
 using Color = std::vector<float>;

@@ -35,6 +35,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mcrise {
@@ -79,6 +80,13 @@ enum class Sampler {
   automatic
 };
 
+namespace detail {
+/// Tag of the parts' constructors that take options already checked (by the driver's one check).
+struct Checked {};
+/// The drivers' access to those constructors (defined in detail/run/parts.hpp).
+struct PartsAccess;
+}  // namespace detail
+
 /// @brief The random parts of a mask distribution.
 struct MaskOptions {
   int grid_h = 8;                              ///< grid rows, 1 <= grid_h <= H
@@ -88,6 +96,17 @@ struct MaskOptions {
   Upsampling upsampling = Upsampling::bilinear;///< grid -> pixels
   bool random_shift = true;                    ///< draw (dy, dx); false: always (0, 0)
   Sampler sampler = Sampler::independent;      ///< how samples are coupled (see Sampler)
+
+  /// @brief The owner of every rule on these options, for an H x W image and K colours: the
+  ///        image is not empty and no side exceeds MaskGeometry::max_side, the grid fits in it,
+  ///        the grid has at most INT_MAX cells, the upsampling and sampler are known,
+  ///        mask_probability is in [1e-6, 1 - 1e-6] (detail::min_mask_probability), K is in [1, 255],
+  ///        and a balanced sampler has a block size for (mask_probability, K). MaskGenerator and
+  ///        every driver call it, before any model call.
+  /// @param height image rows H; @param width image columns W; @param num_colors K
+  /// @param where the function named in the message, e.g. "mcrise::mc_rise()"
+  /// @throws std::invalid_argument ("<where>: grid_h must be in [1, H] (the image height), got v", ...).
+  void check(int height, int width, int num_colors, std::string_view where) const;
 };
 
 /// @brief One sample of a mask distribution, at grid resolution.
@@ -116,36 +135,42 @@ struct MaskGeometry {
   int shifts_h() const noexcept { return random_shift ? cell_h : 1; }
   /// Number of distinct horizontal shifts (cell_w, or 1 without shift).
   int shifts_w() const noexcept { return random_shift ? cell_w : 1; }
-  /// Number of grid cells (make() refuses grids of more than INT_MAX cells).
-  int cells() const noexcept { return grid_h * grid_w; }
+  /// Number of grid cells.
+  int cells() const noexcept { return grid_h * grid_w; }  // check() refuses grids of more than INT_MAX cells
 
   /// Largest image side, 2^29 pixels: the upsampling canvas, (grid + 1)·cell < 2·side + 2, fits an int.
   static constexpr int max_side = 1 << 29;
 
   /// @brief Geometry of an H x W image under `opt`.
   /// @throws std::invalid_argument (message starts with `where`) for an empty
-  ///         image, an unknown upsampling, a side over max_side, a grid outside 1..H x 1..W, or a grid
-  ///         of more than INT_MAX cells.
-  static MaskGeometry make(int height, int width, const MaskOptions& opt, const char* where) {
-    if (height < 1 || width < 1)
-      throw std::invalid_argument(std::string(where) + ": the image is empty (" + std::to_string(height) + " x " +
-                                  std::to_string(width) + ")");
-    if (opt.upsampling != Upsampling::bilinear && opt.upsampling != Upsampling::nearest)
-      throw std::invalid_argument(std::string(where) + ": unknown upsampling " +
-                                  std::to_string(static_cast<int>(opt.upsampling)));
-    if (height > max_side || width > max_side)  // the canvas, up to about twice a side, must fit an int
-      throw std::invalid_argument(std::string(where) + ": image sides must be at most " + std::to_string(max_side) +
-                                  ", got " + std::to_string(height) + " x " + std::to_string(width));
-    if (opt.grid_h < 1 || opt.grid_h > height)
-      throw std::invalid_argument(std::string(where) + ": grid_h must be in [1, " + std::to_string(height) +
-                                  "] (the image height), got " + std::to_string(opt.grid_h));
-    if (opt.grid_w < 1 || opt.grid_w > width)
-      throw std::invalid_argument(std::string(where) + ": grid_w must be in [1, " + std::to_string(width) +
-                                  "] (the image width), got " + std::to_string(opt.grid_w));
-    if (static_cast<long long>(opt.grid_h) * opt.grid_w > std::numeric_limits<int>::max())
-      throw std::invalid_argument(std::string(where) + ": the grid must have at most " +
-                                  std::to_string(std::numeric_limits<int>::max()) + " cells, got " +
-                                  std::to_string(opt.grid_h) + " x " + std::to_string(opt.grid_w));
+  ///         image, an unknown upsampling, a side over max_side, or a grid outside 1..H x 1..W.
+  static MaskGeometry make(int height, int width, const MaskOptions& opt, std::string_view where) {
+    check(height, width, opt, where);
+    return build(height, width, opt);
+  }
+
+  /// @brief The owner of the geometry rules of make(); MaskOptions::check calls it.
+  /// @throws std::invalid_argument as make().
+  static void check(int height, int width, const MaskOptions& opt, std::string_view where) {
+    detail::require(where, height >= 1 && width >= 1, "the image is empty (", height, " x ", width, ")");
+    detail::require(where, opt.upsampling == Upsampling::bilinear || opt.upsampling == Upsampling::nearest,
+                    "unknown upsampling ", static_cast<int>(opt.upsampling));
+    // The canvas, up to about twice a side, must fit an int.
+    detail::require(where, height <= max_side && width <= max_side, "image sides must be at most ", max_side,
+                    ", got ", height, " x ", width);
+    detail::require(where, opt.grid_h >= 1 && opt.grid_h <= height, "grid_h must be in [1, ", height,
+                    "] (the image height), got ", opt.grid_h);
+    detail::require(where, opt.grid_w >= 1 && opt.grid_w <= width, "grid_w must be in [1, ", width,
+                    "] (the image width), got ", opt.grid_w);
+    detail::require(where, static_cast<long long>(opt.grid_h) * opt.grid_w <= std::numeric_limits<int>::max(),
+                    "the grid must have at most ", std::numeric_limits<int>::max(), " cells, got ", opt.grid_h, " x ",
+                    opt.grid_w);
+  }
+
+ private:
+  friend class MaskGenerator;
+  // The geometry of options that check() accepted.
+  static MaskGeometry build(int height, int width, const MaskOptions& opt) noexcept {
     MaskGeometry g;
     g.height = height;
     g.width = width;
@@ -210,51 +235,11 @@ class MaskGenerator {
   /// @param height image rows H, in [1, MaskGeometry::max_side]
   /// @param width image columns W, in [1, MaskGeometry::max_side]
   /// @param num_colors K, in [1, 255] (1 for binary masks)
-  /// @param opt grid, mask_probability in [1e-6, 1 - 1e-6] (detail::min_mask_probability), seed, upsampling,
-  ///        shift, sampler
-  /// @param where the function name that starts error messages
+  /// @param opt grid, mask_probability in [1e-6, 1 - 1e-6], seed, upsampling, shift, sampler
   /// @throws std::invalid_argument for any value out of range, an unknown sampler, or a balanced
-  ///         sampler whose mask_probability has no block size (see Sampler).
-  MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {},
-                const char* where = "mcrise::MaskGenerator()")
-      : geometry_(MaskGeometry::make(height, width, opt, where)),
-        num_colors_(num_colors),
-        p_mask_(opt.mask_probability),
-        seed_(opt.seed),
-        rows_(opt.grid_h, geometry_.cell_h, opt.upsampling),
-        cols_(opt.grid_w, geometry_.cell_w, opt.upsampling),
-        sampler_(opt.sampler) {
-    detail::check_mask_probability(where, opt.mask_probability);
-    detail::require_in(where, "the number of colours", num_colors, 1, detail::max_colors);
-    if (sampler_ == Sampler::automatic)
-      sampler_ = balanced_block_size(opt.mask_probability, num_colors) > 0 ? Sampler::balanced : Sampler::independent;
-    if (sampler_ == Sampler::balanced) {
-      block_ = balanced_block_size(opt.mask_probability, num_colors);
-      block_masked_ = static_cast<int>(std::round(opt.mask_probability * block_));
-      if (block_ == 0)
-        throw std::invalid_argument(std::string(where) + ": sampler balanced needs mask_probability·B to be a multiple of K = " +
-                                    std::to_string(num_colors) + " for some block size B <= " +
-                                    std::to_string(max_block_size) + " (e.g. 0.5, 0.25, 0.3), got mask_probability " +
-                                    std::to_string(opt.mask_probability));
-    } else if (sampler_ != Sampler::independent) {
-      throw std::invalid_argument(std::string(where) + ": unknown sampler " +
-                                  std::to_string(static_cast<int>(sampler_)));
-    } else {
-      block_ = 1;
-    }
-    // Everything a sample's distribution depends on, except the seed (any seed draws the same
-    // distribution): the geometry, K, p (its bits) and the block size B.
-    std::uint64_t f = 0x6D63726973654D47ULL;
-    std::uint64_t p_bits = 0;
-    static_assert(sizeof p_bits == sizeof p_mask_, "double is 64-bit");
-    std::memcpy(&p_bits, &p_mask_, sizeof p_bits);
-    for (std::uint64_t v : {static_cast<std::uint64_t>(geometry_.height), static_cast<std::uint64_t>(geometry_.width),
-                            static_cast<std::uint64_t>(geometry_.grid_h), static_cast<std::uint64_t>(geometry_.grid_w),
-                            static_cast<std::uint64_t>(geometry_.upsampling), std::uint64_t{geometry_.random_shift},
-                            static_cast<std::uint64_t>(num_colors_), p_bits, static_cast<std::uint64_t>(block_)})
-      f = detail::mix64(f ^ v);
-    fingerprint_ = f | 1;  // never 0, which marks a sample built by hand
-  }
+  ///         sampler whose mask_probability has no block size (see Sampler and MaskOptions::check).
+  MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {})
+      : MaskGenerator(height, width, num_colors, opt, "mcrise::MaskGenerator()") {}
 
   /// Largest block of a block sampler.
   static constexpr int max_block_size = detail::max_block_size;
@@ -361,6 +346,15 @@ class MaskGenerator {
   }
 
  private:
+  friend struct detail::PartsAccess;
+  friend class BinaryMaskGenerator;
+  friend class ColorMaskGenerator;
+
+  // The public constructor's, with `where` naming the class in messages (for the named generators).
+  MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt, std::string_view where)
+      : MaskGenerator((opt.check(height, width, num_colors, where), detail::Checked{}), height, width, num_colors,
+                      opt) {}
+
   // Member j = n mod B of block b = n / B. The block's randomness comes from
   // streams keyed by (seed, b): one for the shift, one per cell, so each cell's
   // states across the block are independent of the other cells'.
@@ -406,6 +400,33 @@ class MaskGenerator {
     }
   }
 
+  // Options that MaskOptions::check accepted: no second check (the drivers check once, naming themselves).
+  MaskGenerator(detail::Checked, int height, int width, int num_colors, const MaskOptions& opt)
+      : geometry_(MaskGeometry::build(height, width, opt)),
+        num_colors_(num_colors),
+        p_mask_(opt.mask_probability),
+        seed_(opt.seed),
+        rows_(opt.grid_h, geometry_.cell_h, opt.upsampling),
+        cols_(opt.grid_w, geometry_.cell_w, opt.upsampling),
+        sampler_(opt.sampler) {
+    const int balanced_block = balanced_block_size(opt.mask_probability, num_colors);
+    if (sampler_ == Sampler::automatic) sampler_ = balanced_block > 0 ? Sampler::balanced : Sampler::independent;
+    block_ = sampler_ == Sampler::balanced ? balanced_block : 1;
+    block_masked_ = sampler_ == Sampler::balanced ? static_cast<int>(std::round(opt.mask_probability * block_)) : 0;
+    // Everything a sample's distribution depends on, except the seed (any seed draws the same
+    // distribution): the geometry, K, p (its bits) and the block size B.
+    std::uint64_t f = 0x6D63726973654D47ULL;
+    std::uint64_t p_bits = 0;
+    static_assert(sizeof p_bits == sizeof p_mask_, "double is 64-bit");
+    std::memcpy(&p_bits, &p_mask_, sizeof p_bits);
+    for (std::uint64_t v : {static_cast<std::uint64_t>(geometry_.height), static_cast<std::uint64_t>(geometry_.width),
+                            static_cast<std::uint64_t>(geometry_.grid_h), static_cast<std::uint64_t>(geometry_.grid_w),
+                            static_cast<std::uint64_t>(geometry_.upsampling), std::uint64_t{geometry_.random_shift},
+                            static_cast<std::uint64_t>(num_colors_), p_bits, static_cast<std::uint64_t>(block_)})
+      f = detail::mix64(f ^ v);
+    fingerprint_ = f | 1;  // never 0, which marks a sample built by hand
+  }
+
   MaskGeometry geometry_;
   int num_colors_;
   double p_mask_;
@@ -439,5 +460,19 @@ class ColorMaskGenerator : public MaskGenerator {
   ColorMaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {})
       : MaskGenerator(height, width, num_colors, opt, "mcrise::ColorMaskGenerator()") {}
 };
+
+inline void MaskOptions::check(int height, int width, int num_colors, std::string_view where) const {
+  MaskGeometry::check(height, width, *this, where);
+  detail::check_mask_probability(where, mask_probability);
+  detail::require_in(where, "the number of colours", num_colors, 1, detail::max_colors);
+  if (sampler == Sampler::balanced)
+    detail::require(where, MaskGenerator::balanced_block_size(mask_probability, num_colors) > 0,
+                    "sampler balanced needs mask_probability·B to be a multiple of K = ", num_colors,
+                    " for some block size B <= ", detail::max_block_size,
+                    " (e.g. 0.5, 0.25, 0.3), got mask_probability ", mask_probability);
+  else
+    detail::require(where, sampler == Sampler::independent || sampler == Sampler::automatic, "unknown sampler ",
+                    static_cast<int>(sampler));
+}
 
 }  // namespace mcrise

@@ -3,10 +3,12 @@
 /// @brief Umbrella header: everything in mcrise. Each part can also be included on its own.
 
 #include <mcrise/accumulator.hpp>
+#include <mcrise/auc.hpp>
 #include <mcrise/ca_deletion.hpp>
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
 #include <mcrise/colormap.hpp>
+#include <mcrise/colors.hpp>
 #include <mcrise/deletion.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/io.hpp>
@@ -17,4 +19,6 @@
 #include <mcrise/perturb.hpp>
 #include <mcrise/picture.hpp>
 #include <mcrise/render.hpp>
+#include <mcrise/resize.hpp>
+#include <mcrise/result.hpp>
 #include <mcrise/rise.hpp>

@@ -11,7 +11,6 @@
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
@@ -19,6 +18,18 @@
 #include <vector>
 
 namespace mcrise {
+namespace detail {
+
+/// The owner of the mask-colour rules (mc_rise's colors, the Perturber's fills): at most
+/// max_colors colours, each with `channels` finite values. Throws "<where>: at most 255 colours,
+/// got n", "<where>: colour k has c channels but the image has C" or "<where>: colour k has a
+/// non-finite value".
+inline void check_colors(const std::vector<Color>& colors, int channels, std::string_view where) {
+  require(where, colors.size() <= std::size_t{max_colors}, "at most ", max_colors, " colours, got ", colors.size());
+  for (std::size_t k = 0; k < colors.size(); ++k) check_color(colors[k], channels, where, "colour ", k);
+}
+
+}  // namespace detail
 
 /// @brief Applies mask samples of one MaskGenerator to one image.
 ///
@@ -39,48 +50,30 @@ class Perturber {
   /// @param image the image to explain, H x W x C (must match the generator's H x W)
   /// @param generator the mask distribution (its K must equal fills.size()); kept by reference,
   ///        so it must outlive the Perturber (do not pass a temporary)
-  /// @param fills K colours, each with C values in the image's value range
+  /// @param fills K colours, each with C finite values in the image's value range
   ///        (RISE: one all-zero colour)
-  /// @param where the calling function's name, for error messages
-  /// @throws std::invalid_argument on a size, count or channel mismatch, or a colour with a NaN or inf.
-  Perturber(const Image& image, const MaskGenerator& generator, std::vector<Color> fills,
-            const char* where = "mcrise::Perturber()")
-      : gen_(generator), H_(image.height()), W_(image.width()), C_(image.channels()) {
-    const auto& g = generator.geometry();
-    if (H_ != g.height || W_ != g.width)
-      throw std::invalid_argument(std::string(where) + ": image is " + std::to_string(H_) + " x " +
-                                  std::to_string(W_) + " but the masks are " + std::to_string(g.height) + " x " +
-                                  std::to_string(g.width));
-    if (static_cast<int>(fills.size()) != generator.num_colors())
-      throw std::invalid_argument(std::string(where) + ": " + std::to_string(fills.size()) +
-                                  " colours given for masks with " + std::to_string(generator.num_colors()));
-    // state 0 (kept) contributes no fill; state k contributes colour k.
-    fill_.assign(static_cast<std::size_t>((generator.num_colors() + 1) * C_), 0.0f);
-    for (std::size_t k = 0; k < fills.size(); ++k) {
-      if (static_cast<int>(fills[k].size()) != C_)
-        throw std::invalid_argument(std::string(where) + ": colour " + std::to_string(k) + " has " +
-                                    std::to_string(fills[k].size()) + " channels but the image has " +
-                                    std::to_string(C_));
-      for (int c = 0; c < C_; ++c) {
-        if (!std::isfinite(fills[k][static_cast<std::size_t>(c)]))
-          throw std::invalid_argument(std::string(where) + ": colour " + std::to_string(k) + " has a non-finite value (" +
-                                      std::to_string(fills[k][static_cast<std::size_t>(c)]) + ") in channel " +
-                                      std::to_string(c));
-        fill_[(k + 1) * static_cast<std::size_t>(C_) + static_cast<std::size_t>(c)] = fills[k][static_cast<std::size_t>(c)];
-        any_fill_ = any_fill_ || fills[k][static_cast<std::size_t>(c)] != 0.0f;
-      }
-    }
-    interleaved_.assign(image.data(), image.data() + image.size());
-    planar_.resize(image.size());
-    for (int c = 0; c < C_; ++c)
-      for (int y = 0; y < H_; ++y)
-        for (int x = 0; x < W_; ++x) planar_[index(c, y, x)] = image(y, x, c);
-  }
+  /// @throws std::invalid_argument on a size, count or channel mismatch, or a non-finite colour value.
+  Perturber(const Image& image, const MaskGenerator& generator, const std::vector<Color>& fills)
+      : Perturber((check(image, generator, fills, "mcrise::Perturber()"), detail::Checked{}), image, generator,
+                  fills) {}
 
   /// @brief Refused at compile time: the Perturber keeps a reference to its generator,
   ///        which must outlive it, so a temporary generator is not accepted.
-  Perturber(const Image& image, MaskGenerator&& generator, std::vector<Color> fills,
-            const char* where = "mcrise::Perturber()") = delete;
+  Perturber(const Image& image, MaskGenerator&& generator, const std::vector<Color>& fills) = delete;
+
+  /// @brief The rules of the constructor: the image is the generator's H x W, there is one fill per
+  ///        mask colour, and each fill has the image's C finite values (see detail::check_colors).
+  /// @param where the function named in the message, e.g. "mcrise::mc_rise()"
+  /// @throws std::invalid_argument as the constructor.
+  static void check(const Image& image, const MaskGenerator& generator, const std::vector<Color>& fills,
+                    std::string_view where) {
+    const auto& g = generator.geometry();
+    detail::require(where, image.height() == g.height && image.width() == g.width, "image is ", image.height(), " x ",
+                    image.width(), " but the masks are ", g.height, " x ", g.width);
+    detail::require(where, static_cast<int>(fills.size()) == generator.num_colors(), fills.size(),
+                    " colours given for masks with ", generator.num_colors());
+    detail::check_colors(fills, image.channels(), where);
+  }
 
   /// @brief Write the perturbed image of sample `s` to `dst` (H*W*C floats) in `layout`.
   /// @param layout HWC or CHW
@@ -162,6 +155,26 @@ class Perturber {
   const MaskGenerator& generator() const noexcept { return gen_; }
 
  private:
+  friend struct detail::PartsAccess;
+
+  // Arguments that check() accepted.
+  Perturber(detail::Checked, const Image& image, const MaskGenerator& generator, const std::vector<Color>& fills)
+      : gen_(generator), H_(image.height()), W_(image.width()), C_(image.channels()) {
+    // state 0 (kept) contributes no fill; state k contributes colour k.
+    fill_.assign(static_cast<std::size_t>((generator.num_colors() + 1) * C_), 0.0f);
+    for (std::size_t k = 0; k < fills.size(); ++k) {
+      for (int c = 0; c < C_; ++c) {
+        fill_[(k + 1) * static_cast<std::size_t>(C_) + static_cast<std::size_t>(c)] = fills[k][static_cast<std::size_t>(c)];
+        any_fill_ = any_fill_ || fills[k][static_cast<std::size_t>(c)] != 0.0f;
+      }
+    }
+    interleaved_.assign(image.data(), image.data() + image.size());
+    planar_.resize(image.size());
+    for (int c = 0; c < C_; ++c)
+      for (int y = 0; y < H_; ++y)
+        for (int x = 0; x < W_; ++x) planar_[index(c, y, x)] = image(y, x, c);
+  }
+
   // out = src·(a·k0 + b·k1): the RISE case (every fill is zero).
   static void blend(float* __restrict out, const float* __restrict src, const float* __restrict k0,
                     const float* __restrict k1, float a, float b, std::size_t n) noexcept {

@@ -1,11 +1,16 @@
 #pragma once
 /// @file picture.hpp
 /// @brief Picture: an 8-bit RGB raster, what colour maps, overlays and
-///        figures produce and what save_png() writes.
+///        figures produce and what save_png() writes; to_picture() and to_image()
+///        convert between it and an Image.
+
+#include <mcrise/image.hpp>
+#include <mcrise/detail/checks.hpp>
 
 #include <mcrise/detail/limits.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -118,5 +123,55 @@ class Picture {
   int width_ = 0;
   std::vector<std::uint8_t> data_;
 };
+
+namespace detail {
+
+/// Value v of an image whose full intensity is value_max as a byte: round(255 * v / value_max),
+/// clamped to 0..255 (NaN -> 0).
+inline std::uint8_t to_byte(float v, float value_max) noexcept {
+  const float t = v / value_max;
+  if (!(t > 0.0f)) return 0;  // also NaN -> 0
+  if (t >= 1.0f) return 255;
+  return static_cast<std::uint8_t>(std::lround(t * 255.0f));
+}
+
+}  // namespace detail
+
+/// @brief Convert an Image to an 8-bit Picture: value v becomes
+///        round(255 * v / value_max), clamped to 0..255 (NaN -> 0).
+/// @param img H x W x C image with C = 1 (grey, replicated), 3 (RGB) or 4 (alpha dropped)
+/// @param value_max value of a full-intensity channel, > 0
+/// @throws std::invalid_argument on an empty image, another channel count or a value_max not finite or <= 0.
+inline Picture to_picture(const Image& img, float value_max = 1.0f) {
+  detail::require_finite_positive("mcrise::to_picture()", "value_max", value_max);
+  if (img.empty()) throw std::invalid_argument("mcrise::to_picture(): the image is empty");
+  const int C = img.channels();
+  if (C != 1 && C != 3 && C != 4)
+    throw std::invalid_argument("mcrise::to_picture(): image must have 1, 3 or 4 channels, got " + std::to_string(C));
+  Picture out(img.height(), img.width());
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) {
+      const float* p = img.pixel(y, x);
+      if (C == 1) {
+        const std::uint8_t g = detail::to_byte(p[0], value_max);
+        out.set(y, x, Rgb{g, g, g});
+      } else {
+        out.set(y, x, Rgb{detail::to_byte(p[0], value_max), detail::to_byte(p[1], value_max),
+                          detail::to_byte(p[2], value_max)});
+      }
+    }
+  return out;
+}
+
+/// @brief Convert a Picture to an RGB Image with values in [0, value_max].
+/// @param pic the picture
+/// @param value_max value of 255, > 0
+/// @throws std::invalid_argument if value_max is not finite or <= 0.
+inline Image to_image(const Picture& pic, float value_max = 1.0f) {
+  detail::require_finite_positive("mcrise::to_image()", "value_max", value_max);
+  Image out(pic.height(), pic.width(), 3);
+  for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = static_cast<float>(pic.data()[i]) * value_max / 255.0f;
+  return out;
+}
 
 }  // namespace mcrise

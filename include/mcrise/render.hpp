@@ -7,12 +7,13 @@
 ///        (Image, SaliencyMap, std::vector<SaliencyMap>, std::vector<Color>,
 ///        strings) and returns a Picture; save it with save_png().
 
-#include <mcrise/mc_rise.hpp>
+#include <mcrise/auc.hpp>
 #include <mcrise/colormap.hpp>
-#include <mcrise/detail/render_text.hpp>
+#include <mcrise/colors.hpp>
 #include <mcrise/image.hpp>
-#include <mcrise/io.hpp>
 #include <mcrise/picture.hpp>
+#include <mcrise/resize.hpp>
+#include <mcrise/detail/io/render_text.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -22,12 +23,13 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mcrise {
 
 /// @brief Width in pixels of one line of text drawn by draw_text() at `scale`.
-/// @param text ASCII text; any other byte (UTF-8, control characters) counts as '?'
+/// @param text ASCII text
 /// @param scale integer magnification, >= 1 (not checked: smaller values give 0 or a negative width)
 inline int text_width(const std::string& text, int scale = 1) { return detail::text_width(text, scale); }
 
@@ -40,7 +42,7 @@ inline int text_height(int scale = 1) { return detail::text_height(scale); }
 /// @param pic picture to draw on
 /// @param x left column
 /// @param y top row
-/// @param text ASCII text; any other byte (UTF-8, control characters) is drawn as '?'
+/// @param text ASCII text
 /// @param color text colour
 /// @param scale integer magnification, >= 1 (smaller values draw nothing)
 inline void draw_text(Picture& pic, int x, int y, const std::string& text, Rgb color = Rgb{0, 0, 0}, int scale = 1) {
@@ -451,35 +453,6 @@ struct CurvePlotOptions {
   int text_scale = 1;                 ///< integer size of all text, in [1, 64]
 };
 
-/// @brief Normalised area under a curve by the trapezoid rule:
-///        sum_i (x_{i+1} - x_i)(y_i + y_{i+1}) / 2 / (x_last - x_0).
-///        With x empty, x is evenly spaced on [0, 1]. For a complete MetricCurve, x = curve.fractions gives
-///        its auc (evenly spaced x does only when the step divides H·W); a stopped curve's auc is its area
-///        not divided by the x range.
-/// @throws std::invalid_argument on fewer than 2 points, a length mismatch, non-increasing x, non-finite values,
-///         or finite values whose area overflows a double.
-inline double curve_auc(const std::vector<double>& y, const std::vector<double>& x = {}) {
-  const std::size_t n = y.size();
-  if (n < 2) throw std::invalid_argument("mcrise::curve_auc(): need at least 2 points, got " + std::to_string(n));
-  if (!x.empty() && x.size() != n)
-    throw std::invalid_argument("mcrise::curve_auc(): x has " + std::to_string(x.size()) + " values, y has " +
-                                std::to_string(n));
-  auto X = [&](std::size_t i) { return x.empty() ? static_cast<double>(i) / static_cast<double>(n - 1) : x[i]; };
-  double a = 0.0;
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    if (!std::isfinite(y[i]) || !std::isfinite(y[i + 1]) || !std::isfinite(X(i)) || !std::isfinite(X(i + 1)))
-      throw std::invalid_argument("mcrise::curve_auc(): non-finite value at point " + std::to_string(i));
-    if (!(X(i + 1) > X(i)))
-      throw std::invalid_argument("mcrise::curve_auc(): x must be strictly increasing (point " + std::to_string(i + 1) + ")");
-    a += (X(i + 1) - X(i)) * (y[i] + y[i + 1]) / 2.0;
-  }
-  const double auc = a / (X(n - 1) - X(0));
-  if (!std::isfinite(auc))  // finite points whose sums or x steps overflow a double
-    throw std::invalid_argument("mcrise::curve_auc(): the area overflows a double (values or x steps near " +
-                                detail::real_str(std::numeric_limits<double>::max()) + "), got " + detail::real_str(auc));
-  return auc;
-}
-
 namespace detail {
 
 inline void draw_line(Picture& pic, double x0, double y0, double x1, double y1, Rgb c, int thickness) {
@@ -602,11 +575,13 @@ inline Picture curve_plot(const std::vector<Curve>& curves, const CurvePlotOptio
 /// @brief Fig. 1 style figure straight from an mc_rise() result: the image and
 ///        the K colour maps of class `cls` under swatches of their colours.
 /// @param img the explained image, H x W x C, values in [0, opt.value_max]
+/// @tparam Result McRiseResult (anything with map(cls) -> K maps and colors() -> the K colours)
 /// @param res the result of mc_rise() on `img`
 /// @param cls a target class of `res`
 /// @param opt see FigureOptions; with no color_names, the paper's colours get their names
 /// @throws std::invalid_argument if `cls` was not a target class, or as class_comparison_figure().
-inline Picture color_saliency_figure(const Image& img, const McRiseResult& res, int cls, FigureOptions opt = {}) {
+template <class Result, class = decltype(std::declval<const Result&>().colors())>
+Picture color_saliency_figure(const Image& img, const Result& res, int cls, FigureOptions opt = {}) {
   const int C = img.channels();
   if (opt.color_names.empty() && (C == 1 || C == 3 || C == 4) && opt.value_max > 0.0f && std::isfinite(opt.value_max) &&
       res.colors() == paper_colors(C, opt.value_max))

@@ -36,9 +36,10 @@ std::string to_text(const T& v) {
 }
 
 /// Throws std::invalid_argument("<where>: <parts...>"). The parts are joined only here, so a
-/// check that passes formats nothing.
+/// check that passes formats nothing; cold and out of line, and taking its parts by value (no
+/// loop counter has its address taken), so a check in a loop costs only its test.
 template <class... Parts>
-[[noreturn]] void fail(std::string_view where, const Parts&... parts) {
+[[noreturn, gnu::cold, gnu::noinline]] void fail(std::string_view where, Parts... parts) {
   std::string msg(where);
   msg += ": ";
   (msg += ... += to_text(parts));
@@ -83,6 +84,17 @@ void check_finite(const Eigen::DenseBase<Derived>& m, std::string_view where) {
       if (!std::isfinite(m(y, x)))
         fail(where, "map has a non-finite value (", std::isnan(m(y, x)) ? "NaN" : "inf", ") at pixel (", y, ", ", x,
              ")");
+}
+
+/// Throws "<where>: <name...> has c channels but the image has C" or "<where>: <name...> has a
+/// non-finite value" unless `color` (a colour: c floats) has `channels` finite values. The name
+/// parts say which colour, e.g. ("colour ", k) or ("fill").
+template <class Color, class... Name>
+void check_color(const Color& color, int channels, std::string_view where, const Name&... name) {
+  if (color.size() != static_cast<std::size_t>(channels))
+    fail(where, name..., " has ", color.size(), " channels but the image has ", channels);
+  for (float v : color)
+    if (!std::isfinite(v)) fail(where, name..., " has a non-finite value");
 }
 
 /// Throws if `images` images of img's size, the batch buffers a call would allocate, exceed

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace mcrise {
 namespace detail {
@@ -92,9 +93,9 @@ inline std::string real_str(double v) {
 
 /// @brief Throws std::invalid_argument "<where>: mask_probability must be in [1e-06, 0.999999], got p"
 ///        unless min_mask_probability <= p <= max_mask_probability (NaN is refused).
-inline void check_mask_probability(const std::string& where, double p) {
+inline void check_mask_probability(std::string_view where, double p) {
   if (!(p >= min_mask_probability && p <= max_mask_probability))
-    throw std::invalid_argument(where + ": mask_probability must be in [" + real_str(min_mask_probability) + ", " +
+    throw std::invalid_argument(std::string(where) + ": mask_probability must be in [" + real_str(min_mask_probability) + ", " +
                                 real_str(max_mask_probability) + "], got " + real_str(p));
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-/// @file detail/metric_blur.hpp
+/// @file detail/metrics/blur.hpp
 /// @brief Separable Gaussian blur, the default substrate of the insertion metric.
 
 #include <mcrise/detail/limits.hpp>

@@ -1,11 +1,9 @@
 #pragma once
-/// @file detail/adaptive.hpp
-/// @brief Standard-error options shared by rise(), debiased_rise() and
-///        mc_rise(), and the internal callback that stops a run once the
-///        maps are precise enough.
+/// @file detail/run/adaptive.hpp
+/// @brief The internal callback that stops a run once the maps are precise enough
+///        (target_relative_se).
 
 #include <mcrise/callbacks.hpp>
-#include <mcrise/detail/checks.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -16,20 +14,6 @@
 
 namespace mcrise {
 namespace detail {
-
-/// Checks se_groups and target_relative_se of a driver's options; throws
-/// std::invalid_argument naming `where`, the option and the value.
-template <class Options>
-void validate_precision_options(const Options& o, const char* where) {
-  require(where, o.se_groups == 0 || (o.se_groups >= 2 && o.se_groups <= max_se_groups),
-          "se_groups must be 0 (off) or in [2, ", max_se_groups, "], got ", o.se_groups);
-  require(where, o.target_relative_se >= 0.0 && std::isfinite(o.target_relative_se),
-          "target_relative_se must be finite and >= 0 (0: off), got ", o.target_relative_se);
-  require(where, !(o.target_relative_se > 0.0 && o.se_groups == 0),
-          "target_relative_se needs standard errors, but se_groups is 0");
-  require(where, !(o.maps_on_demand && !o.all_classes && o.se_groups != 0),
-          "maps_on_demand computes no standard errors: set se_groups = 0 (got ", o.se_groups, ")");
-}
 
 /// The adaptive-stopping callback. After a batch it measures the relative
 /// standard error (through `measure()`, which computes the maps and their

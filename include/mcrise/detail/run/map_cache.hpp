@@ -1,5 +1,5 @@
 #pragma once
-/// @file map_cache.hpp
+/// @file detail/run/map_cache.hpp
 /// @brief Maps computed on first use, one class at a time (the results' maps_on_demand).
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 #pragma once
-/// @file detail/driver.hpp
+/// @file detail/run/driver.hpp
 /// @brief The one sampling loop behind rise, debiased_rise and mc_rise:
 ///        sample -> perturb (threads) -> classify (caller's thread) -> accumulate
 ///        (in sample order, so results are bitwise identical for any thread
@@ -23,43 +23,6 @@
 
 namespace mcrise {
 namespace detail {
-
-/// The MaskOptions part of a driver's options.
-template <class Options>
-MaskOptions mask_options(const Options& o) {
-  MaskOptions m;
-  m.grid_h = o.grid_h;
-  m.grid_w = o.grid_w;
-  m.mask_probability = o.mask_probability;
-  m.seed = o.seed;
-  m.upsampling = o.upsampling;
-  m.random_shift = o.random_shift;
-  return m;
-}
-
-/// Checks the options every sampling driver shares; throws std::invalid_argument
-/// naming `where`, the option and the value. Runs before any model call.
-template <class Options>
-void validate_sampling_options(const Image& img, const Options& o, const char* where) {
-  require(where, !img.empty(), "the image is empty (", img.height(), " x ", img.width(), ")");
-  check_finite(img, where, "the image");
-  check_layout(o.layout, where);
-  require(where, o.n_masks >= 1, "n_masks must be >= 1, got ", o.n_masks);
-  check_mask_probability(where, o.mask_probability);
-  require(where, o.batch_size >= 1, "batch_size must be >= 1, got ", o.batch_size);
-  check_threads(o.threads, where);
-  // The batch buffer holds min(batch_size, n_masks) images (two with overlap).
-  check_batch_buffers(where,
-                      static_cast<double>(std::min<std::int64_t>(o.batch_size, std::max<std::int64_t>(o.n_masks, 1))) *
-                          (o.overlap ? 2.0 : 1.0),
-                      img, "batch_size " + std::to_string(o.batch_size) + (o.overlap ? " with overlap" : ""));
-  for (int c : o.classes) require(where, c >= 0, "class index must be >= 0, got ", c);
-  require(where, !(o.all_classes && !o.classes.empty()), "all_classes computes every class; leave classes empty (got ",
-          o.classes.size(), " classes)");
-  require(where, !(o.all_classes && o.target_relative_se > 0.0),
-          "all_classes computes no standard errors, so target_relative_se must be 0");
-  (void)MaskGeometry::make(img.height(), img.width(), mask_options(o), where);
-}
 
 /// Scores on the unperturbed image and the resolved target classes: 0 .. L-1 if `all`,
 /// else `classes`, or the argmax if none given.

@@ -1,5 +1,5 @@
 #pragma once
-/// @file io_stb.hpp
+/// @file detail/io/stb.hpp
 /// @brief Private copies of stb_image, stb_image_write and stb_easy_font for mcrise.
 ///
 /// How this stays out of the user's way (the user may use stb too, in the

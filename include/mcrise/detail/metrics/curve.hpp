@@ -1,5 +1,5 @@
 #pragma once
-/// @file detail/metric_curve.hpp
+/// @file detail/metrics/curve.hpp
 /// @brief Shared machinery of the faithfulness metrics (deletion, insertion,
 ///        CA-deletion): pixel ordering, the step-image engine that pushes the
 ///        sequence of step images through the classifier in batches, and the
@@ -13,6 +13,7 @@
 /// start = the substrate, target = the image. CA-deletion: start = the image,
 /// target = per pixel its argmin colour.
 
+#include <mcrise/auc.hpp>
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
 #include <mcrise/image.hpp>
@@ -77,24 +78,11 @@ inline std::vector<std::int64_t> metric_order(const double* key, std::int64_t n,
 /// @brief Throws std::invalid_argument unless `map` is H x W and NaN-free.
 /// @param what how the message names the map, e.g. "the saliency map" or "colour map 2"
 inline void check_metric_map(const SaliencyMap& map, const Image& img, const char* where, const std::string& what) {
-  if (map.rows() != img.height() || map.cols() != img.width())
-    throw std::invalid_argument(std::string(where) + ": " + what + " is " + std::to_string(map.rows()) + " x " +
-                                std::to_string(map.cols()) + " but the image is " + std::to_string(img.height()) +
-                                " x " + std::to_string(img.width()));
+  require(where, map.rows() == img.height() && map.cols() == img.width(), what, " is ", map.rows(), " x ", map.cols(),
+          " but the image is ", img.height(), " x ", img.width());
   const double* d = map.data();
   for (Eigen::Index i = 0; i < map.size(); ++i)
-    if (std::isnan(d[i]))
-      throw std::invalid_argument(std::string(where) + ": " + what + " has a NaN at pixel (" +
-                                  std::to_string(i / map.cols()) + ", " + std::to_string(i % map.cols()) + ")");
-}
-
-/// @brief Throws std::invalid_argument unless `color` has the image's channel count.
-inline void check_metric_color(const Color& color, const Image& img, const char* where, const std::string& what) {
-  if (static_cast<long long>(color.size()) != img.channels())
-    throw std::invalid_argument(std::string(where) + ": " + what + " has " + std::to_string(color.size()) +
-                                " channels but the image has " + std::to_string(img.channels()));
-  for (float v : color)
-    if (!std::isfinite(v)) throw std::invalid_argument(std::string(where) + ": " + what + " has a non-finite value");
+    if (std::isnan(d[i])) fail(where, what, " has a NaN at pixel (", i / map.cols(), ", ", i % map.cols(), ")");
 }
 
 /// @brief Number of curve points for H*W pixels and `step` pixels per step:
@@ -114,15 +102,6 @@ inline void check_metric_options(const Image& img, std::int64_t step, int batch_
   const std::int64_t points = metric_points(static_cast<std::int64_t>(img.pixels()), step);
   check_batch_buffers(where, static_cast<double>(std::min<std::int64_t>(batch_size, points)), img,
                       "batch_size " + std::to_string(batch_size));
-}
-
-/// @brief Area under a curve by the trapezoid rule (not divided by the x range):
-///        sum_j (x_{j+1} - x_j) (y_j + y_{j+1}) / 2. With x the removal
-///        fractions 0..1 this is the mean confidence over the removal.
-inline double trapezoid_auc(const std::vector<double>& x, const std::vector<double>& y) {
-  double area = 0.0;
-  for (std::size_t j = 1; j < x.size() && j < y.size(); ++j) area += (x[j] - x[j - 1]) * (y[j] + y[j - 1]) * 0.5;
-  return area;
 }
 
 /// @brief What the engine computed: the curve prefix and whether it is whole.

@@ -1,9 +1,9 @@
 #pragma once
-/// @file render_text.hpp
+/// @file detail/io/render_text.hpp
 /// @brief Text for figures: stb_easy_font lays a string out as axis-aligned
 ///        quads, which we rasterise ourselves, scaled by an integer factor.
 
-#include <mcrise/detail/io_stb.hpp>
+#include <mcrise/detail/io/stb.hpp>
 #include <mcrise/picture.hpp>
 
 #include <algorithm>

@@ -169,7 +169,7 @@ TEST_CASE("options out of range throw std::invalid_argument before any model cal
     if (std::string(needle).find("colour") == std::string::npos && std::string(needle).find("value_max") == std::string::npos)
       CHECK_THROWS_WITH(mcrise::rise(model, img, ro), Catch::Contains("mcrise::rise()") && Catch::Contains(needle));
   };
-  bad([](auto& o) { o.mask_probability = 1.2; }, "mask_probability must be in (0, 1), got 1.2");
+  bad([](auto& o) { o.mask_probability = 1.2; }, "mask_probability must be in [1e-06, 0.999999], got 1.2");
   bad([](auto& o) { o.mask_probability = 0.0; }, "mask_probability");
   bad([](auto& o) { o.n_masks = 0; }, "n_masks must be >= 1, got 0");
   bad([](auto& o) { o.grid_h = 0; }, "grid_h must be in [1, 16] (the image height), got 0");

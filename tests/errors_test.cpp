@@ -82,7 +82,7 @@ TEST_CASE("every option out of range throws invalid_argument naming function, op
   };
   auto both = [](auto f, std::vector<std::string> n) { return Bad{f, f, std::move(n)}; };
   const std::vector<Bad> sampling = {
-      both([](auto& o) { o.mask_probability = 0.0; }, {"mask_probability", "(0, 1)", "got 0"}),
+      both([](auto& o) { o.mask_probability = 0.0; }, {"mask_probability", "[1e-06, 0.999999]", "got 0"}),
       both([](auto& o) { o.mask_probability = 1.0; }, {"mask_probability", "got 1"}),
       both([](auto& o) { o.mask_probability = -0.25; }, {"mask_probability", "got -0.25"}),
       both([](auto& o) { o.mask_probability = 7.5; }, {"mask_probability", "got 7.5"}),

@@ -45,7 +45,8 @@ namespace mcrise {
 /// @param maps one or more maps, each H x W (e.g. the K MC-RISE maps of one class)
 /// @param standard_errors their standard-error maps, same count and shapes
 /// @return max SE / max |S|, >= 0; 0 if both are 0, +infinity if only the maps are 0
-/// @throws std::invalid_argument if the counts or shapes differ, or there is no map.
+/// @throws std::invalid_argument if the counts or shapes differ, there is no map, a map has a NaN or inf,
+///         or a standard-error map has a NaN.
 inline double relative_standard_error(const std::vector<SaliencyMap>& maps,
                                       const std::vector<SaliencyMap>& standard_errors) {
   if (maps.empty() || maps.size() != standard_errors.size())
@@ -58,6 +59,10 @@ inline double relative_standard_error(const std::vector<SaliencyMap>& maps,
       throw std::invalid_argument("mcrise::relative_standard_error(): map " + std::to_string(k) +
                                   " and its standard-error map differ in shape");
     if (maps[k].size() == 0) continue;
+    // The maps must be finite; a standard error may be +inf (fewer than 2 groups), never NaN.
+    if (!maps[k].allFinite() || standard_errors[k].hasNaN())
+      throw std::invalid_argument("mcrise::relative_standard_error(): map " + std::to_string(k) +
+                                  " has a NaN or inf, or its standard-error map a NaN");
     top = std::max(top, maps[k].cwiseAbs().maxCoeff());
     se = std::max(se, standard_errors[k].maxCoeff());
   }

@@ -3,7 +3,10 @@
 /// @brief Areas under curves by the trapezoid rule: curve_auc() for any curve, and the one the
 ///        metrics (deletion, insertion, CA-deletion) compute.
 
+#include <mcrise/detail/limits.hpp>
+
 #include <cmath>
+#include <limits>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -16,7 +19,8 @@ namespace mcrise {
 ///        With x empty, x is evenly spaced on [0, 1]. For a complete MetricCurve, x = curve.fractions gives
 ///        its auc (evenly spaced x does only when the step divides H·W); a stopped curve's auc is its area
 ///        not divided by the x range.
-/// @throws std::invalid_argument on fewer than 2 points, a length mismatch, non-increasing x or non-finite values.
+/// @throws std::invalid_argument on fewer than 2 points, a length mismatch, non-increasing x, non-finite values,
+///         or finite values whose area overflows a double.
 inline double curve_auc(const std::vector<double>& y, const std::vector<double>& x = {}) {
   const std::size_t n = y.size();
   if (n < 2) throw std::invalid_argument("mcrise::curve_auc(): need at least 2 points, got " + std::to_string(n));
@@ -32,7 +36,11 @@ inline double curve_auc(const std::vector<double>& y, const std::vector<double>&
       throw std::invalid_argument("mcrise::curve_auc(): x must be strictly increasing (point " + std::to_string(i + 1) + ")");
     a += (X(i + 1) - X(i)) * (y[i] + y[i + 1]) / 2.0;
   }
-  return a / (X(n - 1) - X(0));
+  const double auc = a / (X(n - 1) - X(0));
+  if (!std::isfinite(auc))  // finite points whose sums or x steps overflow a double
+    throw std::invalid_argument("mcrise::curve_auc(): the area overflows a double (values or x steps near " +
+                                detail::real_str(std::numeric_limits<double>::max()) + "), got " + detail::real_str(auc));
+  return auc;
 }
 
 namespace detail {

@@ -110,8 +110,8 @@ class ClassifierRunner {
   /// @brief Scores of the batch: B x L, row-major (row b is contiguous).
   /// @param first_index sample index of image 0 of the batch, for error messages (-1: the
   ///        unperturbed image, a batch of one)
-  /// @throws std::runtime_error if the model returns the wrong shape or a
-  ///         non-finite score; any exception from the model passes through untouched.
+  /// @throws std::runtime_error if the model returns the wrong shape, a
+  ///         non-finite score or one of magnitude over 1e18 (detail::max_abs_score); any exception from the model passes through untouched.
   const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>& operator()(const ImageBatch& batch,
                                                                                  std::int64_t first_index) {
     const int B = batch.size();
@@ -145,6 +145,9 @@ class ClassifierRunner {
         if (!std::isfinite(scores_(b, j)))
           fail("the classifier returned a non-finite score (" + std::to_string(scores_(b, j)) + ") for class " +
                std::to_string(j) + " of " + sample_name(first_index + b));
+        else if (std::abs(scores_(b, j)) > max_abs_score)  // the sums of the estimators must stay finite
+          fail("the classifier returned a score of magnitude over " + real_str(max_abs_score) + " (" +
+               real_str(scores_(b, j)) + ") for class " + std::to_string(j) + " of " + sample_name(first_index + b));
     return scores_;
   }
 

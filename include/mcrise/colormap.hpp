@@ -67,6 +67,22 @@ inline void check_scale(const ColorScale& s, const char* fn) {
 }
 
 /// Short number for tick labels: 3 significant digits, no trailing zeros.
+/// Position of v on a scale, (v - lo) / (hi - lo). When hi - lo overflows (a scale near ±1.8e308,
+/// e.g. the auto scale of huge values) the same ratio is taken of the halved values, so that 0
+/// still lands in the middle instead of every value at 0.
+inline double scale_position(double v, const ColorScale& s) {
+  const double span = s.hi - s.lo;
+  if (std::isfinite(span)) return (v - s.lo) / span;
+  return (v * 0.5 - s.lo * 0.5) / (s.hi * 0.5 - s.lo * 0.5);
+}
+
+/// Value at fraction f in [0, 1] of a scale, lo + (hi - lo)·f, finite when hi - lo overflows.
+inline double scale_value(const ColorScale& s, double f) {
+  const double span = s.hi - s.lo;
+  if (std::isfinite(span)) return s.lo + span * f;
+  return s.lo * (1.0 - f) + s.hi * f;
+}
+
 inline std::string format_tick(double v) {
   if (std::abs(v) < 1e-12) v = 0.0;
   char buf[32];
@@ -113,7 +129,7 @@ inline Rgb colormap_color(Colormap cm, double t) {
 inline Rgb value_color(double v, Colormap cm, const ColorScale& scale) {
   detail::check_scale(scale, "value_color");
   if (!std::isfinite(v)) throw std::invalid_argument("mcrise::value_color(): value must be finite, got " + std::to_string(v));
-  return colormap_color(cm, (v - scale.lo) / (scale.hi - scale.lo));
+  return colormap_color(cm, detail::scale_position(v, scale));
 }
 
 /// @brief Symmetric scale [-m, m] shared by several maps, m = max |value|
@@ -184,7 +200,16 @@ inline ColorScale auto_scale(const std::vector<SaliencyMap>& maps, Colormap cm) 
 inline Picture colorize(const SaliencyMap& map, Colormap cm, const ColorScale& scale) {
   detail::check_finite(map, "mcrise::colorize()");
   detail::check_scale(scale, "colorize");
+  if (map.rows() > detail::max_picture_side || map.cols() > detail::max_picture_side)
+    throw std::invalid_argument("mcrise::colorize(): the map must be at most " + std::to_string(detail::max_picture_side) +
+                                " x " + std::to_string(detail::max_picture_side) + " (a Picture's limit), got " +
+                                std::to_string(map.rows()) + " x " + std::to_string(map.cols()));
   Picture out(static_cast<int>(map.rows()), static_cast<int>(map.cols()));
+  if (!std::isfinite(scale.hi - scale.lo)) {  // a scale near ±1.8e308: see scale_position()
+    for (int y = 0; y < out.height(); ++y)
+      for (int x = 0; x < out.width(); ++x) out.set(y, x, colormap_color(cm, detail::scale_position(map(y, x), scale)));
+    return out;
+  }
   const double inv = 1.0 / (scale.hi - scale.lo);
   for (int y = 0; y < out.height(); ++y)
     for (int x = 0; x < out.width(); ++x) out.set(y, x, colormap_color(cm, (map(y, x) - scale.lo) * inv));
@@ -200,10 +225,10 @@ inline Picture colorize(const SaliencyMap& map, Colormap cm = Colormap::divergin
 
 /// @brief Options of color_bar().
 struct ColorBarOptions {
-  int height = 128;      ///< bar length in pixels (top = scale.hi), >= 8
-  int bar_width = 14;    ///< bar thickness in pixels, >= 1
-  int ticks = 5;         ///< number of labelled ticks, evenly spaced from lo to hi, >= 2
-  int text_scale = 1;    ///< integer size of the tick labels, >= 1
+  int height = 128;      ///< bar length in pixels (top = scale.hi), in [8, 32768]
+  int bar_width = 14;    ///< bar thickness in pixels, in [1, 32768]
+  int ticks = 5;         ///< number of labelled ticks, evenly spaced from lo to hi, in [2, 1024]
+  int text_scale = 1;    ///< integer size of the tick labels, in [1, 64]
   Rgb text_color{0, 0, 0};        ///< tick and label colour
   Rgb background{255, 255, 255};  ///< background
 };
@@ -223,10 +248,16 @@ inline Picture color_bar(Colormap cm, const ColorScale& scale, const ColorBarOpt
     throw std::invalid_argument("mcrise::color_bar(): need height >= 8, bar_width >= 1, ticks >= 2, text_scale >= 1; got " +
                                 std::to_string(opt.height) + ", " + std::to_string(opt.bar_width) + ", " +
                                 std::to_string(opt.ticks) + ", " + std::to_string(opt.text_scale));
+  detail::require_in("mcrise::color_bar()", "height", opt.height, 8, detail::max_picture_side);
+  detail::require_in("mcrise::color_bar()", "bar_width", opt.bar_width, 1, detail::max_picture_side);
+  detail::require_in("mcrise::color_bar()", "ticks", opt.ticks, 2, detail::max_ticks);
+  detail::require_in("mcrise::color_bar()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
   std::vector<std::string> labels;
   int label_w = 0;
   for (int i = 0; i < opt.ticks; ++i) {
-    const double v = scale.lo + (scale.hi - scale.lo) * i / (opt.ticks - 1);
+    const double v = std::isfinite(scale.hi - scale.lo)
+                         ? scale.lo + (scale.hi - scale.lo) * i / (opt.ticks - 1)
+                         : detail::scale_value(scale, static_cast<double>(i) / (opt.ticks - 1));
     labels.push_back(detail::format_tick(v));
     label_w = std::max(label_w, detail::text_width(labels.back(), opt.text_scale));
   }

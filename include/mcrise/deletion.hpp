@@ -79,7 +79,8 @@ struct InsertionOptions {
 /// |i| <= ceil(3σ), normalised to sum 1; pixels outside the image repeat the
 /// nearest edge pixel. A constant image stays constant.
 /// @param image H x W x C
-/// @param sigma standard deviation in pixels, in [0, 1e5]; 0 returns a copy
+/// @param sigma standard deviation in pixels, in [0, 1e5]; below 0.025 (detail::min_blur_sigma, where the
+///        kernel's outer weights underflow to 0) it returns a copy
 /// @return the blurred H x W x C image
 /// @throws std::invalid_argument for a sigma that is negative, above 1e5 or not finite.
 inline Image gaussian_blur(const Image& image, double sigma) {
@@ -218,7 +219,8 @@ struct MetricSummary {
 /// @brief Mean, sample standard deviation and standard error of per-image scores.
 /// @param scores one metric value per image (e.g. each MetricCurve::auc), n >= 1, all finite
 /// @return the summary; std_dev and standard_error are NaN when n = 1
-/// @throws std::invalid_argument for an empty list or a non-finite score.
+/// @throws std::invalid_argument for an empty list, a non-finite score, or finite scores whose sum or spread
+///         overflows a double.
 inline MetricSummary summarize_metric(const std::vector<double>& scores) {
   if (scores.empty()) throw std::invalid_argument("mcrise::summarize_metric(): no scores");
   MetricSummary s;
@@ -232,6 +234,9 @@ inline MetricSummary summarize_metric(const std::vector<double>& scores) {
   }
   const double n = static_cast<double>(scores.size());
   s.mean = sum / n;
+  if (!std::isfinite(s.mean))
+    throw std::invalid_argument("mcrise::summarize_metric(): the scores' sum overflows a double (mean " +
+                                detail::real_str(s.mean) + ")");
   if (scores.size() < 2) {
     s.std_dev = s.standard_error = std::nan("");
     return s;
@@ -240,6 +245,9 @@ inline MetricSummary summarize_metric(const std::vector<double>& scores) {
   for (double x : scores) ss += (x - s.mean) * (x - s.mean);
   s.std_dev = std::sqrt(ss / (n - 1.0));
   s.standard_error = s.std_dev / std::sqrt(n);
+  if (!std::isfinite(s.mean) || !std::isfinite(s.std_dev))  // finite scores whose sums overflow a double
+    throw std::invalid_argument("mcrise::summarize_metric(): the scores' sum or spread overflows a double (mean " +
+                                detail::real_str(s.mean) + ", std_dev " + detail::real_str(s.std_dev) + ")");
   return s;
 }
 

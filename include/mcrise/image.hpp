@@ -3,6 +3,8 @@
 /// @brief Core value types shared by every part of mcrise: Image, ImageBatch,
 ///        Color, SaliencyMap and the batch Layout.
 
+#include <mcrise/detail/limits.hpp>
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -100,15 +102,14 @@ class Image {
   /// @param width columns, >= 0
   /// @param channels channels per pixel, >= 1 (3 for RGB)
   /// @param fill initial value of every channel
-  /// @throws std::invalid_argument on a negative size or channels < 1.
+  /// @throws std::invalid_argument on a negative size, channels < 1, or more than 16 GiB of values
+  ///         (detail::max_buffer_bytes), before any allocation.
   Image(int height, int width, int channels = 3, float fill = 0.0f)
       : height_(height), width_(width), channels_(channels) {
     if (height < 0 || width < 0 || channels < 1)
       throw std::invalid_argument("mcrise::Image(): invalid size " + std::to_string(height) + " x " +
                                   std::to_string(width) + " x " + std::to_string(channels));
-    data_.assign(static_cast<std::size_t>(height) * static_cast<std::size_t>(width) *
-                     static_cast<std::size_t>(channels),
-                 fill);
+    data_.assign(detail::checked_count("mcrise::Image()", "image", {height, width, channels}, sizeof(float)), fill);
   }
 
   /// @brief Rows.
@@ -176,7 +177,8 @@ class ImageBatch {
   /// @param width columns, >= 0
   /// @param channels >= 1
   /// @param layout HWC or CHW
-  /// @throws std::invalid_argument on a negative size, height or width, channels < 1 or an unknown layout.
+  /// @throws std::invalid_argument on a negative size, height or width, channels < 1, an unknown layout,
+  ///         or more than 16 GiB of values (detail::max_buffer_bytes), before any allocation.
   ImageBatch(int size, int height, int width, int channels, Layout layout = Layout::HWC)
       : size_(size), height_(height), width_(width), channels_(channels), layout_(layout) {
     detail::check_layout(layout, "mcrise::ImageBatch()");
@@ -184,7 +186,8 @@ class ImageBatch {
       throw std::invalid_argument("mcrise::ImageBatch(): invalid shape " + std::to_string(size) + " x " +
                                   std::to_string(height) + " x " + std::to_string(width) + " x " +
                                   std::to_string(channels));
-    data_.assign(static_cast<std::size_t>(size) * image_floats(), 0.0f);
+    data_.assign(detail::checked_count("mcrise::ImageBatch()", "batch", {size, height, width, channels}, sizeof(float)),
+                 0.0f);
   }
 
   /// @brief Number of images B in this batch (may be less than the capacity
@@ -254,7 +257,8 @@ class ImageBatch {
   /// @brief Give the batch a new shape and layout, keeping its memory when it is large enough
   ///        (so a batch reused across calls costs no new pages). The image contents are
   ///        unspecified until written.
-  /// @throws std::invalid_argument on a negative size, height or width, channels < 1 or an unknown layout.
+  /// @throws std::invalid_argument on a negative size, height or width, channels < 1, an unknown layout
+  ///         or more than 16 GiB of values (the batch is then unchanged).
   void reshape(int size, int height, int width, int channels, Layout layout) {
     reshape_impl(size, height, width, channels, layout, true, "mcrise::ImageBatch::reshape()");
   }
@@ -263,16 +267,17 @@ class ImageBatch {
   ///        indeterminate, so every image must be written before it is read. For code that fills
   ///        the whole batch on several threads (the drivers' perturbation), which then also take
   ///        the fresh pages in parallel instead of one thread clearing them first.
-  /// @throws std::invalid_argument on a negative size, height or width, channels < 1 or an unknown layout.
+  /// @throws std::invalid_argument as reshape().
   void reshape_for_overwrite(int size, int height, int width, int channels, Layout layout) {
     reshape_impl(size, height, width, channels, layout, false, "mcrise::ImageBatch::reshape_for_overwrite()");
   }
 
   /// @brief Set the number of images in use, keeping the buffer if it is large enough.
-  /// @throws std::invalid_argument if n < 0.
+  /// @throws std::invalid_argument if n < 0 or n images would take more than 16 GiB.
   void resize(int n) {
     if (n < 0) throw std::invalid_argument("mcrise::ImageBatch::resize(): size must be >= 0, got " + std::to_string(n));
-    const std::size_t need = static_cast<std::size_t>(n) * image_floats();
+    const std::size_t need = detail::checked_count("mcrise::ImageBatch::resize()", "batch",
+                                                   {n, height_, width_, channels_}, sizeof(float));
     if (data_.size() < need) data_.resize(need, 0.0f);
     size_ = n;
   }
@@ -284,6 +289,7 @@ class ImageBatch {
       throw std::invalid_argument(std::string(where) + ": invalid shape " + std::to_string(size) + " x " +
                                   std::to_string(height) + " x " + std::to_string(width) + " x " +
                                   std::to_string(channels));
+    const std::size_t need = detail::checked_count(where, "batch", {size, height, width, channels}, sizeof(float));
     height_ = height;
     width_ = width;
     channels_ = channels;
@@ -292,7 +298,6 @@ class ImageBatch {
     // resize() then clears the new memory, unless it was already grown here without clearing:
     // leaving that to the first writer measured slower for the metrics (one thread copies the
     // step images: -9% on a 225-step curve), so only reshape_for_overwrite() does it.
-    const std::size_t need = static_cast<std::size_t>(size) * image_floats();
     if (data_.size() < need) {
       decltype(data_)().swap(data_);
       if (!clear) data_.resize(need);  // BufferAllocator: not cleared

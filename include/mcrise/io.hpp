@@ -15,6 +15,7 @@
 #include <mcrise/picture.hpp>
 #include <mcrise/resize.hpp>
 #include <mcrise/detail/checks.hpp>
+#include <mcrise/detail/file.hpp>
 #include <mcrise/detail/io/stb.hpp>
 #include <mcrise/detail/io/stb_guard.hpp>
 
@@ -127,24 +128,6 @@ inline Image decode_image(const unsigned char* bytes, std::size_t size, const Lo
   return out;
 }
 
-inline std::vector<unsigned char> read_file(const std::string& path, const char* fn) {
-  errno = 0;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int e = errno;
-    throw io_error(fn, path, std::string("cannot open file") + (e ? std::string(": ") + std::strerror(e) : ""));
-  }
-  std::vector<unsigned char> bytes;
-  try {  // libstdc++ throws from inside the stream on a read error (a directory: EISDIR)
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } catch (const std::ios_base::failure&) {
-    const int e = errno;
-    throw io_error(fn, path, std::string("read error") + (e ? std::string(": ") + std::strerror(e) : ""));
-  }
-  if (in.bad()) throw io_error(fn, path, "read error");
-  return bytes;
-}
-
 /// Throws io_error if stb_image_write cannot write a w x h x comp PNG: an empty image, or one too large.
 inline void check_png_size(const std::string& path, int w, int h, int comp, const char* fn) {
   if (w <= 0 || h <= 0) throw io_error(fn, path, "cannot write an empty image");
@@ -163,8 +146,16 @@ inline void check_png_size(const std::string& path, int w, int h, int comp, cons
 inline void write_png_bytes(const std::string& path, int w, int h, int comp, const std::uint8_t* data,
                             const char* fn) {
   check_png_size(path, w, h, comp, fn);
-  if (!stb::stbi_write_png(path.c_str(), w, h, comp, data, w * comp))
-    throw io_error(fn, path, "cannot write PNG (directory missing, no permission, or disk full)");
+  // Encoded in memory, then written by write_file(), which checks every step (stb's own file
+  // writer ignores the results of fwrite and fclose: a full disk went unnoticed).
+  std::vector<unsigned char> png;
+  const auto sink = [](void* ctx, void* bytes, int n) {
+    auto* out = static_cast<std::vector<unsigned char>*>(ctx);
+    out->insert(out->end(), static_cast<unsigned char*>(bytes), static_cast<unsigned char*>(bytes) + n);
+  };
+  if (!stb::stbi_write_png_to_func(sink, &png, w, h, comp, data, w * comp))
+    throw io_error(fn, path, "cannot encode PNG (out of memory)");
+  write_file(path, png.data(), png.size(), fn);
 }
 
 }  // namespace detail
@@ -177,7 +168,8 @@ inline void write_png_bytes(const std::string& path, int w, int h, int comp, con
 /// @param opt value range, channel count and size limit, see LoadOptions
 /// @return H x W x opt.channels image, values in [0, opt.value_max]
 ///         (16-bit PNGs, and 16-bit PSDs without transparency, keep their precision).
-/// @throws io_error if the file is missing, empty, not an image, corrupt or
+/// @throws io_error if the file is missing, not a regular file (a FIFO, device or directory: refused
+///         without blocking), over 16 GiB, empty, not an image, corrupt or
 ///         truncated, declares more than opt.max_pixels pixels, or is one of
 ///         the hostile inputs refused before stb_image sees them (README,
 ///         "Untrusted image files"); the message names the path and the reason.

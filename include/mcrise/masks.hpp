@@ -31,6 +31,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -89,7 +91,7 @@ struct PartsAccess;
 struct MaskOptions {
   int grid_h = 8;                              ///< grid rows, 1 <= grid_h <= H
   int grid_w = 8;                              ///< grid columns, 1 <= grid_w <= W
-  double mask_probability = 0.5;               ///< p_mask: probability a cell is masked, in (0, 1)
+  double mask_probability = 0.5;               ///< p_mask: probability a cell is masked, in [1e-6, 1 - 1e-6]
   std::uint64_t seed = 2020;                   ///< sample n depends only on (seed, n)
   Upsampling upsampling = Upsampling::bilinear;///< grid -> pixels
   bool random_shift = true;                    ///< draw (dy, dx); false: always (0, 0)
@@ -97,7 +99,8 @@ struct MaskOptions {
 
   /// @brief The owner of every rule on these options, for an H x W image and K colours: the
   ///        image is not empty and no side exceeds MaskGeometry::max_side, the grid fits in it,
-  ///        the upsampling and sampler are known, mask_probability is in (0, 1), K is in [1, 255],
+  ///        the grid has at most INT_MAX cells, the upsampling and sampler are known,
+  ///        mask_probability is in [1e-6, 1 - 1e-6] (detail::min_mask_probability), K is in [1, 255],
   ///        and a balanced sampler has a block size for (mask_probability, K). MaskGenerator and
   ///        every driver call it, before any model call.
   /// @param height image rows H; @param width image columns W; @param num_colors K
@@ -112,6 +115,9 @@ struct MaskSample {
   int dy = 0;                       ///< vertical shift, 0 <= dy < cell_h
   int dx = 0;                       ///< horizontal shift, 0 <= dx < cell_w
   std::vector<std::uint8_t> cells;  ///< grid_h x grid_w, row-major: 0 kept, k in 1..K masked with colour k
+  /// MaskGenerator::fingerprint() of the generator that drew it (0: not drawn by a generator, e.g.
+  /// built by hand); the accumulators refuse a sample whose fingerprint is not their generator's.
+  std::uint64_t source = 0;
 };
 
 /// @brief Sizes shared by the generator, the perturber and the accumulators.
@@ -130,7 +136,7 @@ struct MaskGeometry {
   /// Number of distinct horizontal shifts (cell_w, or 1 without shift).
   int shifts_w() const noexcept { return random_shift ? cell_w : 1; }
   /// Number of grid cells.
-  int cells() const noexcept { return grid_h * grid_w; }
+  int cells() const noexcept { return grid_h * grid_w; }  // check() refuses grids of more than INT_MAX cells
 
   /// Largest image side, 2^29 pixels: the upsampling canvas, (grid + 1)·cell < 2·side + 2, fits an int.
   static constexpr int max_side = 1 << 29;
@@ -156,6 +162,9 @@ struct MaskGeometry {
                     "] (the image height), got ", opt.grid_h);
     detail::require(where, opt.grid_w >= 1 && opt.grid_w <= width, "grid_w must be in [1, ", width,
                     "] (the image width), got ", opt.grid_w);
+    detail::require(where, static_cast<long long>(opt.grid_h) * opt.grid_w <= std::numeric_limits<int>::max(),
+                    "the grid must have at most ", std::numeric_limits<int>::max(), " cells, got ", opt.grid_h, " x ",
+                    opt.grid_w);
   }
 
  private:
@@ -226,7 +235,7 @@ class MaskGenerator {
   /// @param height image rows H, in [1, MaskGeometry::max_side]
   /// @param width image columns W, in [1, MaskGeometry::max_side]
   /// @param num_colors K, in [1, 255] (1 for binary masks)
-  /// @param opt grid, mask_probability in (0,1), seed, upsampling, shift, sampler
+  /// @param opt grid, mask_probability in [1e-6, 1 - 1e-6], seed, upsampling, shift, sampler
   /// @throws std::invalid_argument for any value out of range, an unknown sampler, or a balanced
   ///         sampler whose mask_probability has no block size (see Sampler and MaskOptions::check).
   MaskGenerator(int height, int width, int num_colors, const MaskOptions& opt = {})
@@ -256,6 +265,7 @@ class MaskGenerator {
     }
     detail::CounterRng rng(seed_, n);
     out.index = n;
+    out.source = fingerprint_;
     out.dy = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_h))) : 0;
     out.dx = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_w))) : 0;
     out.cells.resize(static_cast<std::size_t>(geometry_.cells()));
@@ -317,6 +327,10 @@ class MaskGenerator {
   Sampler sampler() const noexcept { return sampler_; }
   /// @brief B, the number of consecutive samples that are drawn together (1 for independent).
   int block_size() const noexcept { return block_; }
+  /// @brief A hash of the options that a sample's distribution depends on (image size, grid,
+  ///        upsampling, shift, K, mask_probability, block size; not the seed), never 0. Every
+  ///        sample drawn carries it in MaskSample::source.
+  std::uint64_t fingerprint() const noexcept { return fingerprint_; }
   /// @brief Row interpolation table over the canvas (internal use).
   const detail::AxisWeights& row_weights() const noexcept { return rows_; }
   /// @brief Column interpolation table over the canvas (internal use).
@@ -350,6 +364,7 @@ class MaskGenerator {
     const auto j = static_cast<std::uint32_t>(n % B);
     const std::uint64_t key = detail::mix64(detail::mix64(seed_ ^ 0x5A3C9E1B7D2F4680ULL) ^ b);
     out.index = n;
+    out.source = fingerprint_;
     {
       detail::CounterRng rng(key, ~std::uint64_t{0});
       out.dy = geometry_.random_shift ? static_cast<int>(rng.below(static_cast<std::uint32_t>(geometry_.cell_h))) : 0;
@@ -398,6 +413,18 @@ class MaskGenerator {
     if (sampler_ == Sampler::automatic) sampler_ = balanced_block > 0 ? Sampler::balanced : Sampler::independent;
     block_ = sampler_ == Sampler::balanced ? balanced_block : 1;
     block_masked_ = sampler_ == Sampler::balanced ? static_cast<int>(std::round(opt.mask_probability * block_)) : 0;
+    // Everything a sample's distribution depends on, except the seed (any seed draws the same
+    // distribution): the geometry, K, p (its bits) and the block size B.
+    std::uint64_t f = 0x6D63726973654D47ULL;
+    std::uint64_t p_bits = 0;
+    static_assert(sizeof p_bits == sizeof p_mask_, "double is 64-bit");
+    std::memcpy(&p_bits, &p_mask_, sizeof p_bits);
+    for (std::uint64_t v : {static_cast<std::uint64_t>(geometry_.height), static_cast<std::uint64_t>(geometry_.width),
+                            static_cast<std::uint64_t>(geometry_.grid_h), static_cast<std::uint64_t>(geometry_.grid_w),
+                            static_cast<std::uint64_t>(geometry_.upsampling), std::uint64_t{geometry_.random_shift},
+                            static_cast<std::uint64_t>(num_colors_), p_bits, static_cast<std::uint64_t>(block_)})
+      f = detail::mix64(f ^ v);
+    fingerprint_ = f | 1;  // never 0, which marks a sample built by hand
   }
 
   MaskGeometry geometry_;
@@ -408,6 +435,7 @@ class MaskGenerator {
   Sampler sampler_ = Sampler::independent;
   int block_ = 0;         // B
   int block_masked_ = 0;  // m = p·B, masked members per cell and block (balanced)
+  std::uint64_t fingerprint_ = 0;
 };
 
 /// @brief RISE's binary masks: each cell kept (1) with probability 1 - p_mask.
@@ -435,8 +463,7 @@ class ColorMaskGenerator : public MaskGenerator {
 
 inline void MaskOptions::check(int height, int width, int num_colors, std::string_view where) const {
   MaskGeometry::check(height, width, *this, where);
-  detail::require(where, mask_probability > 0.0 && mask_probability < 1.0, "mask_probability must be in (0, 1), got ",
-                  mask_probability);
+  detail::check_mask_probability(where, mask_probability);
   detail::require_in(where, "the number of colours", num_colors, 1, detail::max_colors);
   if (sampler == Sampler::balanced)
     detail::require(where, MaskGenerator::balanced_block_size(mask_probability, num_colors) > 0,

@@ -40,7 +40,7 @@ namespace mcrise {
 struct McRiseOptions {
   std::vector<int> classes{};        ///< target classes, each >= 0; empty: the class the model predicts
   std::int64_t n_masks = 8000;       ///< N, number of masks, >= 1 (the maximum with target_relative_se)
-  double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in (0, 1)
+  double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in [1e-6, 1 - 1e-6]
   int grid_h = 8;                    ///< grid rows, in [1, H]
   int grid_w = 8;                    ///< grid columns, in [1, W]
   std::uint64_t seed = 2020;         ///< mask n depends only on (seed, n)
@@ -85,7 +85,7 @@ struct McRiseResult : ExplanationResult<detail::McRiseClassMaps> {
   ///         on demand do not fit in memory (nothing is stored; a later call tries again).
   const std::vector<SaliencyMap>& map(int cls) const {
     if (on_demand_) return lazy(cls, "map").first;
-    return color_maps[slot(cls, "map")];
+    return color_maps[checked(slot(cls, "map"), color_maps.size(), "map", "colour-map sets")];
   }
   /// @brief The K raw colour maps 1/N Σ K·m^c(λ,k)/p_mask · M_n of class `cls`, computed as
   ///        map(cls)[k] + baseline(cls) (not stored: with all_classes they would double the memory).
@@ -101,7 +101,7 @@ struct McRiseResult : ExplanationResult<detail::McRiseClassMaps> {
   /// @throws std::invalid_argument if `cls` was not a target class; std::bad_alloc as map().
   const SaliencyMap& baseline(int cls) const {
     if (on_demand_) return lazy(cls, "baseline").second;
-    return baselines[slot(cls, "baseline")];
+    return baselines[checked(slot(cls, "baseline"), baselines.size(), "baseline", "baselines")];
   }
   /// @brief The K standard-error maps of map(cls) (each H x W, >= 0), by batch means over se_groups
   ///        groups. A 95% interval is S(λ,k) ± t_{0.975, G-1}·SE (t = 2.131 for G = 16).
@@ -110,7 +110,7 @@ struct McRiseResult : ExplanationResult<detail::McRiseClassMaps> {
     const std::size_t j = slot(cls, "standard_error");
     if (standard_errors.size() != classes.size())
       throw std::logic_error("mcrise::McRiseResult::standard_error(): standard errors are off (se_groups = 0)");
-    return standard_errors[j];
+    return standard_errors[checked(j, standard_errors.size(), "standard_error", "standard-error sets")];
   }
   /// @brief The K mask colours, in the order of the maps.
   const std::vector<Color>& colors() const noexcept { return mask_colors; }
@@ -122,6 +122,11 @@ struct McRiseResult : ExplanationResult<detail::McRiseClassMaps> {
       throw std::invalid_argument(std::string("mcrise::McRiseResult::") + fn + "(): class " + std::to_string(cls) +
                                   " was not a target class");
     return static_cast<std::size_t>(it - classes.begin());
+  }
+  // The public `classes` can be edited: a position must still have its maps.
+  static std::size_t checked(std::size_t j, std::size_t n, const char* fn, const char* what) {
+    return detail::checked_slot(static_cast<std::ptrdiff_t>(j), n, (std::string("mcrise::McRiseResult::") + fn + "()").c_str(),
+                                what);
   }
 
   using ClassMaps = detail::McRiseClassMaps;

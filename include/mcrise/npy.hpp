@@ -3,12 +3,12 @@
 /// @brief Write saliency maps as NumPy .npy files (format version 1.0), so
 ///        they can be analysed with `numpy.load`.
 
+#include <mcrise/detail/file.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/io_error.hpp>
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -75,11 +75,7 @@ inline void write_npy_values(const std::string& path, const std::vector<std::int
       else
         append_le(buf, b[i]);
     }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw io_error(fn, path, "cannot open file for writing");
-  out.write(buf.data(), static_cast<std::streamsize>(buf.size()));
-  out.close();
-  if (!out) throw io_error(fn, path, "write failed (disk full?)");
+  write_file(path, buf.data(), buf.size(), fn);
 }
 
 }  // namespace detail

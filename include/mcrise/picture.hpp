@@ -7,6 +7,8 @@
 #include <mcrise/image.hpp>
 #include <mcrise/detail/checks.hpp>
 
+#include <mcrise/detail/limits.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <array>
@@ -40,14 +42,15 @@ class Picture {
   Picture() = default;
 
   /// @brief A picture of the given size filled with one colour.
-  /// @param height rows, >= 0
-  /// @param width columns, >= 0
+  /// @param height rows, in [0, 32768] (detail::max_picture_side)
+  /// @param width columns, in [0, 32768]
   /// @param fill colour of every pixel (default white)
-  /// @throws std::invalid_argument on a negative size.
+  /// @throws std::invalid_argument on a negative size or a side over 32768, before any allocation.
   Picture(int height, int width, Rgb fill = Rgb{255, 255, 255}) : height_(height), width_(width) {
-    if (height < 0 || width < 0)
-      throw std::invalid_argument("mcrise::Picture(): invalid size " + std::to_string(height) + " x " +
-                                  std::to_string(width));
+    if (height < 0 || width < 0 || height > detail::max_picture_side || width > detail::max_picture_side)
+      throw std::invalid_argument("mcrise::Picture(): size must be in [0, " + std::to_string(detail::max_picture_side) +
+                                  "] x [0, " + std::to_string(detail::max_picture_side) + "], got " +
+                                  std::to_string(height) + " x " + std::to_string(width));
     data_.resize(pixels() * 3);
     for (std::size_t i = 0; i < pixels(); ++i)
       for (std::size_t c = 0; c < 3; ++c) data_[i * 3 + c] = fill[c];
@@ -92,10 +95,16 @@ class Picture {
     for (int y = y0; y < y1; ++y)
       for (int x = x0; x < x1; ++x) set(y, x, c);
   }
-  /// @brief Copy `src` with its top-left corner at (y, x), clipped to this picture.
+  /// @brief Copy `src` with its top-left corner at (y, x), clipped to this picture (any offset:
+  ///        the visible part is found in 64-bit arithmetic, so far offsets paste nothing).
   void paste(const Picture& src, int y, int x) noexcept {
-    for (int sy = 0; sy < src.height(); ++sy)
-      for (int sx = 0; sx < src.width(); ++sx) set(y + sy, x + sx, src.at(sy, sx));
+    const auto clip = [](long long v, long long hi) { return static_cast<int>(std::clamp<long long>(v, 0, hi)); };
+    const int sy0 = clip(-static_cast<long long>(y), src.height());
+    const int sy1 = clip(static_cast<long long>(height_) - y, src.height());
+    const int sx0 = clip(-static_cast<long long>(x), src.width());
+    const int sx1 = clip(static_cast<long long>(width_) - x, src.width());
+    for (int sy = sy0; sy < sy1; ++sy)
+      for (int sx = sx0; sx < sx1; ++sx) set(y + sy, x + sx, src.at(sy, sx));
   }
 
   /// @brief Exact equality of size and every byte.

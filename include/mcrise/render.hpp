@@ -112,7 +112,7 @@ struct FigureRow {
 
 /// @brief Options of the saliency figures.
 struct FigureOptions {
-  int panel_size = 128;       ///< longest side of each panel in pixels (small images are upscaled by nearest neighbour), >= 8
+  int panel_size = 128;       ///< longest side of each panel in pixels (small images are upscaled by nearest neighbour), in [8, 32768]
   float value_max = 1.0f;     ///< value of a full-intensity channel of the image and the colours, finite and > 0
   std::string title{};        ///< heading drawn above everything; empty: none
   std::vector<std::string> color_names{};  ///< one label per colour; empty: a name guessed from the colour
@@ -126,7 +126,7 @@ struct FigureOptions {
   Colormap rise_colormap = Colormap::jet;
   double overlay_alpha = 0.0;  ///< > 0: draw the colour maps over the image with this opacity instead of alone; <= 1
   bool color_bar = true;       ///< draw the colour bar of the shared scale on the right
-  int text_scale = 1;          ///< integer size of all text, >= 1
+  int text_scale = 1;          ///< integer size of all text, in [1, 64]
 };
 
 /// @brief Where everything goes in a saliency figure (all in pixels of the final picture).
@@ -225,7 +225,8 @@ inline ColorScale figure_scale(const std::vector<FigureRow>& rows, const FigureO
 /// @return positions of every part; panels are placed left to right with a
 ///         gap of 6 px (plus 2 px per text scale), rows top to bottom.
 /// @throws std::invalid_argument for an empty image size, no rows, a row whose colour-map count differs from
-///         colors.size(), panel_size < 8, text_scale < 1, a value_max that is not finite and > 0, and, when the
+///         colors.size(), panel_size outside [8, 32768], text_scale outside [1, 64], a figure over 32768 pixels
+///         per side, a value_max that is not finite and > 0, and, when the
 ///         colour bar is drawn, an invalid opt.scale or NaN / inf in a colour map (map sizes are not checked here).
 inline FigureLayout figure_layout(int image_height, int image_width, const std::vector<FigureRow>& rows,
                                   const std::vector<Color>& colors, const FigureOptions& opt = {}) {
@@ -236,6 +237,8 @@ inline FigureLayout figure_layout(int image_height, int image_width, const std::
     throw std::invalid_argument("mcrise::figure_layout(): panel_size must be >= 8, got " + std::to_string(opt.panel_size));
   if (opt.text_scale < 1)
     throw std::invalid_argument("mcrise::figure_layout(): text_scale must be >= 1, got " + std::to_string(opt.text_scale));
+  detail::require_in("mcrise::figure_layout()", "panel_size", opt.panel_size, 8, detail::max_picture_side);
+  detail::require_in("mcrise::figure_layout()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
   detail::require_finite_positive("mcrise::figure_layout()", "value_max", opt.value_max);
   const std::size_t K = colors.size();
   bool rise = false;
@@ -253,6 +256,18 @@ inline FigureLayout figure_layout(int image_height, int image_width, const std::
   const int margin = 10, gap = 6 + 2 * ts, th = detail::text_height(ts);
   int label_w = 0;
   for (const auto& r : rows) label_w = std::max(label_w, detail::text_width(r.label, ts));
+  {
+    // The whole extent first, in 64 bits: every coordinate below is then inside a Picture's side.
+    const long long cols = 1 + (rise ? 1 : 0) + static_cast<long long>(K);
+    const long long wide = margin + (label_w > 0 ? label_w + gap : 0) + cols * (L.panel_width + gap) - gap + margin;
+    const long long tall = margin + (opt.title.empty() ? 0 : detail::text_height(ts + 1) + gap) + th + 2 +
+                           (K > 0 ? std::max(10, L.panel_height / 8) + gap : 0) +
+                           static_cast<long long>(rows.size()) * (L.panel_height + gap) - gap + margin;
+    if (wide > detail::max_picture_side || tall > detail::max_picture_side)
+      throw std::invalid_argument("mcrise::figure_layout(): the figure would be " + std::to_string(tall) + " x " +
+                                  std::to_string(wide) + " pixels, over " + std::to_string(detail::max_picture_side) +
+                                  " per side (panel_size, text_scale, labels, rows or colours too large)");
+  }
   const int x0 = margin + (label_w > 0 ? label_w + gap : 0);
   int y = margin;
   if (!opt.title.empty()) {
@@ -427,15 +442,15 @@ struct Curve {
 
 /// @brief Options of curve_plot().
 struct CurvePlotOptions {
-  int width = 560;                    ///< picture columns, >= 160
-  int height = 380;                   ///< picture rows, >= 120
+  int width = 560;                    ///< picture columns, in [160, 32768]
+  int height = 380;                   ///< picture rows, in [120, 32768]
   std::string title{};                ///< heading; empty: none
   std::string x_label = "fraction of pixels removed";  ///< x axis label
   std::string y_label = "class confidence";            ///< y axis label
   double y_min = 0.0;                 ///< bottom of the y axis
   double y_max = 1.0;                 ///< top of the y axis (> y_min); values outside are clipped
   bool show_auc = true;               ///< append " (AUC 0.123)" to each legend entry
-  int text_scale = 1;                 ///< integer size of all text, >= 1
+  int text_scale = 1;                 ///< integer size of all text, in [1, 64]
 };
 
 namespace detail {
@@ -473,6 +488,9 @@ inline Picture curve_plot(const std::vector<Curve>& curves, const CurvePlotOptio
   if (opt.width < 160 || opt.height < 120 || opt.text_scale < 1 || !(opt.y_max > opt.y_min) ||
       !std::isfinite(opt.y_min) || !std::isfinite(opt.y_max))
     throw std::invalid_argument("mcrise::curve_plot(): need width >= 160, height >= 120, text_scale >= 1 and finite y_min < y_max");
+  detail::require_in("mcrise::curve_plot()", "width", opt.width, 160, detail::max_picture_side);
+  detail::require_in("mcrise::curve_plot()", "height", opt.height, 120, detail::max_picture_side);
+  detail::require_in("mcrise::curve_plot()", "text_scale", opt.text_scale, 1, detail::max_text_scale);
   std::vector<double> aucs;
   double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin;
   for (std::size_t i = 0; i < curves.size(); ++i) {

@@ -38,7 +38,7 @@ namespace mcrise {
 struct RiseOptions {
   std::vector<int> classes{};        ///< target classes, each >= 0; empty: the class the model predicts
   std::int64_t n_masks = 8000;       ///< N, number of masks, >= 1 (the maximum with target_relative_se)
-  double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in (0, 1)
+  double mask_probability = 0.5;     ///< p_mask, probability a grid cell is masked, in [1e-6, 1 - 1e-6]
   int grid_h = 8;                    ///< grid rows, in [1, H]
   int grid_w = 8;                    ///< grid columns, in [1, W]
   std::uint64_t seed = 2020;         ///< mask n depends only on (seed, n)
@@ -69,11 +69,13 @@ struct SaliencyResult : ExplanationResult<SaliencyMap> {
   ///        for this class (at 224 x 224, N = 8,000: under 1 ms) and kept in the result; safe to
   ///        call from several threads at once.
   /// @throws std::invalid_argument if `cls` was not a target class; std::bad_alloc if a map
-  ///         computed on demand does not fit in memory (nothing is stored; a later call tries again).
+  ///         computed on demand does not fit in memory (nothing is stored; a later call tries again);
+  ///         std::logic_error if `classes` was edited so that cls's position has no map.
   const SaliencyMap& map(int cls) const {
     const auto it = std::find(classes.begin(), classes.end(), cls);
     if (it != classes.end()) {
-      if (!on_demand_) return maps[static_cast<std::size_t>(it - classes.begin())];
+      if (!on_demand_)
+        return maps[detail::checked_slot(it - classes.begin(), maps.size(), "mcrise::SaliencyResult::map()", "maps")];
       if (const SaliencyMap* m = on_demand_->find(cls)) return *m;  // null: not a class of the run
     }
     throw std::invalid_argument("mcrise::SaliencyResult::map(): class " + std::to_string(cls) +
@@ -89,7 +91,8 @@ struct SaliencyResult : ExplanationResult<SaliencyMap> {
                                   " was not a target class");
     if (standard_errors.size() != classes.size())
       throw std::logic_error("mcrise::SaliencyResult::standard_error(): standard errors are off (se_groups = 0)");
-    return standard_errors[static_cast<std::size_t>(it - classes.begin())];
+    return standard_errors[detail::checked_slot(it - classes.begin(), standard_errors.size(),
+                                                "mcrise::SaliencyResult::standard_error()", "standard-error maps")];
   }
 };
 

@@ -3,6 +3,8 @@
 /// @brief The library's limits as named constants, and the few helpers that build every
 ///        bad-input message in one form: "mcrise::fn(): what must be ..., got v".
 
+#include <mcrise/detail/limits.hpp>
+
 #include <Eigen/Core>
 
 #include <cmath>

@@ -48,6 +48,7 @@ class GridAccumulator {
       : geo_(gen.geometry()),
         planes_(gen.num_colors() + 1),
         p_mask_(gen.mask_probability()),
+        source_(gen.fingerprint()),
         classes_(std::move(classes)),
         up_(geo_) {
     require(where, !classes_.empty(), "no target classes given");
@@ -333,10 +334,17 @@ class GridAccumulator {
                 s.dx >= 0 && s.dx < geo_.shifts_w();
     for (auto c : s.cells) fits = fits && c < planes_;
     if (!fits) fail(where, "mask sample ", s.index, " does not fit this accumulator's generator");
+    if (s.source != 0 && s.source != source_)
+      fail(where, "mask sample ", s.index,
+           " comes from a generator with other options than this accumulator's (image size, grid, upsampling, shift, "
+           "colours, mask_probability or sampler block size)");
     for (int cls : classes_) {
       if (cls >= num_scores) fail(where, "class ", cls, " is out of range: the model returns ", num_scores, " scores");
       if (!std::isfinite(scores[cls]))
         fail(where, "the score of class ", cls, " for sample ", s.index, " is not finite (", scores[cls], ")");
+      if (std::abs(scores[cls]) > max_abs_score)  // the sums (float ones for the standard errors) must stay finite
+        fail(where, "the score of class ", cls, " for sample ", s.index, " has magnitude over ", real_str(max_abs_score),
+             " (", real_str(scores[cls]), ")");
     }
   }
 
@@ -484,6 +492,7 @@ class GridAccumulator {
   MaskGeometry geo_;
   int planes_;
   double p_mask_;
+  std::uint64_t source_;  // the generator's fingerprint(): samples from another generator are refused
   std::vector<int> classes_;
   ShiftUpsampler up_;
   GridSums L_;               // the layout of the sums (and of each group's sums)

@@ -22,10 +22,20 @@ inline constexpr int font_cap_height = 7;
 /// Line height used for layout at scale 1 (cap height, descenders and a little air).
 inline constexpr int font_line_height = 10;
 
+/// `text` with every byte stb_easy_font has no glyph for (outside ' '..'~', newline kept) replaced
+/// by '?': stb indexes its glyph table with the byte minus 32, so a control character or any byte
+/// of a UTF-8 sequence read before the table.
+inline std::string drawable_text(const std::string& text) {
+  std::string buf = text;
+  for (char& ch : buf)
+    if (ch != '\n' && (ch < ' ' || ch > '~')) ch = '?';
+  return buf;
+}
+
 /// Width in pixels of `text` (one line) at integer `scale` (>= 1), at most INT_MAX.
 inline int text_width(const std::string& text, int scale) {
   if (text.empty()) return 0;
-  std::string buf = text;
+  std::string buf = drawable_text(text);
   // stb_easy_font_width counts the trailing inter-character gap; trim it.
   const int w = stb::stb_easy_font_width(&buf[0]);
   return static_cast<int>(std::min<long long>(std::max(0, w - 1) * static_cast<long long>(scale), INT_MAX));
@@ -37,12 +47,14 @@ inline int text_height(int scale) {
 }
 
 /// Draw `text` with its top-left corner at (x, y), every font pixel a
-/// scale x scale block, clipped to the picture. Non-ASCII characters are skipped by stb.
+/// scale x scale block, clipped to the picture. Bytes without a glyph (non-ASCII, control
+/// characters) are drawn as '?'; text past about a million glyph strokes is not drawn.
 inline void draw_text(Picture& pic, int x, int y, const std::string& text, Rgb color, int scale) {
   if (text.empty() || scale < 1) return;
-  std::string buf = text;
-  // ~270 bytes per character on average per stb's docs; be generous.
-  std::vector<char> vbuf(buf.size() * 1200 + 1200);
+  std::string buf = drawable_text(text);
+  // ~270 bytes per character on average per stb's docs; be generous, up to 64 MiB (a million
+  // strokes, far more than a picture of at most 32768 x 32768 can show of one text).
+  std::vector<char> vbuf(std::min<std::size_t>(buf.size() * 1200 + 1200, std::size_t{64} << 20));
   const int quads = stb::stb_easy_font_print(0.0f, 0.0f, &buf[0], nullptr, vbuf.data(), static_cast<int>(vbuf.size()));
   for (int q = 0; q < quads; ++q) {
     // 4 vertices of 16 bytes each: x, y, z (float) and a colour; the quad is axis aligned.

@@ -2,6 +2,7 @@
 /// @file detail/metrics/blur.hpp
 /// @brief Separable Gaussian blur, the default substrate of the insertion metric.
 
+#include <mcrise/detail/limits.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/detail/checks.hpp>
 
@@ -38,9 +39,11 @@ inline std::vector<double> gaussian_kernel(double sigma) {
 
 /// @brief Gaussian blur of every channel: rows then columns with the kernel of
 ///        gaussian_kernel(sigma); pixels outside the image repeat the nearest
-///        edge pixel (clamp). sigma == 0 returns a copy. sigma must be finite, >= 0.
+///        edge pixel (clamp). sigma below min_blur_sigma returns a copy (what the kernel would
+///        give: its outer weights underflow to 0; below about 1e-162, 2σ² itself would, and the
+///        kernel would be 0/0). sigma must be finite, >= 0.
 inline Image gaussian_blur_impl(const Image& img, double sigma) {
-  if (sigma == 0.0 || img.empty()) return img;
+  if (sigma < min_blur_sigma || img.empty()) return img;
   const std::vector<double> w = gaussian_kernel(sigma);
   const int r = static_cast<int>(w.size() / 2);
   const int H = img.height(), W = img.width(), C = img.channels();

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what mcrise needs from Debian's packages, only if something is missing.
-# Usage: scripts/setup.sh [--runtimes] [extra packages...]
-#   --runtimes  also the model runtimes of the optional components and their tests:
-#               OpenCV's DNN module (mcrise::opencv_dnn) and LibTorch (mcrise::libtorch)
+# Usage: scripts/setup.sh [--components] [extra packages...]
+#   --components  also what the optional components need, so that they are built and tested:
+#                 OpenCV's DNN module (mcrise::opencv_dnn), LibTorch (mcrise::libtorch), VLFeat
+#                 (mcrise::vlfeat), and CLI11, nlohmann-json and libcsv for the mcrise tool.
 set -euo pipefail
-runtimes=(libopencv-dnn-dev libtorch-dev)
+components=(libopencv-dnn-dev libtorch-dev libvlfeat-dev libcli11-dev nlohmann-json3-dev libcsv-dev)
 pkgs=(cmake g++ make libeigen3-dev libstb-dev catch2)
-if [ "${1:-}" = "--runtimes" ]; then
-  pkgs+=("${runtimes[@]}")
+if [ "${1:-}" = "--components" ]; then
+  pkgs+=("${components[@]}")
   shift
 fi
 pkgs+=("$@")

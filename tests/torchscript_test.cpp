@@ -36,4 +36,9 @@ TEST_CASE("TorchScriptClassifier: a malformed input_shape.txt is refused", "[lib
   const mcrise::TorchScriptClassifier any("no_shape.pt");
   CHECK(any.input_height() == -1);
   CHECK_NOTHROW(any.check_image(mcrise::Image(64, 80, 3)));
+  // Without a declared size the model itself fails on a wrong one; the message says how to resize.
+  mcrise::TorchScriptClassifier undeclared("no_shape.pt");
+  CHECK_THROWS_WITH(undeclared(mcrise::ImageBatch(1, 64, 80, 3, mcrise::Layout::CHW)),
+                    Catch::Contains("LibTorch failed to run the model on a batch of 1 x 3 x 64 x 80") &&
+                        Catch::Contains("resize_and_crop"));
 }

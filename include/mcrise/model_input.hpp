@@ -140,8 +140,9 @@ inline std::string shape_string(const std::vector<std::int64_t>& dims) {
 struct DeclaredInput {
   int channels = -1, height = -1, width = -1;
 
-  /// Throws std::invalid_argument naming both sizes if an image of h x w x c does not fit.
-  void check(int h, int w, int c, const char* where) const {
+  /// Throws std::invalid_argument naming both sizes if an image of h x w x c does not fit, or if
+  /// `input` is invalid for c channels.
+  void check(int h, int w, int c, const ModelInput& input, const std::string& where) const {
     if ((height >= 0 && h != height) || (width >= 0 && w != width))
       throw std::invalid_argument(
           std::string(where) + ": the model takes " + dim(height) + " x " + dim(width) + " images, got " +
@@ -150,6 +151,13 @@ struct DeclaredInput {
     if (channels >= 0 && c != channels)
       throw std::invalid_argument(std::string(where) + ": the model takes images of " + std::to_string(channels) +
                                   " channels, got " + std::to_string(c));
+    check_model_input(input, c, where.c_str());
+  }
+
+  /// The hint added to a runtime's own error where the model declares no size (-1).
+  std::string resize_hint() const {
+    return height < 0 || width < 0 ? " (if the model takes one image size only, resize the images to it with mcrise::resize_and_crop)"
+                                   : "";
   }
 
  private:

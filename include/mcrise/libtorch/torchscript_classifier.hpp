@@ -73,9 +73,8 @@ class TorchScriptClassifier {
     try {
       std::istringstream in(std::move(bytes));
       module_ = torch::jit::load(in, device_, extra);
-    } catch (const c10::Error& e) {
-      throw io_error("TorchScriptClassifier", path,
-                     std::string("not a TorchScript model LibTorch can load: ") + first_line(e.what_without_backtrace()));
+    } catch (const std::exception& e) {
+      throw io_error("TorchScriptClassifier", path, std::string("not a TorchScript model LibTorch can load: ") + summary(e));
     }
     module_.eval();
     const std::string& shape = extra["input_shape.txt"];
@@ -97,8 +96,7 @@ class TorchScriptClassifier {
   ///         the output is not one B x L tensor; std::runtime_error if LibTorch fails to run the
   ///         model or L differs from the first call.
   Eigen::MatrixXf operator()(const ImageBatch& batch) {
-    declared_.check(batch.height(), batch.width(), batch.channels(), where().c_str());
-    check_model_input(input_, batch.channels(), where().c_str());
+    declared_.check(batch.height(), batch.width(), batch.channels(), input_, where());
     const std::vector<std::int64_t> sizes{batch.size(), batch.channels(), batch.height(), batch.width()};
     c10::InferenceMode guard;
     torch::Tensor x;
@@ -110,21 +108,18 @@ class TorchScriptClassifier {
       detail::write_model_input(batch, input_, blob_.data());
       x = torch::from_blob(blob_.data(), sizes, torch::kFloat32);
     }
-    torch::Tensor out;
+    torch::jit::IValue result;
     try {
       if (device_ != torch::Device(torch::kCPU)) x = x.to(device_);
-      torch::jit::IValue result = module_.forward({x});
-      if (!result.isTensor())
-        throw std::invalid_argument(where() + ": the model must return one tensor of B x L class scores, it returned a " +
-                                    result.tagKind());
-      out = result.toTensor().to(torch::kCPU, torch::kFloat32).contiguous();
-    } catch (const c10::Error& e) {
+      result = module_.forward({x});
+    } catch (const std::exception& e) {  // c10::Error, or torch::jit::JITException from the interpreter
       throw std::runtime_error(where() + ": LibTorch failed to run the model on a batch of " + detail::shape_string(sizes) +
-                               (declared_.height < 0 ? " (if the model takes one image size only, resize the images to it "
-                                                       "with mcrise::resize_and_crop)"
-                                                     : "") +
-                               ": " + first_line(e.what_without_backtrace()));
+                               declared_.resize_hint() + ": " + summary(e));
     }
+    if (!result.isTensor())
+      throw std::invalid_argument(where() + ": the model must return one tensor of B x L class scores, it returned a " +
+                                  result.tagKind());
+    const torch::Tensor out = result.toTensor().to(torch::kCPU, torch::kFloat32).contiguous();
     const std::vector<std::int64_t> dims(out.sizes().begin(), out.sizes().end());
     return detail::scores_from_output(out.data_ptr<float>(), dims, batch.size(), input_, classes_, where().c_str());
   }
@@ -145,14 +140,24 @@ class TorchScriptClassifier {
   /// @throws std::invalid_argument naming both sizes and suggesting mcrise::resize_and_crop if they
   ///         differ, or if the ModelInput does not fit C.
   void check_image(const Image& img) const {
-    declared_.check(img.height(), img.width(), img.channels(), where().c_str());
-    check_model_input(input_, img.channels(), where().c_str());
+    declared_.check(img.height(), img.width(), img.channels(), input_, where());
   }
 
  private:
   std::string where() const { return "mcrise::TorchScriptClassifier('" + path_ + "')"; }
 
   static std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+  /// One line of a LibTorch error: the interpreter's message ends with the Python-style
+  /// "RuntimeError: ..." line after a traceback; c10::Error's first line is its message.
+  static std::string summary(const std::exception& e) {
+    const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+    std::string msg = c10_error ? c10_error->what_without_backtrace() : e.what();
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    const std::size_t last = msg.rfind('\n');
+    if (last != std::string::npos && msg.find("Error", last) != std::string::npos) return msg.substr(last + 1);
+    return first_line(msg);
+  }
 
   static torch::Device parse_device(const std::string& name) {
     torch::Device device(torch::kCPU);

@@ -101,7 +101,7 @@ class OpenCvDnnClassifier {
   ///         the output is not B x L; std::runtime_error if OpenCV fails to run the model or L
   ///         differs from the first call.
   Eigen::MatrixXf operator()(const ImageBatch& batch) {
-    check_batch(batch.height(), batch.width(), batch.channels());
+    declared_.check(batch.height(), batch.width(), batch.channels(), input_, where());
     const int sizes[4] = {batch.size(), batch.channels(), batch.height(), batch.width()};
     cv::Mat blob;
     if (batch.layout() == Layout::CHW && detail::is_identity_input(input_)) {
@@ -117,7 +117,8 @@ class OpenCvDnnClassifier {
       out = net_.forward();
     } catch (const cv::Exception& e) {
       throw std::runtime_error(where() + ": OpenCV failed to run the model on a batch of " +
-                               detail::shape_string({sizes[0], sizes[1], sizes[2], sizes[3]}) + ": " + e.what());
+                               detail::shape_string({sizes[0], sizes[1], sizes[2], sizes[3]}) +
+                               declared_.resize_hint() + ": " + e.what());
     }
     std::vector<std::int64_t> dims(static_cast<std::size_t>(out.dims));
     for (int i = 0; i < out.dims; ++i) dims[static_cast<std::size_t>(i)] = out.size[i];
@@ -142,16 +143,10 @@ class OpenCvDnnClassifier {
   /// @param img H x W x C
   /// @throws std::invalid_argument naming both sizes and suggesting mcrise::resize_and_crop if they
   ///         differ, or if the ModelInput does not fit C.
-  void check_image(const Image& img) const { check_batch(img.height(), img.width(), img.channels()); }
+  void check_image(const Image& img) const { declared_.check(img.height(), img.width(), img.channels(), input_, where()); }
 
  private:
   std::string where() const { return "mcrise::OpenCvDnnClassifier('" + path_ + "')"; }
-
-  void check_batch(int h, int w, int c) const {
-    const std::string at = where();
-    declared_.check(h, w, c, at.c_str());
-    check_model_input(input_, c, at.c_str());
-  }
 
   std::string path_;
   ModelInput input_;

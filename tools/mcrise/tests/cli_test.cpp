@@ -127,6 +127,16 @@ fs::path write_sign(const fs::path& dir, const std::string& name, const mcrise::
 }
 
 #if MCRISE_CLI_TEST_ONNX
+// The bundled sign CNN through the library's adapter, as the tool runs it with --softmax.
+mcrise::OpenCvDnnClassifier& sign_model() {
+  static mcrise::OpenCvDnnClassifier model = [] {
+    mcrise::ModelInput mi;
+    mi.softmax = true;
+    return mcrise::OpenCvDnnClassifier(onnx, mi);
+  }();
+  return model;
+}
+
 fs::path write_labels(const fs::path& dir) {
   std::string text;
   for (int c = 0; c < signs::num_classes; ++c) text += signs::class_name(c) + "\n";
@@ -175,9 +185,7 @@ TEST_CASE("mcrise explain writes the library's maps, a figure, an overlay and a 
                                                      "stop.json"});
 
   // The library on the same file with the same options gives the same maps, byte for byte.
-  mcrise::ModelInput mi;
-  mi.softmax = true;
-  mcrise::OpenCvDnnClassifier model(onnx, mi);
+  auto& model = sign_model();
   const mcrise::Image img = mcrise::load_image(png.string());
   mcrise::McRiseOptions o;
   o.n_masks = 200;
@@ -243,9 +251,7 @@ TEST_CASE("mcrise explain --method debiased_rise --class C writes the library's 
                     io);
   INFO(r.err);
   REQUIRE(r.code == 0);
-  mcrise::ModelInput mi;
-  mi.softmax = true;
-  mcrise::OpenCvDnnClassifier model(onnx, mi);
+  auto& model = sign_model();
   const mcrise::Image img = mcrise::resize(mcrise::load_image(png.string()), 48, 48);
   mcrise::RiseOptions o;
   o.n_masks = 200;
@@ -276,9 +282,7 @@ TEST_CASE("mcrise explain --top 2 --colors with a hex colour explains two classe
   CHECK(j["targets"][0]["score"].get<double>() >= j["targets"][1]["score"].get<double>());
   CHECK(j["options"]["colors"] == nlohmann::json({"#ff8000", "cyan"}));
 
-  mcrise::ModelInput mi;
-  mi.softmax = true;
-  mcrise::OpenCvDnnClassifier model(onnx, mi);
+  auto& model = sign_model();
   const mcrise::Image img = mcrise::load_image(png.string());
   mcrise::McRiseOptions o;
   o.n_masks = 100;
@@ -378,9 +382,7 @@ TEST_CASE("mcrise evaluate --resume drops a partial last line and runs its image
   CHECK(r.out.find("2 images were already in") != std::string::npos);
 
   // Row 1 is the library's deletion AUC of the RISE map of the model's top class, to the last bit.
-  mcrise::ModelInput mi;
-  mi.softmax = true;
-  mcrise::OpenCvDnnClassifier model(onnx, mi);
+  auto& model = sign_model();
   const mcrise::Image img = mcrise::load_image((in / "s0.png").string());
   mcrise::RiseOptions o;
   o.n_masks = 200;

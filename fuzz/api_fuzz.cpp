@@ -388,13 +388,18 @@ void accumulators(In& in) {
       acc.add(s, scores);
     }
   };
-  if (K == 1 && in.flag()) {
-    mcrise::RiseAccumulator acc(gen, classes, se);
+  // Feeds the samples (a refusal stops the feeding, the accumulator keeps what it took) and
+  // tells whether there is anything to read back.
+  auto fed = [&](auto& acc) {
     try {
       feed(acc);
     } catch (const std::invalid_argument&) {
     }
-    if (acc.count() > 0)
+    return acc.count() > 0;
+  };
+  if (K == 1 && in.flag()) {
+    mcrise::RiseAccumulator acc(gen, classes, se);
+    if (fed(acc))
       for (int c : classes) {
         check_finite(acc.rise(c), "accumulator RISE map not finite");
         check_finite(acc.debiased(c), "accumulator debiased map not finite");
@@ -402,11 +407,7 @@ void accumulators(In& in) {
       }
   } else {
     mcrise::McRiseAccumulator acc(gen, classes, se);
-    try {
-      feed(acc);
-    } catch (const std::invalid_argument&) {
-    }
-    if (acc.count() > 0)
+    if (fed(acc))
       for (int c : classes) {
         check_finite(acc.maps(c), "accumulator MC-RISE map not finite");
         check_finite(acc.baseline(c), "accumulator baseline not finite");

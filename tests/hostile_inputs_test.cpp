@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <limits>
 #include <stdexcept>
@@ -245,6 +246,26 @@ TEST_CASE("colorize and colour bars of huge values keep 0 in the middle colour",
 }
 
 namespace {
+// Runs `f` on a thread with a 20 s deadline and returns its io_error's what() (or what went wrong
+// instead): a regression that blocks in open() or read() fails the test instead of hanging it.
+// The thread is detached, so it may outlive the test case: `f` must not capture locals by reference.
+std::string io_error_within_deadline(std::function<void()> f) {
+  auto done = std::make_shared<std::promise<std::string>>();
+  std::future<std::string> result = done->get_future();
+  std::thread([done, f] {
+    try {
+      f();
+      done->set_value("returned normally");
+    } catch (const mcrise::io_error& e) {
+      done->set_value(e.what());
+    } catch (...) {
+      done->set_value("another exception");
+    }
+  }).detach();
+  REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  return result.get();
+}
+
 std::string temp_dir() {
   std::string d = (std::filesystem::temp_directory_path() / "mcrise_hostile_XXXXXX").string();
   REQUIRE(::mkdtemp(&d[0]) != nullptr);
@@ -274,21 +295,8 @@ TEST_CASE("load_image refuses FIFOs, devices and directories at once, without re
   const std::string dir = temp_dir();
   const std::string fifo = dir + "/pipe.png";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  // On a thread with a deadline: a regression blocks in open() or read() and must fail, not hang.
-  auto done = std::make_shared<std::promise<std::string>>();
-  std::future<std::string> result = done->get_future();
-  std::thread([done, fifo] {
-    try {
-      (void)mcrise::load_image(fifo);
-      done->set_value("returned an image");
-    } catch (const mcrise::io_error& e) {
-      done->set_value(e.what());
-    } catch (...) {
-      done->set_value("another exception");
-    }
-  }).detach();
-  REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
-  CHECK_THAT(result.get(), Contains("mcrise::load_image(): '" + fifo + "': not a regular file (a FIFO, device or socket)"));
+  CHECK_THAT(io_error_within_deadline([fifo] { (void)mcrise::load_image(fifo); }),
+             Contains("mcrise::load_image(): '" + fifo + "': not a regular file (a FIFO, device or socket)"));
   ::unlink(fifo.c_str());
   // An endless device: refused before any read (the old loader read until memory ran out).
   CHECK_THROWS_WITH(mcrise::load_image("/dev/zero"), Contains("'/dev/zero': not a regular file"));
@@ -300,20 +308,8 @@ TEST_CASE("save_png to a FIFO without a reader is refused at once instead of wai
   const std::string dir = temp_dir();
   const std::string fifo = dir + "/out.png";
   REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
-  auto done = std::make_shared<std::promise<std::string>>();
-  std::future<std::string> result = done->get_future();
-  std::thread([done, fifo] {
-    try {
-      mcrise::save_png(fifo, mcrise::Picture(2, 2));
-      done->set_value("returned normally");
-    } catch (const mcrise::io_error& e) {
-      done->set_value(e.what());
-    } catch (...) {
-      done->set_value("another exception");
-    }
-  }).detach();
-  REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
-  CHECK_THAT(result.get(), Contains("mcrise::save_png(): '" + fifo + "': cannot open file for writing: No such device or address"));
+  CHECK_THAT(io_error_within_deadline([fifo] { mcrise::save_png(fifo, mcrise::Picture(2, 2)); }),
+             Contains("mcrise::save_png(): '" + fifo + "': cannot open file for writing: No such device or address"));
   ::unlink(fifo.c_str());
   ::rmdir(dir.c_str());
 }

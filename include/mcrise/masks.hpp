@@ -286,12 +286,15 @@ class MaskGenerator {
   /// @brief Full-resolution plane `k` of a sample: k = 0 gives m0 (the kept
   ///        fraction of each pixel), k in 1..K gives m^c(λ, k).
   /// @return H x W, values in [0, 1]
-  /// @throws std::invalid_argument if k is not in [0, K] or the sample does not fit this generator.
+  /// @throws std::invalid_argument if k is not in [0, K], the sample does not fit this generator, or the
+  ///         plane would take more than 16 GiB.
   SaliencyMap plane(const MaskSample& s, int k) const {
     check_sample(s, "mcrise::MaskGenerator::plane()");
     if (k < 0 || k > num_colors_)
       throw std::invalid_argument("mcrise::MaskGenerator::plane(): plane must be in [0, " +
                                   std::to_string(num_colors_) + "], got " + std::to_string(k));
+    (void)detail::checked_count("mcrise::MaskGenerator::plane()", "plane", {geometry_.height, geometry_.width},
+                                sizeof(double));
     SaliencyMap out(geometry_.height, geometry_.width);
     const int gw = geometry_.grid_w;
     auto is_k = [&](int r, int c) { return s.cells[static_cast<std::size_t>(r * gw + c)] == k ? 1.0 : 0.0; };

@@ -208,6 +208,18 @@ void sampling_options(In& in, Opt& o, const mcrise::Image& img) {
   if (o.n_masks > 64) o.n_masks = o.n_masks % 64 + 1;
 }
 
+// Figure options: sizes (some huge), overlay, value range, colour bar and title from the input.
+mcrise::FigureOptions figure_options(In& in) {
+  mcrise::FigureOptions fo;
+  fo.panel_size = in.u8() % 4 == 0 ? in.huge() : in.small(8, 24);
+  fo.text_scale = in.u8() % 4 == 0 ? in.huge() : in.small(1, 2);
+  fo.overlay_alpha = in.flag() ? in.real() : 0.0;
+  fo.value_max = in.u8() % 8 == 0 ? in.realf() : 1.0f;
+  fo.color_bar = in.flag();
+  fo.title = text(in);
+  return fo;
+}
+
 // A callback that may stop the run after some batches.
 struct Stopper {
   int after = -1;
@@ -273,13 +285,7 @@ void mc_rise_run(In& in) {
   }
   // Rendering of the result (figures, bars) with parameters from the input.
   if (!r.classes.empty() && in.flag()) {
-    mcrise::FigureOptions fo;
-    fo.panel_size = in.u8() % 8 == 0 ? in.huge() : in.small(8, 24);
-    fo.text_scale = in.u8() % 8 == 0 ? in.huge() : in.small(1, 2);
-    fo.overlay_alpha = in.flag() ? in.real() : 0.0;
-    fo.value_max = in.u8() % 8 == 0 ? in.realf() : 1.0f;
-    fo.color_bar = in.flag();
-    fo.title = text(in);
+    mcrise::FigureOptions fo = figure_options(in);
     fo.image_label = text(in);
     (void)mcrise::color_saliency_figure(img, r, r.classes[0], fo);
   }
@@ -506,13 +512,7 @@ void rendering(In& in) {
       const auto colors = make_colors(in, C);
       std::vector<mcrise::SaliencyMap> maps;
       for (std::size_t k = 0; k < colors.size(); ++k) maps.push_back(make_map(in, img.height(), img.width()));
-      mcrise::FigureOptions fo;
-      fo.panel_size = in.u8() % 4 == 0 ? in.huge() : in.small(8, 24);
-      fo.text_scale = in.u8() % 4 == 0 ? in.huge() : in.small(1, 2);
-      fo.overlay_alpha = in.flag() ? in.real() : 0.0;
-      fo.value_max = in.u8() % 8 == 0 ? in.realf() : 1.0f;
-      fo.color_bar = in.flag();
-      fo.title = text(in);
+      mcrise::FigureOptions fo = figure_options(in);
       fo.color_names = {text(in), text(in)};
       (void)mcrise::color_saliency_figure(img, maps, colors, fo);
       break;

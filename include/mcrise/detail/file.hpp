@@ -28,6 +28,19 @@ namespace detail {
 /// ": <strerror(e)>", or nothing for e = 0.
 inline std::string system_reason(int e) { return e ? std::string(": ") + std::strerror(e) : std::string(); }
 
+/// True if something exists at `path` (a file, a folder, a broken link's target aside): false only
+/// when the system says there is no such file.
+inline bool path_exists(const std::string& path) {
+#ifdef MCRISE_DETAIL_POSIX_FILES
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 || errno != ENOENT;
+#else
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f) std::fclose(f);
+  return f != nullptr;
+#endif
+}
+
 /// @brief The bytes of the regular file `path`, at most max_buffer_bytes (16 GiB).
 /// @param fn the public function, for the io_error ("load_image")
 /// @throws io_error "cannot open file: <reason>", "not a regular file (...)", "file is N bytes,

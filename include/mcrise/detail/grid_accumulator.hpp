@@ -32,6 +32,13 @@ namespace mcrise {
 
 namespace detail {
 
+/// FNV-1a 64 of data[0..n), going on from the hash `h` (the offset basis: a fresh hash).
+inline std::uint64_t fnv1a64(const void* data, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ULL) noexcept {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ bytes[i]) * 0x100000001b3ULL;
+  return h;
+}
+
 /// Per shift, per plane, per grid cell, per target class: Σ_n M_n·[cell state == plane], in the
 /// lane-block table of GridSums. `colour_planes` false keeps only plane 0 (the kept cells), all
 /// that RISE needs.
@@ -652,13 +659,6 @@ class GridAccumulator {
     std::memcpy(&d, &v, sizeof d);
     return d;
   }
-  /// FNV-1a 64 of bytes[0..n).
-  static std::uint64_t fnv1a64(const unsigned char* bytes, std::size_t n) noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (std::size_t i = 0; i < n; ++i) h = (h ^ bytes[i]) * 0x100000001b3ULL;
-    return h;
-  }
-
   void count_samples(const MaskSample* s, int b) {
     groups_.count(s, b);
     count_ += b;

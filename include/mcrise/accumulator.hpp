@@ -126,6 +126,16 @@ class AccumulatorBase {
     acc_.set_state(detail::read_file(path, Derived::load_fn), Derived::state_kind, tag, path, Derived::load_fn,
                    Derived::load_where);
   }
+  /// @brief The bytes save() writes (the state file, see docs/checkpoints.md), e.g. to send to another process.
+  /// @throws std::length_error if kept samples would need sums over the 16 GiB limit.
+  std::vector<unsigned char> to_bytes(std::uint64_t tag = 0) const {
+    return acc_.state(Derived::state_kind, tag, Derived::save_where);
+  }
+  /// @brief As load(), from the bytes of a state file (`name` stands for the file in messages).
+  /// @throws as load().
+  void from_bytes(const std::vector<unsigned char>& bytes, std::uint64_t tag = 0, const std::string& name = "<bytes>") {
+    acc_.set_state(bytes, Derived::state_kind, tag, name, Derived::load_fn, Derived::load_where);
+  }
   /// @brief Number of samples N added so far.
   std::int64_t count() const noexcept { return acc_.count(); }
   /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about

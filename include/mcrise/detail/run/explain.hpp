@@ -126,9 +126,15 @@ inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Color>& 
 /// as a run never stopped: the samples are pure functions of (seed, n), the sums see them in
 /// order, the state holds every sum (groups included), and the adaptive stop replays its
 /// schedule over the batch boundaries before N (the same batch_size gives the same boundaries).
-template <class Estimator, class Classifier, class... Callbacks>
-typename Estimator::Result explain(Classifier& model, const Image& img, const typename Estimator::Options& opt,
-                                   Callbacks&... callbacks) {
+///
+/// `share` says which samples this process draws: LocalShare, all of them (with checkpoints and
+/// adaptive stopping); another share (MPI, mcrise/mpi/explain.hpp) has
+/// `std::int64_t run(n_masks, f)`, which calls f(first, last) for each range of samples this
+/// process draws and returns the run's mask count, and `combine(acc)`, which makes acc the sums
+/// of every process's samples.
+template <class Estimator, class Share, class Classifier, class... Callbacks>
+typename Estimator::Result explain_shared([[maybe_unused]] Share& share, Classifier& model, const Image& img,
+                                          const typename Estimator::Options& opt, Callbacks&... callbacks) {
   using Result = typename Estimator::Result;
   using Accumulator = typename Estimator::Accumulator;
   CheckedOptions checked = check_options<Estimator>(img, opt);
@@ -142,8 +148,9 @@ typename Estimator::Result explain(Classifier& model, const Image& img, const ty
   const Perturber perturb = PartsAccess::perturber(img, gen, checked.fills);
   const int se_groups = opt.all_classes ? 0 : opt.se_groups;
   // Without standard errors the run's N is known: the accumulator may keep the samples (see RiseAccumulator).
-  const bool checkpoints = !opt.checkpoint_path.empty();
-  Accumulator acc(gen, res.classes, se_groups, opt.threads, se_groups == 0 && !checkpoints ? opt.n_masks : 0);
+  const bool checkpoints = Share::local && !opt.checkpoint_path.empty();
+  Accumulator acc(gen, res.classes, se_groups, opt.threads,
+                  se_groups == 0 && !checkpoints && Share::local ? opt.n_masks : 0);
   const std::uint64_t tag = checkpoints ? checkpoint_tag(img, checked.fills, opt.layout) : 0;
   std::int64_t start = 0;
   if (checkpoints && path_exists(opt.checkpoint_path)) {
@@ -180,14 +187,24 @@ typename Estimator::Result explain(Classifier& model, const Image& img, const ty
     acc.save(opt.checkpoint_path, tag);
     next_save = (p.done / opt.checkpoint_every + 1) * opt.checkpoint_every;
   };
-  // A resumed run first takes the decision the whole run took at the checkpoint's batch boundary.
-  stop.resume(start, std::min<std::int64_t>(opt.batch_size, opt.n_masks));
-  const bool stopped = start > 0 && stop(Progress{Estimator::task, start, opt.n_masks});
-  res.masks_used = stopped ? start
-                           : run_masks_pipelined(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads,
-                                                 opt.layout, img.channels(), opt.overlap, opt.buffer, window, start,
-                                                 Estimator::task, callbacks..., stop, save);
-  if (checkpoints) acc.save(opt.checkpoint_path, tag);
+  if constexpr (Share::local) {
+    // A resumed run first takes the decision the whole run took at the checkpoint's batch boundary.
+    stop.resume(start, std::min<std::int64_t>(opt.batch_size, opt.n_masks));
+    const bool stopped = start > 0 && stop(Progress{Estimator::task, start, opt.n_masks});
+    res.masks_used = stopped ? start
+                             : run_masks_pipelined(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads,
+                                                   opt.layout, img.channels(), opt.overlap, opt.buffer, window, start,
+                                                   Estimator::task, callbacks..., stop, save);
+    if (checkpoints) acc.save(opt.checkpoint_path, tag);
+  } else {
+    static_cast<void>(stop);
+    static_cast<void>(save);
+    res.masks_used = share.run(opt.n_masks, [&](std::int64_t first, std::int64_t last) {
+      run_masks_pipelined(run, gen, perturb, acc, last, opt.batch_size, opt.threads, opt.layout, img.channels(),
+                          opt.overlap, opt.buffer, window, first, Estimator::task, callbacks...);
+    });
+    share.combine(acc);
+  }
   if (opt.maps_on_demand && acc.count() > 0)
     Estimator::defer(res, std::move(acc));
   else
@@ -196,6 +213,19 @@ typename Estimator::Result explain(Classifier& model, const Image& img, const ty
   res.target_reached = opt.target_relative_se > 0.0 && res.relative_standard_error <= opt.target_relative_se;
   res.complete = res.masks_used == opt.n_masks || res.target_reached;
   return res;
+}
+
+/// The share of a run in one process: every sample.
+struct LocalShare {
+  static constexpr bool local = true;
+};
+
+/// The run of an explanation in this process (see explain_shared).
+template <class Estimator, class Classifier, class... Callbacks>
+typename Estimator::Result explain(Classifier& model, const Image& img, const typename Estimator::Options& opt,
+                                   Callbacks&... callbacks) {
+  LocalShare share;
+  return explain_shared<Estimator>(share, model, img, opt, callbacks...);
 }
 
 }  // namespace detail

@@ -2,13 +2,14 @@
 #   mcrise::opencv_dnn  include/mcrise/opencv/   OpenCV's DNN module  (Debian: libopencv-dnn-dev)
 #   mcrise::libtorch    include/mcrise/libtorch/ LibTorch             (Debian: libtorch-dev)
 #   mcrise::vlfeat      include/mcrise/vlfeat/   VLFeat's quick shift (Debian: libvlfeat-dev)
+#   mcrise::mpi         include/mcrise/mpi/      MPI, one explanation over ranks (Debian: libopenmpi-dev)
 # The same file runs in mcrise's own build and in the installed mcriseConfig.cmake, so a consumer's
 # find_package(mcrise) finds the runtimes again; the targets are not exported. The core target
 # mcrise::mcrise never links them.
 #
 # In: MCRISE_COMPONENT_SCOPE ("GLOBAL" in mcrise's build, so add_subdirectory users see the targets),
-#     MCRISE_WITH_OPENCV_DNN / MCRISE_WITH_LIBTORCH / MCRISE_WITH_VLFEAT (default ON: look for the runtime).
-# Out: mcrise_opencv_dnn_FOUND, mcrise_libtorch_FOUND, mcrise_vlfeat_FOUND (TRUE/FALSE, for check_required_components).
+#     MCRISE_WITH_OPENCV_DNN / MCRISE_WITH_LIBTORCH / MCRISE_WITH_VLFEAT / MCRISE_WITH_MPI (default ON: look for the runtime).
+# Out: mcrise_opencv_dnn_FOUND, mcrise_libtorch_FOUND, mcrise_vlfeat_FOUND, mcrise_mpi_FOUND (TRUE/FALSE, for check_required_components).
 
 if(NOT DEFINED MCRISE_WITH_OPENCV_DNN)
   set(MCRISE_WITH_OPENCV_DNN ON)
@@ -18,6 +19,9 @@ if(NOT DEFINED MCRISE_WITH_LIBTORCH)
 endif()
 if(NOT DEFINED MCRISE_WITH_VLFEAT)
   set(MCRISE_WITH_VLFEAT ON)
+endif()
+if(NOT DEFINED MCRISE_WITH_MPI)
+  set(MCRISE_WITH_MPI ON)
 endif()
 
 # In mcrise's own build the component targets are GLOBAL, so a project that adds mcrise with
@@ -93,5 +97,20 @@ elseif(MCRISE_WITH_VLFEAT)
       INTERFACE_LINK_LIBRARIES "mcrise::mcrise;${MCRISE_VLFEAT_LIBRARY}"
       INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${MCRISE_VLFEAT_INCLUDE_DIR}")
     set(mcrise_vlfeat_FOUND TRUE)
+  endif()
+endif()
+
+# MPI's C++ bindings of the C API (FindMPI reads the mpicxx wrapper's flags).
+set(mcrise_mpi_FOUND FALSE)
+if(TARGET mcrise::mpi)
+  set(mcrise_mpi_FOUND TRUE)
+elseif(MCRISE_WITH_MPI)
+  _mcrise_runtime_targets_before()
+  find_package(MPI QUIET COMPONENTS CXX)
+  _mcrise_runtime_targets_global()
+  if(MPI_CXX_FOUND)
+    add_library(mcrise::mpi INTERFACE IMPORTED ${MCRISE_COMPONENT_SCOPE})
+    target_link_libraries(mcrise::mpi INTERFACE mcrise::mcrise MPI::MPI_CXX)
+    set(mcrise_mpi_FOUND TRUE)
   endif()
 endif()

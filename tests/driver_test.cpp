@@ -641,7 +641,7 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
     mcrise::McRiseAccumulator acc(gen, {0, 1});
     auto stop = [stop_at](const mcrise::Progress& p) { return p.done >= stop_at; };
     const auto used = mcrise::detail::run_masks_pipelined(run, gen, perturb, acc, n, batch, threads, Layout::HWC, 3,
-                                                          overlap, nullptr, window, "test", stop);
+                                                          overlap, nullptr, window, 0, "test", stop);
     REQUIRE(acc.count() == used);  // a window is always added before the run returns
     return std::make_pair(used, acc.maps(1));
   };
@@ -684,7 +684,7 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
       mcrise::detail::ClassifierRunner<LinearModel> run(model, "test");
       mcrise::McRiseAccumulator acc(bgen, {0});
       mcrise::detail::run_masks_pipelined(run, bgen, bpert, acc, 9, batch, threads, layout, 3, overlap, nullptr, 0,
-                                          "test");
+                                          0, "test");
       return acc.maps(0);
     };
     const auto one = big_run(false, 1, 4, Layout::HWC);
@@ -712,7 +712,7 @@ TEST_CASE("the double-buffered driver gives the same sums as the plain loop, als
     mcrise::detail::ClassifierRunner<Thrower> run(thrower, "test");
     mcrise::McRiseAccumulator acc(gen, {0});
     CHECK_THROWS_AS(mcrise::detail::run_masks_pipelined(run, gen, perturb, acc, 1000, 8, threads, Layout::CHW, 3, true,
-                                                        nullptr, 0, "test"),
+                                                        nullptr, 0, 0, "test"),
                     std::domain_error);
     CHECK(acc.count() == 16);
   }

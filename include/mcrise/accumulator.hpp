@@ -21,6 +21,7 @@
 #include <mcrise/masks.hpp>
 #include <mcrise/detail/batch_means.hpp>
 #include <mcrise/detail/checks.hpp>
+#include <mcrise/detail/file.hpp>
 #include <mcrise/detail/grid_accumulator.hpp>
 #include <mcrise/detail/thread_pool.hpp>
 
@@ -101,6 +102,40 @@ class AccumulatorBase {
   ///         mask_probability, classes, se_groups or sampler block size; std::length_error if kept samples
   ///         would need sums over the 16 GiB limit.
   void merge(const Derived& other) { acc_.merge(static_cast<const AccumulatorBase&>(other).acc_, Derived::merge_where); }
+  /// @brief Write the accumulator's state to `path` (format in docs/checkpoints.md: a versioned header
+  ///        of every option the sums depend on, N, the sums, the standard-error groups, a checksum),
+  ///        atomically: a temporary file in the same folder, flushed to the disk, renamed over `path`,
+  ///        and the folder flushed. While samples are kept (see expected_samples), their sums are written.
+  /// @param tag optional: your fingerprint of what else the sums depend on (the image, the model); load()
+  ///        refuses a file with another tag
+  /// @throws io_error if the file cannot be written (its reason names the system's); std::length_error if kept
+  ///         samples would need sums over the 16 GiB limit.
+  void save(const std::string& path, std::uint64_t tag = 0) const {
+    const std::vector<unsigned char> bytes = acc_.state(Derived::state_kind, tag, Derived::save_where);
+    detail::write_file_atomic(path, bytes.data(), bytes.size(), Derived::save_fn);
+  }
+  /// @brief Replace the accumulator's state by the one save() wrote to `path`. The accumulator must be
+  ///        built with the same generator options, classes and se_groups (threads and expected_samples may
+  ///        differ); afterwards it keeps sums, and adding samples N, N+1, ... gives bitwise the maps of the
+  ///        accumulator that wrote the file had it gone on.
+  /// @param tag must be the tag the file was saved with
+  /// @throws io_error if the file cannot be read, is not a state file, is of another format version, is
+  ///         truncated or fails its checksum; std::invalid_argument naming the first field (image size, grid,
+  ///         seed, classes, se_groups, ...) that differs from this accumulator's. The accumulator is unchanged then.
+  void load(const std::string& path, std::uint64_t tag = 0) {
+    acc_.set_state(detail::read_file(path, Derived::load_fn), Derived::state_kind, tag, path, Derived::load_fn,
+                   Derived::load_where);
+  }
+  /// @brief The bytes save() writes (the state file, see docs/checkpoints.md), e.g. to send to another process.
+  /// @throws std::length_error if kept samples would need sums over the 16 GiB limit.
+  std::vector<unsigned char> to_bytes(std::uint64_t tag = 0) const {
+    return acc_.state(Derived::state_kind, tag, Derived::save_where);
+  }
+  /// @brief As load(), from the bytes of a state file (`name` stands for the file in messages).
+  /// @throws as load().
+  void from_bytes(const std::vector<unsigned char>& bytes, std::uint64_t tag = 0, const std::string& name = "<bytes>") {
+    acc_.set_state(bytes, Derived::state_kind, tag, name, Derived::load_fn, Derived::load_where);
+  }
   /// @brief Number of samples N added so far.
   std::int64_t count() const noexcept { return acc_.count(); }
   /// @brief Bytes held by the grid sums (8 per sum) and standard-error group sums (4 per sum): about
@@ -251,6 +286,11 @@ class RiseAccumulator : public detail::AccumulatorBase<RiseAccumulator> {
   friend class detail::AccumulatorBase<RiseAccumulator>;
   static constexpr const char* add_where = "mcrise::RiseAccumulator::add()";
   static constexpr const char* merge_where = "mcrise::RiseAccumulator::merge()";
+  static constexpr std::uint64_t state_kind = 1;
+  static constexpr const char* save_where = "mcrise::RiseAccumulator::save()";
+  static constexpr const char* save_fn = "RiseAccumulator::save";
+  static constexpr const char* load_where = "mcrise::RiseAccumulator::load()";
+  static constexpr const char* load_fn = "RiseAccumulator::load";
 };
 
 /// @brief Accumulates colour-mask samples into MC-RISE maps (eq. 9): the raw
@@ -383,6 +423,11 @@ class McRiseAccumulator : public detail::AccumulatorBase<McRiseAccumulator> {
   friend class detail::AccumulatorBase<McRiseAccumulator>;
   static constexpr const char* add_where = "mcrise::McRiseAccumulator::add()";
   static constexpr const char* merge_where = "mcrise::McRiseAccumulator::merge()";
+  static constexpr std::uint64_t state_kind = 2;
+  static constexpr const char* save_where = "mcrise::McRiseAccumulator::save()";
+  static constexpr const char* save_fn = "McRiseAccumulator::save";
+  static constexpr const char* load_where = "mcrise::McRiseAccumulator::load()";
+  static constexpr const char* load_fn = "McRiseAccumulator::load";
 };
 
 }  // namespace mcrise

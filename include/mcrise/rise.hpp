@@ -54,6 +54,8 @@ struct RiseOptions {
   bool all_classes = false;          ///< maps for every class the model returns (classes empty, no standard errors)
   bool maps_on_demand = false;       ///< compute each class's map when map(cls) first asks (se_groups 0 unless all_classes)
   ImageBatch* buffer = nullptr;      ///< optional batch buffer you own and reuse across calls (one call at a time); null: a fresh one
+  std::string checkpoint_path{};     ///< state file to resume from and save to (docs/checkpoints.md); empty: no checkpoints
+  std::int64_t checkpoint_every = 1000;  ///< masks between checkpoints, >= 1: saved after the batch that reaches each multiple, and at the end
 };
 
 /// @brief Maps of rise() or debiased_rise(), one H x W map per target class.

@@ -8,6 +8,7 @@
 #include <mcrise/masks.hpp>
 #include <mcrise/detail/batch_means.hpp>
 #include <mcrise/detail/checks.hpp>
+#include <mcrise/detail/file.hpp>
 #include <mcrise/detail/grid_sums.hpp>
 #include <mcrise/detail/kept_samples.hpp>
 #include <mcrise/detail/thread_pool.hpp>
@@ -19,6 +20,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -29,6 +31,13 @@
 namespace mcrise {
 
 namespace detail {
+
+/// FNV-1a 64 of data[0..n), going on from the hash `h` (the offset basis: a fresh hash).
+inline std::uint64_t fnv1a64(const void* data, std::size_t n, std::uint64_t h = 0xcbf29ce484222325ULL) noexcept {
+  const auto* bytes = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ bytes[i]) * 0x100000001b3ULL;
+  return h;
+}
 
 /// Per shift, per plane, per grid cell, per target class: Σ_n M_n·[cell state == plane], in the
 /// lane-block table of GridSums. `colour_planes` false keeps only plane 0 (the kept cells), all
@@ -49,6 +58,8 @@ class GridAccumulator {
         planes_(gen.num_colors() + 1),
         p_mask_(gen.mask_probability()),
         source_(gen.fingerprint()),
+        seed_(gen.seed()),
+        sampler_(static_cast<int>(gen.sampler())),
         classes_(std::move(classes)),
         up_(geo_) {
     require(where, !classes_.empty(), "no target classes given");
@@ -277,6 +288,94 @@ class GridAccumulator {
             " + ", count, ") out of the ", classes_.size(), " target classes");
   }
 
+  /// Version of the state file format written by state() (see docs/checkpoints.md).
+  static constexpr std::uint32_t state_version = 1;
+
+  /// The accumulator's state as the bytes of a state file (format in docs/checkpoints.md): the
+  /// header fields, the target classes, N, the totals, the grid sums (built from the kept samples
+  /// while samples are kept), the group sums, totals and counts, and an FNV-1a 64 checksum.
+  /// `kind` names the public accumulator (1 RISE, 2 MC-RISE); `tag` is the caller's fingerprint
+  /// of what else the sums depend on (0: none).
+  std::vector<unsigned char> state(std::uint64_t kind, std::uint64_t tag, const char* where) const {
+    std::vector<double, BufferAllocator<double>> built;
+    if (keep_) built = sums_of_kept(*this, where);
+    const auto& sums = keep_ ? built : sums_;
+    const auto fields = state_fields(kind, tag);
+    std::vector<unsigned char> out;
+    out.reserve(static_cast<std::size_t>(state_bytes(fields.size())));
+    for (unsigned char m : state_magic) out.push_back(m);
+    put_u64(out, state_version);
+    put_u64(out, state_bytes(fields.size()));
+    for (const auto& f : fields) put_u64(out, f.second);
+    for (int c : classes_) put_u64(out, static_cast<std::uint64_t>(c));
+    put_u64(out, static_cast<std::uint64_t>(count_));
+    for (double v : totals_) put_f64(out, v);
+    for (double v : sums) put_f64(out, v);
+    for (float v : groups_.sums) put_u32(out, bits_of(v));
+    for (double v : groups_.totals) put_f64(out, v);
+    for (std::int64_t v : groups_.counts) put_u64(out, static_cast<std::uint64_t>(v));
+    put_u64(out, fnv1a64(out.data(), out.size()));
+    return out;
+  }
+
+  /// Replaces the accumulator's state by the state file `bytes` read from `path` (see state()).
+  /// Afterwards the accumulator keeps sums, and adding more samples gives bitwise what adding
+  /// them to the accumulator that wrote the file would have given.
+  /// @throws io_error (function fn) if the file is not a state file, is of another format version,
+  ///         is truncated or longer than its header says, or fails its checksum;
+  ///         std::invalid_argument (naming `where`) naming the first header field that differs from
+  ///         this accumulator's. The accumulator is unchanged then.
+  void set_state(const std::vector<unsigned char>& bytes, std::uint64_t kind, std::uint64_t tag,
+                 const std::string& path, const char* fn, const char* where) {
+    const std::size_t n = bytes.size();
+    if (n < 24 || !std::equal(state_magic, state_magic + 8, bytes.begin()))
+      throw io_error(fn, path, "not an mcrise accumulator state file (no MCRISEAC magic in its first 8 bytes)");
+    const std::uint64_t version = get_u64(bytes.data() + 8);
+    if (version != state_version)
+      throw io_error(fn, path, "state file format version " + std::to_string(version) + ", this build reads version " +
+                                   std::to_string(state_version));
+    const std::uint64_t said = get_u64(bytes.data() + 16);
+    if (said != n)
+      throw io_error(fn, path, "truncated or damaged: the file is " + std::to_string(n) + " bytes, its header says " +
+                                   std::to_string(said));
+    if (fnv1a64(bytes.data(), n - 8) != get_u64(bytes.data() + n - 8))
+      throw io_error(fn, path, "corrupt: the FNV-1a 64 checksum does not match the contents");
+    const auto fields = state_fields(kind, tag);
+    const unsigned char* p = bytes.data() + 24;
+    const auto has = [&](std::size_t k) { return static_cast<std::size_t>(p - bytes.data()) + 8 * k + 8 <= n; };
+    require(where, has(fields.size()), "the state file '", path, "' has fewer header fields than this build writes");
+    for (const auto& f : fields) {
+      const std::uint64_t v = get_u64(p);
+      p += 8;
+      if (v != f.second)
+        fail(where, "the state file '", path, "' was written with another ", f.first, " (",
+             describe_field(f.first, v), ") than this accumulator's (", describe_field(f.first, f.second), ")");
+    }
+    for (std::size_t j = 0; j < classes_.size(); ++j, p += 8)
+      if (get_u64(p) != static_cast<std::uint64_t>(classes_[j]))
+        fail(where, "the state file '", path, "' was written with other target classes: class ", j, " is ",
+             get_u64(p), " there, ", classes_[j], " here");
+    if (n != state_bytes(fields.size())) throw io_error(fn, path, "corrupt: the size does not fit its header");
+    // Everything is checked: read into fresh storage, then swap in.
+    const auto c = static_cast<std::int64_t>(get_u64(p));
+    p += 8;
+    std::vector<double> totals(totals_.size());
+    for (double& v : totals) v = get_f64(p), p += 8;
+    std::vector<double, BufferAllocator<double>> sums;
+    assign_zeros(sums, L_.size(), threads_);
+    for (double& v : sums) v = get_f64(p), p += 8;
+    BatchMeans groups = groups_;
+    for (float& v : groups.sums) v = float_of(get_u32(p)), p += 4;
+    for (double& v : groups.totals) v = get_f64(p), p += 8;
+    for (std::int64_t& v : groups.counts) v = static_cast<std::int64_t>(get_u64(p)), p += 8;
+    sums_.swap(sums);
+    totals_.swap(totals);
+    groups_ = std::move(groups);
+    count_ = c;
+    keep_ = false;
+    kept_.clear();
+  }
+
   std::int64_t count() const noexcept { return count_; }
   /// Bytes of the per-shift grid sums and group sums (the bulk of the accumulator's memory).
   std::size_t memory_bytes() const noexcept {
@@ -484,6 +583,82 @@ class GridAccumulator {
         scratch);
   }
 
+  static constexpr unsigned char state_magic[8] = {'M', 'C', 'R', 'I', 'S', 'E', 'A', 'C'};
+
+  /// The header fields of a state file after magic, version and size, in file order: every
+  /// option the sums depend on.
+  std::vector<std::pair<const char*, std::uint64_t>> state_fields(std::uint64_t kind, std::uint64_t tag) const {
+    return {{"accumulator kind", kind},
+            {"image height", static_cast<std::uint64_t>(geo_.height)},
+            {"image width", static_cast<std::uint64_t>(geo_.width)},
+            {"grid_h", static_cast<std::uint64_t>(geo_.grid_h)},
+            {"grid_w", static_cast<std::uint64_t>(geo_.grid_w)},
+            {"upsampling", static_cast<std::uint64_t>(geo_.upsampling)},
+            {"random_shift", geo_.random_shift ? 1u : 0u},
+            {"number of colours", static_cast<std::uint64_t>(planes_ - 1)},
+            {"mask_probability", bits_of(p_mask_)},
+            {"sampler", static_cast<std::uint64_t>(sampler_)},
+            {"sampler block size", groups_.block},
+            {"seed", seed_},
+            {"generator fingerprint", source_},
+            {"stored planes", static_cast<std::uint64_t>(L_.planes)},
+            {"se_groups", static_cast<std::uint64_t>(groups_.groups)},
+            {"number of target classes", static_cast<std::uint64_t>(classes_.size())},
+            {"tag (image, colours and layout of a checkpointed run)", tag}};
+  }
+  /// Bytes of a state file with `fields` header fields for this accumulator.
+  std::uint64_t state_bytes(std::size_t fields) const noexcept {
+    const std::uint64_t T = classes_.size(), G = static_cast<std::uint64_t>(groups_.groups);
+    return 24 + 8 * fields + 8 * T + 8 + 8 * T + 8 * L_.size() + 4 * G * L_.size() + 8 * G * T + 8 * G + 8;
+  }
+  /// A field's value for a message: mask_probability as a number, the others as integers.
+  static std::string describe_field(const char* name, std::uint64_t v) {
+    if (std::string_view(name) == "mask_probability") {
+      double d = 0.0;
+      std::memcpy(&d, &v, sizeof d);
+      return real_str(d);
+    }
+    return std::to_string(v);
+  }
+  static std::uint64_t bits_of(double d) noexcept {
+    std::uint64_t v = 0;
+    std::memcpy(&v, &d, sizeof v);
+    return v;
+  }
+  static std::uint32_t bits_of(float f) noexcept {
+    std::uint32_t v = 0;
+    std::memcpy(&v, &f, sizeof v);
+    return v;
+  }
+  static float float_of(std::uint32_t v) noexcept {
+    float f = 0.0f;
+    std::memcpy(&f, &v, sizeof f);
+    return f;
+  }
+  // Little-endian, whatever the host.
+  static void put_u64(std::vector<unsigned char>& out, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<unsigned char>(v >> (8 * i)));
+  }
+  static void put_u32(std::vector<unsigned char>& out, std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<unsigned char>(v >> (8 * i)));
+  }
+  static void put_f64(std::vector<unsigned char>& out, double d) { put_u64(out, bits_of(d)); }
+  static std::uint64_t get_u64(const unsigned char* p) noexcept {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(p[i]) << (8 * i);
+    return v;
+  }
+  static std::uint32_t get_u32(const unsigned char* p) noexcept {
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(p[i]) << (8 * i);
+    return v;
+  }
+  static double get_f64(const unsigned char* p) noexcept {
+    const std::uint64_t v = get_u64(p);
+    double d = 0.0;
+    std::memcpy(&d, &v, sizeof d);
+    return d;
+  }
   void count_samples(const MaskSample* s, int b) {
     groups_.count(s, b);
     count_ += b;
@@ -493,6 +668,8 @@ class GridAccumulator {
   int planes_;
   double p_mask_;
   std::uint64_t source_;  // the generator's fingerprint(): samples from another generator are refused
+  std::uint64_t seed_;    // the generator's seed and sampler, for the state file
+  int sampler_;
   std::vector<int> classes_;
   ShiftUpsampler up_;
   GridSums L_;               // the layout of the sums (and of each group's sums)

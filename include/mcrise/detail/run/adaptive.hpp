@@ -31,6 +31,14 @@ class AdaptiveStop {
   AdaptiveStop(double target, int groups, Measure measure)
       : target_(target), groups_(groups), measure_(std::move(measure)), next_(10 * static_cast<std::int64_t>(groups)) {}
 
+  /// A run resumed at `start` (a checkpoint's count, one of the run's batch boundaries; its
+  /// batches hold `batch` samples): the schedule becomes what it was just before the boundary at
+  /// `start`, so that calling operator() there measures if and only if the whole run did.
+  void resume(std::int64_t start, std::int64_t batch) {
+    for (std::int64_t d = batch; d < start && batch > 0; d += batch)
+      if (d >= next_) next_ = std::max(d + groups_, static_cast<std::int64_t>(std::ceil(static_cast<double>(d) * 1.1)));
+  }
+
   bool operator()(const Progress& p) {
     if (target_ <= 0.0 || groups_ < 2 || p.done < next_) return false;
     const double rel = measure_();

@@ -98,9 +98,10 @@ std::int64_t driver_window(const Accumulator& acc, long long num_classes, int ba
                                n_masks);
 }
 
-/// Double-buffered sampling loop: samples [0, n_masks) go through the model in
-/// batches and are added to `acc` in sample order. Returns the number of
-/// samples used (fewer than n_masks if a callback asked to stop).
+/// Double-buffered sampling loop: samples [start, n_masks) go through the model in
+/// batches and are added to `acc` in sample order (start > 0: a run resumed from a
+/// checkpoint whose accumulator holds samples [0, start)). Returns the number of
+/// samples used, start included (fewer than n_masks if a callback asked to stop).
 ///
 /// With `overlap`, two batch buffers are used: while the caller's thread runs
 /// the model on batch b (and accumulates it), the pool's workers already draw
@@ -123,15 +124,17 @@ template <class Classifier, class Accumulator, class... Callbacks>
 std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGenerator& gen, const Perturber& perturb,
                                  Accumulator& acc, std::int64_t n_masks, int batch_size, int threads, Layout layout,
                                  int channels, bool overlap, ImageBatch* buffer, std::int64_t window,
-                                 const char* task, Callbacks&... callbacks) {
+                                 std::int64_t start, const char* task, Callbacks&... callbacks) {
+  if (start >= n_masks) return start;
   const auto& g = gen.geometry();
+  // The batch boundaries of a resumed run are those of the whole run: start is one of them.
   const int B = static_cast<int>(std::min<std::int64_t>(batch_size, n_masks));
   const int T = resolve_threads(threads);
   const BatchPlan plan(B, T, g.height,
                        static_cast<std::size_t>(g.height) * static_cast<std::size_t>(g.width) *
                            static_cast<std::size_t>(channels));
   ThreadPool pool(std::min(T, B * plan.bands));
-  const int buffers = overlap && n_masks > B ? 2 : 1;
+  const int buffers = overlap && n_masks - start > B ? 2 : 1;
   // Batch buffer 0 is the caller's `buffer` if given (reshaped, its memory reused), else our own.
   std::vector<ImageBatch> own(static_cast<std::size_t>(buffers));
   std::vector<ImageBatch*> batch(static_cast<std::size_t>(buffers));
@@ -186,10 +189,10 @@ std::int64_t run_masks_pipelined(ClassifierRunner<Classifier>& run, const MaskGe
     win_fill = 0;
   };
 
-  std::int64_t done = 0;
+  std::int64_t done = start;
   int cur = 0;
   {
-    auto job = fill_task(0, 0, B);
+    auto job = fill_task(0, start, static_cast<int>(std::min<std::int64_t>(B, n_masks - start)));
     pool.parallel_for(job.first, job.second);
   }
   while (done < n_masks) {
@@ -239,7 +242,7 @@ std::int64_t run_masks(ClassifierRunner<Classifier>& run, const MaskGenerator& g
                        Accumulator& acc, std::int64_t n_masks, int batch_size, int threads, Layout layout,
                        int channels, const char* task, Callbacks&... callbacks) {
   return run_masks_pipelined(run, gen, perturb, acc, n_masks, batch_size, threads, layout, channels, false, nullptr,
-                             0, task, callbacks...);
+                             0, 0, task, callbacks...);
 }
 
 }  // namespace detail

@@ -26,6 +26,7 @@
 #include <mcrise/perturb.hpp>
 #include <mcrise/detail/run/adaptive.hpp>
 #include <mcrise/detail/checks.hpp>
+#include <mcrise/detail/file.hpp>
 #include <mcrise/detail/run/driver.hpp>
 
 #include <algorithm>
@@ -88,6 +89,7 @@ CheckedOptions check_options(const Image& img, const typename Estimator::Options
                       static_cast<double>(std::min<std::int64_t>(o.batch_size, o.n_masks)) * (o.overlap ? 2.0 : 1.0),
                       img, "batch_size " + std::to_string(o.batch_size) + (o.overlap ? " with overlap" : ""));
   for (int c : o.classes) require(where, c >= 0, "class index must be >= 0, got ", c);
+  require(where, o.checkpoint_every >= 1, "checkpoint_every must be >= 1, got ", o.checkpoint_every);
   require(where, o.target_relative_se >= 0.0 && std::isfinite(o.target_relative_se),
           "target_relative_se must be finite and >= 0 (0: off), got ", o.target_relative_se);
   // The parts' fields, by their owners.
@@ -106,10 +108,33 @@ CheckedOptions check_options(const Image& img, const typename Estimator::Options
   return checked;
 }
 
+/// The tag of a checkpointed run's state file: what its sums depend on besides the options the
+/// accumulator checks itself (the image and the fill colours; the model cannot be fingerprinted).
+inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Color>& fills, Layout layout) {
+  const std::int64_t shape[4] = {img.height(), img.width(), img.channels(), static_cast<std::int64_t>(layout)};
+  std::uint64_t h = fnv1a64(shape, sizeof shape);
+  h = fnv1a64(img.data(), img.size() * sizeof(float), h);
+  for (const Color& c : fills) h = fnv1a64(c.data(), c.size() * sizeof(float), h);
+  return h;
+}
+
 /// The run of an explanation (see the file comment for the Estimator policy).
-template <class Estimator, class Classifier, class... Callbacks>
-typename Estimator::Result explain(Classifier& model, const Image& img, const typename Estimator::Options& opt,
-                                   Callbacks&... callbacks) {
+///
+/// Checkpoints (opt.checkpoint_path not empty): the accumulator keeps sums (never the samples),
+/// is saved after the batch that reaches each multiple of checkpoint_every and at the end, and a
+/// run that finds a state file resumes from its N (samples N, N+1, ...). Bitwise the same maps
+/// as a run never stopped: the samples are pure functions of (seed, n), the sums see them in
+/// order, the state holds every sum (groups included), and the adaptive stop replays its
+/// schedule over the batch boundaries before N (the same batch_size gives the same boundaries).
+///
+/// `share` says which samples this process draws: LocalShare, all of them (with checkpoints and
+/// adaptive stopping); another share (MPI, mcrise/mpi/explain.hpp) has
+/// `std::int64_t run(n_masks, f)`, which calls f(first, last) for each range of samples this
+/// process draws and returns the run's mask count, and `combine(acc)`, which makes acc the sums
+/// of every process's samples.
+template <class Estimator, class Share, class Classifier, class... Callbacks>
+typename Estimator::Result explain_shared([[maybe_unused]] Share& share, Classifier& model, const Image& img,
+                                          const typename Estimator::Options& opt, Callbacks&... callbacks) {
   using Result = typename Estimator::Result;
   using Accumulator = typename Estimator::Accumulator;
   CheckedOptions checked = check_options<Estimator>(img, opt);
@@ -123,7 +148,17 @@ typename Estimator::Result explain(Classifier& model, const Image& img, const ty
   const Perturber perturb = PartsAccess::perturber(img, gen, checked.fills);
   const int se_groups = opt.all_classes ? 0 : opt.se_groups;
   // Without standard errors the run's N is known: the accumulator may keep the samples (see RiseAccumulator).
-  Accumulator acc(gen, res.classes, se_groups, opt.threads, se_groups == 0 ? opt.n_masks : 0);
+  const bool checkpoints = Share::local && !opt.checkpoint_path.empty();
+  Accumulator acc(gen, res.classes, se_groups, opt.threads,
+                  se_groups == 0 && !checkpoints && Share::local ? opt.n_masks : 0);
+  const std::uint64_t tag = checkpoints ? checkpoint_tag(img, checked.fills, opt.layout) : 0;
+  std::int64_t start = 0;
+  if (checkpoints && path_exists(opt.checkpoint_path)) {
+    acc.load(opt.checkpoint_path, tag);
+    start = acc.count();
+    require(Estimator::where, start <= opt.n_masks, "the checkpoint '", opt.checkpoint_path, "' holds ", start,
+            " masks, more than n_masks = ", opt.n_masks);
+  }
   // Maps and standard errors of every class from the samples so far; returns the worst relative SE.
   auto measure = [&](Result& r, bool with_extras) {
     Estimator::maps(acc, r, with_extras);
@@ -143,11 +178,33 @@ typename Estimator::Result explain(Classifier& model, const Image& img, const ty
     probe.classes = res.classes;
     return measure(probe, false);
   });
+  // A checkpoint is saved after a batch, so the accumulator must not lag behind (no window).
   const std::int64_t window =
-      driver_window(acc, run.num_classes(), opt.batch_size, opt.n_masks, opt.target_relative_se > 0.0);
-  res.masks_used = run_masks_pipelined(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads, opt.layout,
-                                       img.channels(), opt.overlap, opt.buffer, window, Estimator::task, callbacks...,
-                                       stop);
+      driver_window(acc, run.num_classes(), opt.batch_size, opt.n_masks, opt.target_relative_se > 0.0 || checkpoints);
+  std::int64_t next_save = (start / opt.checkpoint_every + 1) * opt.checkpoint_every;
+  auto save = [&](const Progress& p) {
+    if (!checkpoints || p.done < next_save) return;
+    acc.save(opt.checkpoint_path, tag);
+    next_save = (p.done / opt.checkpoint_every + 1) * opt.checkpoint_every;
+  };
+  if constexpr (Share::local) {
+    // A resumed run first takes the decision the whole run took at the checkpoint's batch boundary.
+    stop.resume(start, std::min<std::int64_t>(opt.batch_size, opt.n_masks));
+    const bool stopped = start > 0 && stop(Progress{Estimator::task, start, opt.n_masks});
+    res.masks_used = stopped ? start
+                             : run_masks_pipelined(run, gen, perturb, acc, opt.n_masks, opt.batch_size, opt.threads,
+                                                   opt.layout, img.channels(), opt.overlap, opt.buffer, window, start,
+                                                   Estimator::task, callbacks..., stop, save);
+    if (checkpoints) acc.save(opt.checkpoint_path, tag);
+  } else {
+    static_cast<void>(stop);
+    static_cast<void>(save);
+    res.masks_used = share.run(opt.n_masks, [&](std::int64_t first, std::int64_t last) {
+      run_masks_pipelined(run, gen, perturb, acc, last, opt.batch_size, opt.threads, opt.layout, img.channels(),
+                          opt.overlap, opt.buffer, window, first, Estimator::task, callbacks...);
+    });
+    share.combine(acc);
+  }
   if (opt.maps_on_demand && acc.count() > 0)
     Estimator::defer(res, std::move(acc));
   else
@@ -156,6 +213,19 @@ typename Estimator::Result explain(Classifier& model, const Image& img, const ty
   res.target_reached = opt.target_relative_se > 0.0 && res.relative_standard_error <= opt.target_relative_se;
   res.complete = res.masks_used == opt.n_masks || res.target_reached;
   return res;
+}
+
+/// The share of a run in one process: every sample.
+struct LocalShare {
+  static constexpr bool local = true;
+};
+
+/// The run of an explanation in this process (see explain_shared).
+template <class Estimator, class Classifier, class... Callbacks>
+typename Estimator::Result explain(Classifier& model, const Image& img, const typename Estimator::Options& opt,
+                                   Callbacks&... callbacks) {
+  LocalShare share;
+  return explain_shared<Estimator>(share, model, img, opt, callbacks...);
 }
 
 }  // namespace detail

@@ -3,9 +3,11 @@
 # Usage: scripts/setup.sh [--components] [extra packages...]
 #   --components  also what the optional components need, so that they are built and tested:
 #                 OpenCV's DNN module (mcrise::opencv_dnn), LibTorch (mcrise::libtorch), VLFeat
-#                 (mcrise::vlfeat), and CLI11, nlohmann-json and libcsv for the mcrise tool.
+#                 (mcrise::vlfeat), Open MPI (mcrise::mpi), and CLI11, nlohmann-json and libcsv for
+#                 the mcrise tool.
 set -euo pipefail
-components=(libopencv-dnn-dev libtorch-dev libvlfeat-dev libcli11-dev nlohmann-json3-dev libcsv-dev)
+components=(libopencv-dnn-dev libtorch-dev libvlfeat-dev libcli11-dev nlohmann-json3-dev libcsv-dev
+  libopenmpi-dev openmpi-bin)
 pkgs=(cmake g++ make libeigen3-dev libstb-dev catch2)
 if [ "${1:-}" = "--components" ]; then
   pkgs+=("${components[@]}")

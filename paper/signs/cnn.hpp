@@ -36,7 +36,7 @@ namespace signs {
 
 /// @brief A small CNN for sign images, run with Eigen on the calling thread.
 ///
-/// Also provides (from detail::SoftmaxClassifier) input_height(), input_width(),
+/// Also provides (from detail::SoftmaxClassifier) logits(ImageBatch) -> B x L, input_height(), input_width(),
 /// input_channels(), num_classes(), operator()(ImageBatch) -> B x L softmax
 /// probabilities, probabilities(img) and predict(img).
 /// Thread-safety: all methods are const and keep no state between calls, so
@@ -60,10 +60,7 @@ class SignCnn : public detail::SoftmaxClassifier<SignCnn> {
   static SignCnn load(const std::string& path) {
     detail::WeightReader r(path, "MCRSCNN1", "mcrise::signs::SignCnn::load()");
     SignCnn m;
-    m.height_ = r.dim("height");
-    m.width_ = r.dim("width");
-    m.channels_ = r.dim("channels");
-    m.classes_ = r.dim("num_classes");
+    m.read_shape(r);
     const int n_conv = r.dim("n_conv");
     int c = m.channels_, h = m.height_, w = m.width_;
     for (int i = 0; i < n_conv; ++i) {
@@ -105,26 +102,9 @@ class SignCnn : public detail::SoftmaxClassifier<SignCnn> {
     return total + fc_weight_.size();
   }
 
-  /// @brief Pre-softmax class scores.
-  /// @param batch B images of input_height() x input_width() x input_channels(),
-  ///        HWC or CHW, values in [0, 1]
-  /// @return B x L logits
-  /// @throws std::invalid_argument if the image shape does not match the model
-  ///         or the model is empty.
-  Eigen::MatrixXf logits(const ImageBatch& batch) const {
-    check_shape(batch.height(), batch.width(), batch.channels(), "logits");
-    const int B = batch.size();
-    Eigen::MatrixXf out(B, classes_);
-    // Bounded memory: at most `chunk` images go through im2col at once.
-    constexpr int chunk = 32;
-    for (int b0 = 0; b0 < B; b0 += chunk) {
-      const int n = std::min(chunk, B - b0);
-      out.middleRows(b0, n) = forward(batch, b0, n).transpose();
-    }
-    return out;
-  }
-
  private:
+  friend class detail::SoftmaxClassifier<SignCnn>;
+
   /// Images b0 .. b0+n-1 -> L x n logits (feature-map layout: conv.hpp).
   Eigen::MatrixXf forward(const ImageBatch& batch, int b0, int n) const {
     int H = height_, W = width_;

@@ -151,11 +151,31 @@ inline void batch_to_planes(const ImageBatch& batch, int b0, int n, RowMatrix& x
 }
 
 /// @brief The classifier interface both sign models share (CRTP): @p Derived
-///        provides `Eigen::MatrixXf logits(const ImageBatch&) const` and sets
-///        the protected shape fields when it loads.
+///        provides `Eigen::MatrixXf forward(const ImageBatch&, int b0, int n) const`
+///        (images b0 .. b0+n-1 -> L x n logits; it may be private if it befriends
+///        this class) and reads its shape with read_shape() when it loads.
 template <class Derived>
 class SoftmaxClassifier {
  public:
+  /// @brief Pre-softmax class scores.
+  /// @param batch B images of input_height() x input_width() x input_channels(),
+  ///        HWC or CHW, values in [0, 1]
+  /// @return B x L logits
+  /// @throws std::invalid_argument if the image shape does not match the model
+  ///         or the model is empty.
+  Eigen::MatrixXf logits(const ImageBatch& batch) const {
+    check_shape(batch.height(), batch.width(), batch.channels(), "logits");
+    const int B = batch.size();
+    Eigen::MatrixXf out(B, classes_);
+    // Bounded memory: at most `chunk` images go through im2col at once.
+    constexpr int chunk = 32;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+      const int n = std::min(chunk, B - b0);
+      out.middleRows(b0, n) = static_cast<const Derived&>(*this).forward(batch, b0, n).transpose();
+    }
+    return out;
+  }
+
   /// @brief Input rows H the model takes.
   int input_height() const noexcept { return height_; }
   /// @brief Input columns W the model takes.
@@ -172,7 +192,7 @@ class SoftmaxClassifier {
   /// @throws std::invalid_argument if the image shape does not match the model
   ///         or the model is empty.
   Eigen::MatrixXf operator()(const ImageBatch& batch) const {
-    Eigen::MatrixXf p = static_cast<const Derived&>(*this).logits(batch);
+    Eigen::MatrixXf p = logits(batch);
     for (Eigen::Index i = 0; i < p.rows(); ++i) {
       p.row(i).array() -= p.row(i).maxCoeff();  // stable softmax
       p.row(i) = p.row(i).array().exp().matrix();
@@ -201,6 +221,14 @@ class SoftmaxClassifier {
   }
 
  protected:
+  /// @brief Read u32 height, width, channels, num_classes (the start of both weights files).
+  void read_shape(WeightReader& r) {
+    height_ = r.dim("height");
+    width_ = r.dim("width");
+    channels_ = r.dim("channels");
+    classes_ = r.dim("num_classes");
+  }
+
   /// @brief Throw std::invalid_argument unless h x w x c is the model's input.
   void check_shape(int h, int w, int c, const char* fn) const {
     const std::string name = std::string("mcrise::signs::") + Derived::class_name + "::" + fn + "(): ";

@@ -44,7 +44,7 @@ namespace signs {
 /// @brief A small residual network for sign images, run with Eigen on the
 ///        calling thread.
 ///
-/// Provides (from detail::SoftmaxClassifier) input_height(), input_width(),
+/// Provides (from detail::SoftmaxClassifier) logits(ImageBatch) -> B x L, input_height(), input_width(),
 /// input_channels(), num_classes(), operator()(ImageBatch) -> B x L softmax
 /// probabilities, probabilities(img) and predict(img).
 /// Thread-safety: all methods are const and keep no state between calls, so
@@ -68,10 +68,7 @@ class SignResNet : public detail::SoftmaxClassifier<SignResNet> {
   static SignResNet load(const std::string& path) {
     detail::WeightReader r(path, "MCRSRES1", "mcrise::signs::SignResNet::load()");
     SignResNet m;
-    m.height_ = r.dim("height");
-    m.width_ = r.dim("width");
-    m.channels_ = r.dim("channels");
-    m.classes_ = r.dim("num_classes");
+    m.read_shape(r);
     const int n_blocks = r.dim("n_blocks");
     int c = m.channels_;
     m.stem_ = read_conv(r, c, "stem");
@@ -120,25 +117,9 @@ class SignResNet : public detail::SoftmaxClassifier<SignResNet> {
     return total + fc_weight_.size();
   }
 
-  /// @brief Pre-softmax class scores.
-  /// @param batch B images of input_height() x input_width() x input_channels(),
-  ///        HWC or CHW, values in [0, 1]
-  /// @return B x L logits
-  /// @throws std::invalid_argument if the image shape does not match the model
-  ///         or the model is empty.
-  Eigen::MatrixXf logits(const ImageBatch& batch) const {
-    check_shape(batch.height(), batch.width(), batch.channels(), "logits");
-    const int B = batch.size();
-    Eigen::MatrixXf out(B, classes_);
-    constexpr int chunk = 32;  // bounded memory: at most 32 images through im2col at once
-    for (int b0 = 0; b0 < B; b0 += chunk) {
-      const int n = std::min(chunk, B - b0);
-      out.middleRows(b0, n) = forward(batch, b0, n).transpose();
-    }
-    return out;
-  }
-
  private:
+  friend class detail::SoftmaxClassifier<SignResNet>;
+
   struct Block {
     detail::Conv2d conv1, conv2, projection;
     bool has_projection = false;

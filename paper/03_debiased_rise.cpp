@@ -11,6 +11,7 @@
 #include <mcrise/mcrise.hpp>
 #include <signs/classes.hpp>
 #include <signs/cnn.hpp>
+#include <signs/figures.hpp>
 #include <signs/render.hpp>
 
 #include <algorithm>
@@ -31,11 +32,7 @@ double median(const mcrise::SaliencyMap& m) {
 
 mcrise::Picture panel(const mcrise::Image& img, const mcrise::SaliencyMap& map, mcrise::Colormap cm,
                       mcrise::ColorScale scale) {
-  mcrise::OverlayOptions o;
-  o.alpha = 0.7;
-  o.colormap = cm;
-  o.scale = scale;
-  return mcrise::resize_nearest(mcrise::overlay(img, map, o), kPanel, kPanel);
+  return mcrise::signs::map_panel(img, map, cm, scale, kPanel);
 }
 
 }  // namespace

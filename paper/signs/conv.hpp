@@ -251,6 +251,7 @@ inline std::string bundled_path(const char* env, const char* file) {
 #ifdef MCRISE_SOURCE_DIR
   return std::string(MCRISE_SOURCE_DIR) + "/paper/signs/" + file;
 #else
+  (void)file;
   throw std::runtime_error(std::string("mcrise::signs: MCRISE_SOURCE_DIR is not defined and ") + env +
                            " is not set; compile with -DMCRISE_SOURCE_DIR=\"/path/to/mcrise\" or load(path)");
 #endif

@@ -15,6 +15,7 @@
 #endif
 #include <signs/classes.hpp>
 #include <signs/cnn.hpp>
+#include <signs/figures.hpp>
 #include <signs/render.hpp>
 
 #include <algorithm>
@@ -40,11 +41,7 @@ mcrise::Picture boundaries(const mcrise::Image& img, const mcrise::SegmentMap& s
 // A map over the image, on a symmetric diverging scale (or `scale` if given), panel-sized.
 mcrise::Picture panel(const mcrise::Image& img, const mcrise::SaliencyMap& map, mcrise::Colormap cm,
                       mcrise::ColorScale scale) {
-  mcrise::OverlayOptions o;
-  o.alpha = 0.7;
-  o.colormap = cm;
-  o.scale = scale;
-  return mcrise::resize_nearest(mcrise::overlay(img, map, o), kPanel, kPanel);
+  return mcrise::signs::map_panel(img, map, cm, scale, kPanel);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
-// Tests of the sign demo: the procedural renderer and the bundled CNN
-// (paper/signs/). The held-out signs use seed 3, which neither training
+// Tests of the sign demo: the procedural renderer, the bundled CNN and the
+// bundled residual network (paper/signs/). The held-out signs use seed 3, which neither training
 // (seed 1) nor validation (seed 2) saw.
 #include "signs/cnn.hpp"
 #include "signs/render.hpp"
+#include "signs/resnet.hpp"
 
 #include <mcrise/classifier.hpp>
 
@@ -48,6 +49,64 @@ float read_f32(const std::vector<char>& bytes, std::size_t pos) {
   float f;
   std::memcpy(&f, &v, 4);
   return f;
+}
+
+const signs::SignResNet& bundled_resnet() {
+  static const signs::SignResNet model = signs::load_bundled_sign_resnet();
+  return model;
+}
+
+/// The model's logits and probabilities on the inputs of a reference file written by
+/// train.py ("MCRSREF1", n, H, W, C, L, u8 inputs, f32 logits, f32 probabilities)
+/// agree with the training code's within the margins.
+template <class Model>
+void check_against_reference(const Model& model, const std::string& file, double logit_margin) {
+  const std::string path = std::string(MCRISE_SOURCE_DIR) + "/paper/signs/" + file;
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() >= 28);
+  REQUIRE(std::memcmp(bytes.data(), "MCRSREF1", 8) == 0);
+  const int n = static_cast<int>(read_u32(bytes, 8)), H = static_cast<int>(read_u32(bytes, 12)),
+            W = static_cast<int>(read_u32(bytes, 16)), C = static_cast<int>(read_u32(bytes, 20)),
+            L = static_cast<int>(read_u32(bytes, 24));
+  const std::size_t px = 28, lg = px + static_cast<std::size_t>(n * H * W * C), pr = lg + static_cast<std::size_t>(4 * n * L);
+  REQUIRE(bytes.size() == pr + static_cast<std::size_t>(4 * n * L));
+
+  // The training code fed uint8 / 255 as float32; so do we.
+  mcrise::ImageBatch batch(n, H, W, C, mcrise::Layout::HWC);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n * H * W * C); ++i)
+    batch.data()[i] = static_cast<float>(static_cast<unsigned char>(bytes[px + i])) / 255.0f;
+  const Eigen::MatrixXf logits = model.logits(batch), probs = model(batch);
+  REQUIRE(logits.rows() == n);
+  REQUIRE(logits.cols() == L);
+  for (int b = 0; b < n; ++b)
+    for (int l = 0; l < L; ++l) {
+      const float ref_logit = read_f32(bytes, lg + static_cast<std::size_t>(4 * (b * L + l)));
+      const float ref_prob = read_f32(bytes, pr + static_cast<std::size_t>(4 * (b * L + l)));
+      INFO("sample " << b << " class " << l);
+      REQUIRE(logits(b, l) == Approx(ref_logit).margin(logit_margin));
+      REQUIRE(probs(b, l) == Approx(ref_prob).margin(1e-5));
+    }
+}
+
+/// Correct predictions of the model on signs first .. first+n-1 of seed 3.
+template <class Model>
+int held_out_correct(const Model& model, int n) {
+  std::vector<mcrise::Image> imgs;
+  std::vector<int> labels;
+  for (const auto& s : signs::render_samples(3, 0, n)) {
+    imgs.push_back(s.image);
+    labels.push_back(s.label);
+  }
+  const Eigen::MatrixXf p = model(make_batch(imgs, mcrise::Layout::HWC));
+  int correct = 0;
+  for (int b = 0; b < n; ++b) {
+    Eigen::Index best = 0;
+    p.row(b).maxCoeff(&best);
+    correct += static_cast<int>(best) == labels[static_cast<std::size_t>(b)];
+  }
+  return correct;
 }
 
 }  // namespace
@@ -125,35 +184,9 @@ TEST_CASE("cnn: the bundled model loads and is cheap enough for MC-RISE", "[sign
 }
 
 TEST_CASE("cnn: C++/Eigen inference matches the training code (torch) on the reference inputs", "[signs][cnn]") {
-  const std::string path = std::string(MCRISE_SOURCE_DIR) + "/paper/signs/sign_cnn_reference.bin";
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in);
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  REQUIRE(bytes.size() >= 28);
-  REQUIRE(std::memcmp(bytes.data(), "MCRSREF1", 8) == 0);
-  const int n = static_cast<int>(read_u32(bytes, 8)), H = static_cast<int>(read_u32(bytes, 12)),
-            W = static_cast<int>(read_u32(bytes, 16)), C = static_cast<int>(read_u32(bytes, 20)),
-            L = static_cast<int>(read_u32(bytes, 24));
-  const std::size_t px = 28, lg = px + static_cast<std::size_t>(n * H * W * C), pr = lg + static_cast<std::size_t>(4 * n * L);
-  REQUIRE(bytes.size() == pr + static_cast<std::size_t>(4 * n * L));
-
-  // The training code fed uint8 / 255 as float32; so do we.
-  mcrise::ImageBatch batch(n, H, W, C, mcrise::Layout::HWC);
-  for (std::size_t i = 0; i < static_cast<std::size_t>(n * H * W * C); ++i)
-    batch.data()[i] = static_cast<float>(static_cast<unsigned char>(bytes[px + i])) / 255.0f;
-  const Eigen::MatrixXf logits = bundled().logits(batch), probs = bundled()(batch);
-  REQUIRE(logits.rows() == n);
-  REQUIRE(logits.cols() == L);
   // Float32 sums of ~1700 products in a different order: differences of a
   // few ulps of the largest partial sums (|logit| ~ 10-30) -> 1e-3 absolute.
-  for (int b = 0; b < n; ++b)
-    for (int l = 0; l < L; ++l) {
-      const float ref_logit = read_f32(bytes, lg + static_cast<std::size_t>(4 * (b * L + l)));
-      const float ref_prob = read_f32(bytes, pr + static_cast<std::size_t>(4 * (b * L + l)));
-      INFO("sample " << b << " class " << l);
-      REQUIRE(logits(b, l) == Approx(ref_logit).margin(1e-3));
-      REQUIRE(probs(b, l) == Approx(ref_prob).margin(1e-5));
-    }
+  check_against_reference(bundled(), "sign_cnn_reference.bin", 1e-3);
 }
 
 TEST_CASE("cnn: HWC and CHW batches give the same scores; batching does not change them", "[signs][cnn]") {
@@ -183,20 +216,7 @@ TEST_CASE("cnn: held-out accuracy of the bundled model on 200 fresh signs", "[si
   // 10%) yet lets a retrained model that merely meets the 97% target pass:
   // at 97% the number of errors is Binomial(200, 0.03), mean 6, and more
   // than 10 errors has probability about 4%.
-  const int n = 200;
-  std::vector<mcrise::Image> imgs;
-  std::vector<int> labels;
-  for (const auto& s : signs::render_samples(3, 0, n)) {
-    imgs.push_back(s.image);
-    labels.push_back(s.label);
-  }
-  const Eigen::MatrixXf p = bundled()(make_batch(imgs, mcrise::Layout::HWC));
-  int correct = 0;
-  for (int b = 0; b < n; ++b) {
-    Eigen::Index best = 0;
-    p.row(b).maxCoeff(&best);
-    correct += static_cast<int>(best) == labels[static_cast<std::size_t>(b)];
-  }
+  const int n = 200, correct = held_out_correct(bundled(), n);
   const double acc = static_cast<double>(correct) / n;
   INFO("held-out accuracy " << acc);
   REQUIRE(acc >= 0.95);
@@ -241,4 +261,65 @@ TEST_CASE("cnn: missing, corrupt and mismatched inputs are reported", "[signs][c
   mcrise::ImageBatch wrong(2, 32, 32, 3);
   REQUIRE_THROWS_WITH(bundled()(wrong), Catch::Contains("32 x 32 x 3") && Catch::Contains("48 x 48 x 3"));
   REQUIRE_THROWS_AS(signs::SignCnn{}(mcrise::ImageBatch(1, 48, 48, 3)), std::invalid_argument);
+}
+
+TEST_CASE("resnet: C++/Eigen inference (batch norm folded) matches the training code (torch)", "[signs][resnet]") {
+  // torch ran batch norm unfolded, we run it folded into the convolutions; both
+  // are float32 with sums of at most 432 products in different orders.
+  check_against_reference(bundled_resnet(), "sign_resnet_reference.bin", 1e-4);
+}
+
+TEST_CASE("resnet: shape, HWC and CHW, batching and the classifier plumbing", "[signs][resnet]") {
+  const auto& m = bundled_resnet();
+  REQUIRE(m.input_height() == 48);
+  REQUIRE(m.input_width() == 48);
+  REQUIRE(m.num_classes() == signs::num_classes);
+  // stem 24*24*16*27, block 1: 12*12*24*(144 + 216 + 16), block 2: 6*6*48*(216 + 432 + 24), fc 48*10.
+  REQUIRE(m.multiply_adds() == 248832 + 1299456 + 1161216 + 480);
+  std::vector<mcrise::Image> imgs;
+  for (std::uint64_t i = 0; i < 40; ++i) imgs.push_back(signs::render_sample(3, 1000 + i).image);
+  const Eigen::MatrixXf hwc = m(make_batch(imgs, mcrise::Layout::HWC));
+  REQUIRE(hwc == m(make_batch(imgs, mcrise::Layout::CHW)));
+  for (int b = 0; b < 40; ++b) {
+    REQUIRE(hwc.row(b).sum() == Approx(1.0).margin(1e-5));
+    REQUIRE((m.probabilities(imgs[static_cast<std::size_t>(b)]) - hwc.row(b).transpose()).cwiseAbs().maxCoeff() < 1e-5f);
+  }
+  const Eigen::VectorXd s = mcrise::classify(m, imgs[0], mcrise::Layout::CHW);
+  REQUIRE((s.cast<float>() - hwc.row(0).transpose()).cwiseAbs().maxCoeff() < 1e-5f);
+}
+
+TEST_CASE("resnet: held-out accuracy of the bundled model on 200 fresh signs", "[signs][resnet]") {
+  // The bundled ResNet is under-trained (paper/signs/README.md): 94.9 % of the
+  // validation signs, 956 / 1000 and 190 / 200 of these. The threshold, 90 %
+  // (180 / 200), fails a broken model or broken preprocessing by far (chance is
+  // 10 %); for a retrained model of 95 % accuracy the errors are Binomial(200,
+  // 0.05), mean 10, and more than 20 has probability about 0.1 %.
+  const int correct = held_out_correct(bundled_resnet(), 200);
+  INFO("correct " << correct << " / 200");
+  REQUIRE(correct >= 180);
+}
+
+TEST_CASE("resnet: missing and corrupt weight files are reported", "[signs][resnet]") {
+  REQUIRE_THROWS_WITH(signs::SignResNet::load("/nonexistent/sign_resnet.bin"),
+                      Catch::Contains("SignResNet::load()") && Catch::Contains("cannot open"));
+  // The CNN's file is not a residual network.
+  REQUIRE_THROWS_WITH(signs::SignResNet::load(signs::bundled_weights_path()), Catch::Contains("magic"));
+  std::ifstream in(signs::bundled_resnet_path(), std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string tmp = "signs_test_corrupt_resnet.bin";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size() - 4));
+  }
+  REQUIRE_THROWS_WITH(signs::SignResNet::load(tmp), Catch::Contains(tmp) && Catch::Contains("truncated"));
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.write(bytes.data(), 3);
+  }
+  REQUIRE_THROWS_WITH(signs::SignResNet::load(tmp), Catch::Contains("3 trailing bytes"));
+  std::remove(tmp.c_str());
+  REQUIRE_THROWS_WITH(bundled_resnet()(mcrise::ImageBatch(2, 32, 32, 3)),
+                      Catch::Contains("SignResNet::logits()") && Catch::Contains("48 x 48 x 3"));
+  REQUIRE_THROWS_AS(signs::SignResNet{}(mcrise::ImageBatch(1, 48, 48, 3)), std::invalid_argument);
 }

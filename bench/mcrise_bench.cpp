@@ -155,7 +155,7 @@ Result run_once(const Config& cfg) {
     mcrise::detail::ClassifierRunner<TrivialModel> run(model, "bench");
     units = static_cast<double>(mcrise::detail::run_masks_pipelined(
         run, gen, perturb, acc, cfg.masks, cfg.batch, cfg.threads, mcrise::Layout::HWC, 3,
-        cfg.method == "mc_rise_overlap", nullptr, 0, "bench"));
+        cfg.method == "mc_rise_overlap", nullptr, 0, 0, "bench"));
     (void)acc.maps(0);
   } else if (cfg.method == "upsample") {
     // The final-map step alone: N maps from dense pseudo-random per-shift grid sums, one thread.

@@ -9,8 +9,8 @@
 ///     static constexpr const char* where = "mcrise::fn()";  // names the function in messages
 ///     static constexpr const char* task = "fn";             // Progress::task
 ///     // The mask colours (RISE: one all-zero fill), after checking the options that make them.
-///     static std::vector<Color> fills(const Image&, const Options&);
-///     static void keep_colors(Result&, const std::vector<Color>&);
+///     static std::vector<Fill> fills(const Image&, const Options&);
+///     static void keep_colors(Result&, const std::vector<Fill>&);
 ///     // The maps of every class into r (with_extras: also what only the final result keeps).
 ///     static void maps(const Accumulator&, Result& r, bool with_extras);
 ///     static auto standard_error(const Accumulator&, const Result& r, std::size_t j);
@@ -44,7 +44,7 @@ struct PartsAccess {
   static MaskGenerator generator(int height, int width, int num_colors, const MaskOptions& opt) {
     return MaskGenerator(Checked{}, height, width, num_colors, opt);
   }
-  static Perturber perturber(const Image& image, const MaskGenerator& gen, const std::vector<Color>& fills) {
+  static Perturber perturber(const Image& image, const MaskGenerator& gen, const std::vector<Fill>& fills) {
     return Perturber(Checked{}, image, gen, fills);
   }
 };
@@ -63,10 +63,10 @@ MaskOptions mask_options(const Options& o) {
   return m;
 }
 
-/// Options that check_options() accepted: the masks' and the fill colours.
+/// Options that check_options() accepted: the masks' and the fills.
 struct CheckedOptions {
   MaskOptions masks;
-  std::vector<Color> fills;
+  std::vector<Fill> fills;
 };
 
 /// Every rule on an explanation's options, checked once, before the first model call: the run

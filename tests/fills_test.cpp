@@ -115,14 +115,7 @@ TEST_CASE("Proposition 1 with image fills: debiased RISE and MC-RISE are zero wh
   // As in estimators_test: the model reads the top-left 4 x 4 pixels only; pixels with y, x >= 25
   // interpolate grid rows and columns >= 2 only, for every shift.
   const auto img = test::test_image(32, 32);
-  auto model = [](const mcrise::Image& im) {
-    double a = 0;
-    for (int y = 0; y < 4; ++y)
-      for (int x = 0; x < 4; ++x) a += im(y, x, 0) - im(y, x, 2) + 0.5 * im(y, x, 1) * im(y, x, 1);
-    Eigen::VectorXd s(1);
-    s(0) = 1.0 / (1.0 + std::exp(-(a / 2.0 - 2.0)));
-    return s;
-  };
+  auto model = [](const mcrise::Image& im) { return test::top_left_scores(im); };
   const mcrise::Fill blurred = mcrise::Fill::blurred(img, 5.0);
   const std::vector<mcrise::Fill> fills{mcrise::Color{1, 0, 0}, blurred, mcrise::Fill(other_image(32, 32), "other")};
   const long long N = 4000;

@@ -146,6 +146,16 @@ inline Eigen::VectorXd toy_scores(const Image& im) {
   return s;
 }
 
+/// A one-class model that reads only the top-left 4 x 4 pixels (the Proposition 1 tests).
+inline Eigen::VectorXd top_left_scores(const Image& im) {
+  double a = 0;
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) a += im(y, x, 0) - im(y, x, 2) + 0.5 * im(y, x, 1) * im(y, x, 1);
+  Eigen::VectorXd s(1);
+  s(0) = 1.0 / (1.0 + std::exp(-(a / 2.0 - 2.0)));
+  return s;
+}
+
 /// |estimate - exact| <= 5 standard errors at every pixel. The estimate is a
 /// mean of N terms (i.i.d., or i.i.d. block means for a block sampler, whose SE
 /// the caller computes); with fixed seeds the check is deterministic, and a

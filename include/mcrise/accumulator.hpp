@@ -355,6 +355,8 @@ class McRiseAccumulator : public detail::AccumulatorBase<McRiseAccumulator> {
   /// @brief maps(c) of the target classes classes()[first .. first + count), in that order: as
   ///        all_maps(), for a part of the classes at a time (bounded memory; 8 classes per pass
   ///        over kept samples, so ranges that start at a multiple of 8 waste nothing).
+  /// @param first index into classes() of the first class
+  /// @param count number of classes, first + count <= classes().size()
   /// @param baselines if not null, receives baseline(c) of the same classes, in order
   /// @throws std::invalid_argument if first + count > classes().size(); std::logic_error if N = 0.
   std::vector<std::vector<SaliencyMap>> all_maps(std::size_t first, std::size_t count,
@@ -391,6 +393,7 @@ class McRiseAccumulator : public detail::AccumulatorBase<McRiseAccumulator> {
   }
 
   /// @brief As standard_errors(cls), given the class's maps(cls) (saves recomputing them).
+  /// @param cls a target class
   /// @param maps must be maps(cls): K maps, H x W
   /// @throws as standard_errors(cls); std::invalid_argument if `maps` is not K maps of H x W.
   std::vector<SaliencyMap> standard_errors(int cls, const std::vector<SaliencyMap>& maps) const {

@@ -277,6 +277,7 @@ inline void lime_fit(const std::vector<std::uint8_t>& z, const std::vector<doubl
 /// @param image H x W x C, in the model's value range
 /// @param segments H x W superpixel labels 0 .. S-1, every label used (quick shift, grid_segments()...)
 /// @param options see LimeOptions
+/// @param callbacks progress and early stop, called after each batch of samples (see callbacks.hpp)
 /// @return the coefficients of every superpixel, the intercept, R² and the painted H x W map of
 ///         each target class. Sample n (its indicators and so its image) is a pure function of
 ///         (seed, n), and the fit sums in sample order: the result is bitwise identical for any

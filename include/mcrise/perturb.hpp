@@ -63,6 +63,9 @@ class Perturber {
 
   /// @brief The rules of the constructor: the image is the generator's H x W, there is one fill per
   ///        mask colour, and each fill has the image's C finite values (see detail::check_colors).
+  /// @param image the image to perturb, H x W x C
+  /// @param generator the mask generator whose masks will be applied
+  /// @param fills one colour per mask colour, each with C finite values
   /// @param where the function named in the message, e.g. "mcrise::mc_rise()"
   /// @throws std::invalid_argument as the constructor.
   static void check(const Image& image, const MaskGenerator& generator, const std::vector<Color>& fills,

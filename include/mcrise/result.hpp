@@ -41,8 +41,8 @@ struct ExplanationResult {
 
  protected:
   friend struct detail::ResultAccess;
-  // maps_on_demand: the maps of the run's classes, computed from the run's accumulator when asked.
-  // Shared by copies of the result (the maps are the same).
+  /// maps_on_demand: the maps of the run's classes, computed from the run's accumulator when asked;
+  /// shared by copies of the result (the maps are the same). Null otherwise.
   std::shared_ptr<const detail::ClassCache<ClassMaps>> on_demand_;
 };
 

@@ -11,18 +11,11 @@
 #     MCRISE_WITH_OPENCV_DNN / MCRISE_WITH_LIBTORCH / MCRISE_WITH_VLFEAT / MCRISE_WITH_MPI (default ON: look for the runtime).
 # Out: mcrise_opencv_dnn_FOUND, mcrise_libtorch_FOUND, mcrise_vlfeat_FOUND, mcrise_mpi_FOUND (TRUE/FALSE, for check_required_components).
 
-if(NOT DEFINED MCRISE_WITH_OPENCV_DNN)
-  set(MCRISE_WITH_OPENCV_DNN ON)
-endif()
-if(NOT DEFINED MCRISE_WITH_LIBTORCH)
-  set(MCRISE_WITH_LIBTORCH ON)
-endif()
-if(NOT DEFINED MCRISE_WITH_VLFEAT)
-  set(MCRISE_WITH_VLFEAT ON)
-endif()
-if(NOT DEFINED MCRISE_WITH_MPI)
-  set(MCRISE_WITH_MPI ON)
-endif()
+foreach(_mcrise_component OPENCV_DNN LIBTORCH VLFEAT MPI)
+  if(NOT DEFINED MCRISE_WITH_${_mcrise_component})
+    set(MCRISE_WITH_${_mcrise_component} ON)
+  endif()
+endforeach()
 
 # In mcrise's own build the component targets are GLOBAL, so a project that adds mcrise with
 # add_subdirectory sees them; the runtime's imported targets they link must then be GLOBAL too

@@ -26,7 +26,7 @@
 /// flat regions split at other places), and sums run in another order (last-bit differences).
 
 #if !__has_include(<vl/quickshift.h>)
-#error "mcrise/vlfeat/quickshift.hpp needs VLFeat's C library: install the Debian package libvlfeat-dev and link mcrise::vlfeat"
+#error "mcrise/vlfeat/quickshift.hpp needs VLFeat's C library: apt-get install libvlfeat-dev, and link the CMake target mcrise::vlfeat"
 #endif
 
 #include <mcrise/image.hpp>

@@ -267,7 +267,7 @@ TEST_CASE("CA-deletion fills a removed pixel with its argmin colour's fill, an i
                     Contains("colour 1 ('image') is 4 x 4 x 3"));
 }
 
-TEST_CASE("a figure shows an image fill's swatch as a thumbnail of the fill and a colour's as the colour",
+TEST_CASE("a figure shows an image fill's swatch as thumbnails of the fill and a colour's as the colour",
           "[fills][render]") {
   const int H = 16, W = 16;
   const auto img = test::test_image(H, W);
@@ -290,11 +290,13 @@ TEST_CASE("a figure shows an image fill's swatch as a thumbnail of the fill and 
   const mcrise::Rgb r = fig.at(red.y + red.h / 2, red.x + red.w / 2);
   CHECK(r == mcrise::Rgb{255, 0, 0});
   const mcrise::Rect& sw = L.swatches[1];
-  const mcrise::Picture thumb = mcrise::to_picture(mcrise::resize(other, sw.h, sw.w));
+  const int tw = sw.h;  // the fill is square: thumbnails sw.h x sw.h, repeated across the swatch
+  REQUIRE(tw < sw.w);
+  const mcrise::Picture thumb = mcrise::to_picture(mcrise::resize(other, sw.h, tw));
   int differ = 0, distinct = 0;
   for (int y = 1; y + 1 < sw.h; ++y)  // inside the frame
     for (int x = 1; x + 1 < sw.w; ++x) {
-      const mcrise::Rgb a = fig.at(sw.y + y, sw.x + x), b = thumb.at(y, x);
+      const mcrise::Rgb a = fig.at(sw.y + y, sw.x + x), b = thumb.at(y, x % tw);
       differ += a != b;
       distinct += a != fig.at(sw.y + 1, sw.x + 1);
     }

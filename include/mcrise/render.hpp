@@ -119,7 +119,7 @@ struct FigureOptions {
   std::string title{};        ///< heading drawn above everything; empty: none
   std::vector<std::string> color_names{};  ///< one label per colour; empty: a name guessed from the colour
   /// optional, one per colour (e.g. McRiseResult::fills()): where fills[k] is an image, the swatch of
-  /// colour k is a thumbnail of that image and, without color_names, its heading is the fill's name
+  /// colour k shows thumbnails of that image and, without color_names, its heading is the fill's name
   std::vector<Fill> fills{};
   std::string image_label = "input";       ///< heading of the image column
   std::string rise_label = "RISE";         ///< heading of the RISE column
@@ -173,6 +173,16 @@ inline Rgb color_to_rgb(const Color& c, float value_max) {
     return Rgb{g, g, g};
   }
   return Rgb{to_byte(c[0], value_max), to_byte(c[1], value_max), to_byte(c[2], value_max)};
+}
+
+/// An h x w strip of thumbnails of `fill` (each h rows high, its aspect kept), repeated left to right.
+inline Picture fill_strip(const Image& fill, int h, int w, float value_max) {
+  const int tw = std::clamp(static_cast<int>(std::lround(static_cast<double>(h) * fill.width() / fill.height())), 1, w);
+  const Picture thumb = to_picture(resize(fill, h, tw), value_max);
+  Picture strip(h, w);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) strip.set(y, x, thumb.at(y, x % tw));
+  return strip;
 }
 
 inline void frame(Picture& pic, const Rect& r, Rgb c) {
@@ -381,9 +391,8 @@ inline Picture class_comparison_figure(const Image& img, const std::vector<Figur
   for (std::size_t k = 0; k < colors.size(); ++k) {
     const Rect& sw = L.swatches[k];
     if (k < opt.fills.size() && opt.fills[k].is_image()) {
-      // An image fill: a thumbnail of it, squeezed to the swatch (it shows texture, not geometry).
-      const Image thumb = resize(*opt.fills[k].image(), sw.h, sw.w);
-      out.paste(to_picture(thumb, opt.value_max), sw.y, sw.x);
+      // An image fill: thumbnails of it at the swatch's height (its aspect kept), side by side.
+      out.paste(detail::fill_strip(*opt.fills[k].image(), sw.h, sw.w, opt.value_max), sw.y, sw.x);
     } else {
       out.fill(sw, detail::color_to_rgb(colors[k], opt.value_max));
     }
@@ -595,7 +604,7 @@ struct has_fills<Result, std::void_t<decltype(std::declval<const Result&>().fill
 
 /// @brief Fig. 1 style figure straight from an mc_rise() result: the image and
 ///        the K colour maps of class `cls` under swatches of their colours (an image fill's
-///        swatch: a thumbnail of it, headed by its name).
+///        swatch: thumbnails of it, headed by its name).
 /// @param img the explained image, H x W x C, values in [0, opt.value_max]
 /// @tparam Result McRiseResult (anything with map(cls) -> K maps and colors() -> the K colours)
 /// @param res the result of mc_rise() on `img`

@@ -17,7 +17,8 @@
 //         five colour maps and the blur map under their swatches, the blur swatch showing the
 //         blurred sign; all colour maps on one symmetric scale);
 //         prints per sign its logit, the logit of the whole sign blurred, and each map's mean over the
-//         sign's pixels, with the blur map's mean as a share of the mean of the five colour maps.
+//         sign's pixels, with the blur map's mean as a share of the mean of the five colour maps, and
+//         under each mean a bound on its standard error (the mean of the map's standard-error map).
 #include <mcrise/mcrise.hpp>
 #include <signs/classes.hpp>
 #include <signs/cnn.hpp>
@@ -150,6 +151,10 @@ int main(int argc, char** argv) try {
     }
     colour_mean /= static_cast<double>(maps.size() - 1);
     std::printf("  %.2f\n", blur_mean / colour_mean);
+    // The mean of a map's standard-error map over the sign bounds the standard error of its mean.
+    std::printf("%-16s %6s %8s", "  s.e. at most", "", "");
+    for (const auto& se : r.mc.standard_error(r.cls)) std::printf(" %7.3f", mean_over(se, sign));
+    std::printf("\n%-16s RISE with the blur fill: %.2f to %.2f\n", "", r.rise_blur.minCoeff(), r.rise_blur.maxCoeff());
   }
   std::printf("colour-map scale [%+.3f, %+.3f]\n", fo.scale.lo, fo.scale.hi);
   std::printf("wrote %s/fig_color_or_texture.png\n", out.c_str());

@@ -580,7 +580,7 @@ TEST_CASE("mc_rise equals the plain full-resolution reference for K = 1..6, any 
 TEST_CASE("rise and debiased_rise equal the plain reference, any threads, batch sizes and layouts", "[perf][rise]") {
   const Image img = test::test_image(37, 53);
   const std::int64_t N = 120;
-  for (auto mode : {Upsampling::bilinear, Upsampling::nearest}) {
+  for (auto mode : {Upsampling::bilinear, Upsampling::bilinear_edge, Upsampling::nearest}) {
     mcrise::RiseOptions o;
     o.sampler = mcrise::Sampler::independent;  // the paper's i.i.d. masks, as the enumerated reference
     o.n_masks = N;

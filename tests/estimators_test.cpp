@@ -9,37 +9,7 @@
 
 using test::Estimator;
 
-namespace {
-
-// Exact E[estimator] by enumeration, and the Monte-Carlo statistics of the
-// per-sample terms for samples 0..N-1 (the samples the library draws).
-struct ExactAndMc {
-  std::vector<mcrise::SaliencyMap> exact;
-  test::PlaneStats mc;
-};
-
-template <class Model>
-ExactAndMc exact_and_mc(Estimator e, const mcrise::Image& img, const mcrise::MaskGenerator& gen,
-                        const std::vector<mcrise::Color>& colors, Model&& model, int cls, long long n_masks) {
-  ExactAndMc out;
-  const double p = gen.mask_probability();
-  test::for_each_mask(gen, [&](const mcrise::MaskSample& s, double prob) {
-    const auto planes = gen.planes(s);
-    const double score = model(test::reference_perturb(img, planes, colors))(cls);
-    const auto t = test::sample_terms(e, planes, p, score);
-    if (out.exact.empty())
-      for (const auto& m : t) out.exact.push_back(mcrise::SaliencyMap::Zero(m.rows(), m.cols()));
-    for (std::size_t k = 0; k < t.size(); ++k) out.exact[k] += prob * t[k];
-  });
-  for (long long n = 0; n < n_masks; ++n) {
-    const auto planes = gen.planes(gen.sample(static_cast<std::uint64_t>(n)));
-    const double score = model(test::reference_perturb(img, planes, colors))(cls);
-    out.mc.add(test::sample_terms(e, planes, p, score));
-  }
-  return out;
-}
-
-}  // namespace
+using test::exact_and_mc;
 
 TEST_CASE("every estimator is unbiased: Monte-Carlo maps match the exact expectation over all masks and shifts",
           "[estimators][exact]") {
@@ -168,14 +138,7 @@ TEST_CASE("Proposition 1: debiased RISE and MC-RISE are zero where the model loo
   // 4 x 4 pixels, which (for every shift) interpolate grid rows/columns 0-1 only;
   // pixels with y, x >= 25 interpolate rows/columns >= 2 only: the model ignores them.
   const auto img = test::test_image(32, 32);
-  auto model = [](const mcrise::Image& im) {
-    double a = 0;
-    for (int y = 0; y < 4; ++y)
-      for (int x = 0; x < 4; ++x) a += im(y, x, 0) - im(y, x, 2) + 0.5 * im(y, x, 1) * im(y, x, 1);
-    Eigen::VectorXd s(1);
-    s(0) = 1.0 / (1.0 + std::exp(-(a / 2.0 - 2.0)));
-    return s;
-  };
+  auto model = [](const mcrise::Image& im) { return test::top_left_scores(im); };
   const long long N = 4000;
   for (double p : {0.3, 0.5, 0.7}) {
     INFO("p_mask " << p);

@@ -16,7 +16,7 @@ using mcrise::MaskGenerator;
 using mcrise::MaskOptions;
 
 TEST_CASE("mask planes are in [0,1] and sum to one at every pixel", "[masks]") {
-  for (auto up : {mcrise::Upsampling::bilinear, mcrise::Upsampling::nearest}) {
+  for (auto up : {mcrise::Upsampling::bilinear, mcrise::Upsampling::bilinear_edge, mcrise::Upsampling::nearest}) {
     MaskOptions o;
     o.grid_h = 5;
     o.grid_w = 7;
@@ -162,29 +162,37 @@ TEST_CASE("nearest upsampling without shift and cell size 1 reproduces the grid"
 
 TEST_CASE("bilinear upsampling follows the documented pixel-centre convention", "[masks]") {
   // One grid row of 2 cells, cell width 4: canvas of 12 columns; column u reads
-  // s = (u + 0.5) * 2 / 12 - 0.5, clamped to [0, 1].
-  MaskOptions o;
-  o.grid_h = 1;
-  o.grid_w = 2;
-  o.random_shift = false;
-  MaskGenerator gen(1, 8, 1, o);
-  mcrise::MaskSample s;
-  s.cells = {0, 1};  // left kept, right masked
-  const auto m0 = gen.plane(s, 0);
-  for (int x = 0; x < 8; ++x) {
-    const double pos = std::clamp((x + 0.5) * 2.0 / 12.0 - 0.5, 0.0, 1.0);
-    CHECK(m0(0, x) == Approx(1.0 - pos).margin(1e-6));
+  // s = (u + 0.5) * 2 / 12 - 0.5, which is in (-0.5, 0.75] on the 8 columns seen without shift.
+  // Kept cell 0 has weight 1 - s on [0, 1]; left of its centre (s < 0) the mirrored grid reads
+  // cell 1 at -1, so bilinear gives 1 - |s| there, while bilinear_edge clamps s to 0 and gives 1.
+  for (auto mode : {mcrise::Upsampling::bilinear, mcrise::Upsampling::bilinear_edge}) {
+    MaskOptions o;
+    o.grid_h = 1;
+    o.grid_w = 2;
+    o.random_shift = false;
+    o.upsampling = mode;
+    MaskGenerator gen(1, 8, 1, o);
+    mcrise::MaskSample s;
+    s.cells = {0, 1};  // left kept, right masked
+    const auto m0 = gen.plane(s, 0);
+    for (int x = 0; x < 8; ++x) {
+      const double pos = (x + 0.5) * 2.0 / 12.0 - 0.5;
+      const double want = mode == mcrise::Upsampling::bilinear ? 1.0 - std::abs(pos) : 1.0 - std::max(pos, 0.0);
+      INFO("column " << x << ", mode " << static_cast<int>(mode));
+      CHECK(m0(0, x) == Approx(want).margin(1e-6));
+    }
   }
 }
 
 TEST_CASE("bilinear upsampling with a shift follows the documented formula in both axes", "[masks]") {
   // The weights written out from the README's formula, independently of the library's tables:
   // canvas row u reads s = (u + 0.5)·grid / ((grid + 1)·cell) - 0.5, between rows floor(s) and
-  // floor(s) + 1, each clamped to [0, grid - 1].
+  // floor(s) + 1, each mirrored about the outer cell centre (-1 -> 1, grid -> grid - 2).
   auto weight = [](int u, int i, int grid, int cell) {
     const double s = (u + 0.5) * grid / static_cast<double>((grid + 1) * cell) - 0.5;
     const double a = std::floor(s), t = s - a;
-    const int lo = std::clamp(static_cast<int>(a), 0, grid - 1), hi = std::clamp(static_cast<int>(a) + 1, 0, grid - 1);
+    auto mirror = [grid](int j) { return j < 0 ? -j : j >= grid ? 2 * grid - 2 - j : j; };
+    const int lo = mirror(static_cast<int>(a)), hi = mirror(static_cast<int>(a) + 1);
     return (lo == i ? 1.0 - t : 0.0) + (hi == i ? t : 0.0);
   };
   const int H = 13, W = 11, K = 2;

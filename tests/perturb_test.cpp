@@ -21,7 +21,7 @@ TEST_CASE("optimised perturbation equals the plain reference for odd sizes, K = 
   for (int C : {3, 1, 4}) {
     const Image img = test::test_image(H, W, C);
     for (int K = 1; K <= 6; ++K)
-      for (auto mode : {Upsampling::bilinear, Upsampling::nearest}) {
+      for (auto mode : {Upsampling::bilinear, Upsampling::bilinear_edge, Upsampling::nearest}) {
         MaskOptions o;
         o.grid_h = 5 + K % 3;  // 5, 6, 7: none divides 37
         o.grid_w = 4 + K;      // 5..10: none divides 53

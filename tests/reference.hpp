@@ -32,8 +32,14 @@ inline void ref_axis(int u, int grid, int cell, Upsampling mode, int& i0, int& i
   }
   const double s = (u + 0.5) * grid / ((grid + 1.0) * cell) - 0.5;
   const double f = std::floor(s);
-  i0 = std::clamp(static_cast<int>(f), 0, grid - 1);
-  i1 = std::clamp(static_cast<int>(f) + 1, 0, grid - 1);
+  // bilinear_edge clamps an index outside the grid; bilinear mirrors it about the outer cell centre
+  // (index -1 reads 1, index grid reads grid - 2; a grid of one cell reads 0).
+  auto outside = [&](int i) {
+    if (mode == Upsampling::bilinear_edge || grid == 1) return std::clamp(i, 0, grid - 1);
+    return i < 0 ? -i : i >= grid ? 2 * (grid - 1) - i : i;
+  };
+  i0 = outside(static_cast<int>(f));
+  i1 = outside(static_cast<int>(f) + 1);
   w1 = s - f;
   w0 = 1.0 - w1;
 }

@@ -38,18 +38,28 @@ inline void for_each_mask(const MaskGenerator& gen, const std::function<void(con
   }
 }
 
-/// Reference perturbation from the full-resolution planes: i·m0 + Σ_k c_k·m_k.
-inline Image reference_perturb(const Image& img, const std::vector<SaliencyMap>& planes,
-                               const std::vector<mcrise::Color>& colors) {
+/// Reference perturbation with fills that may be images: i·m0 + Σ_k F_k ⊙ m_k.
+inline Image reference_perturb_fills(const Image& img, const std::vector<SaliencyMap>& planes,
+                                     const std::vector<mcrise::Fill>& fills) {
   Image out(img.height(), img.width(), img.channels());
   for (int y = 0; y < img.height(); ++y)
     for (int x = 0; x < img.width(); ++x)
       for (int c = 0; c < img.channels(); ++c) {
         double v = img(y, x, c) * planes[0](y, x);
-        for (std::size_t k = 0; k < colors.size(); ++k) v += colors[k][static_cast<std::size_t>(c)] * planes[k + 1](y, x);
+        for (std::size_t k = 0; k < fills.size(); ++k) {
+          const auto& f = fills[k];
+          const double fv = f.is_image() ? (*f.image())(y, x, c) : f.is_zero() ? 0.0 : f.color()[static_cast<std::size_t>(c)];
+          v += fv * planes[k + 1](y, x);
+        }
         out(y, x, c) = static_cast<float>(v);
       }
   return out;
+}
+
+/// Reference perturbation from the full-resolution planes: i·m0 + Σ_k c_k·m_k.
+inline Image reference_perturb(const Image& img, const std::vector<SaliencyMap>& planes,
+                               const std::vector<mcrise::Color>& colors) {
+  return reference_perturb_fills(img, planes, std::vector<mcrise::Fill>(colors.begin(), colors.end()));
 }
 
 enum class Estimator { rise, debiased, mc };
@@ -91,6 +101,33 @@ struct PlaneStats {
   SaliencyMap se(std::size_t k) const { return (m2[k] / static_cast<double>(n - 1) / static_cast<double>(n)).cwiseSqrt(); }
 };
 
+/// Exact E[estimator] by enumerating every mask, and the Monte-Carlo statistics of the per-sample
+/// terms for samples 0..N-1 (the samples the library draws), with K colours or fills.
+struct ExactAndMc {
+  std::vector<SaliencyMap> exact;
+  PlaneStats mc;
+};
+
+template <class Model>
+ExactAndMc exact_and_mc(Estimator e, const Image& img, const MaskGenerator& gen, const mcrise::FillList& colors,
+                        Model&& model, int cls, long long n_masks) {
+  const std::vector<mcrise::Fill>& fills = colors.fills();
+  ExactAndMc out;
+  const double p = gen.mask_probability();
+  for_each_mask(gen, [&](const MaskSample& s, double prob) {
+    const auto planes = gen.planes(s);
+    const auto t = sample_terms(e, planes, p, model(reference_perturb_fills(img, planes, fills))(cls));
+    if (out.exact.empty())
+      for (const auto& m : t) out.exact.push_back(SaliencyMap::Zero(m.rows(), m.cols()));
+    for (std::size_t k = 0; k < t.size(); ++k) out.exact[k] += prob * t[k];
+  });
+  for (long long n = 0; n < n_masks; ++n) {
+    const auto planes = gen.planes(gen.sample(static_cast<std::uint64_t>(n)));
+    out.mc.add(sample_terms(e, planes, p, model(reference_perturb_fills(img, planes, fills))(cls)));
+  }
+  return out;
+}
+
 /// A smooth, non-linear model of the whole image with two classes: class 0
 /// likes red in the top-left, class 1 likes brightness in the bottom-right.
 inline Eigen::VectorXd toy_scores(const Image& im) {
@@ -106,6 +143,16 @@ inline Eigen::VectorXd toy_scores(const Image& im) {
   Eigen::VectorXd s(2);
   s(0) = 1.0 / (1.0 + std::exp(-4.0 * a / n));
   s(1) = std::tanh(b / n) + 0.2 * std::sin(3.0 * a / n);
+  return s;
+}
+
+/// A one-class model that reads only the top-left 4 x 4 pixels (the Proposition 1 tests).
+inline Eigen::VectorXd top_left_scores(const Image& im) {
+  double a = 0;
+  for (int y = 0; y < 4; ++y)
+    for (int x = 0; x < 4; ++x) a += im(y, x, 0) - im(y, x, 2) + 0.5 * im(y, x, 1) * im(y, x, 1);
+  Eigen::VectorXd s(1);
+  s(0) = 1.0 / (1.0 + std::exp(-(a / 2.0 - 2.0)));
   return s;
 }
 

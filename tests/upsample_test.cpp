@@ -32,7 +32,7 @@ TEST_CASE("the second-difference upsampler equals the direct sum over shifts of 
     return static_cast<double>(state >> 11) / 9007199254740992.0 - 0.5;
   };
   for (const auto& cs : cases)
-    for (auto mode : {Upsampling::bilinear, Upsampling::nearest}) {
+    for (auto mode : {Upsampling::bilinear, Upsampling::bilinear_edge, Upsampling::nearest}) {
       MaskOptions o;
       o.grid_h = cs.gh;
       o.grid_w = cs.gw;
@@ -58,7 +58,7 @@ TEST_CASE("the second-difference upsampler equals the direct sum over shifts of 
               ref(y, x) += wa0 * (wb0 * at(a0, b0) + wb1 * at(a0, b1)) + wa1 * (wb0 * at(a1, b0) + wb1 * at(a1, b1));
             }
       INFO(cs.H << " x " << cs.W << ", grid " << cs.gh << " x " << cs.gw << ", shift " << cs.shift << ", "
-                << (mode == Upsampling::bilinear ? "bilinear" : "nearest"));
+                << static_cast<int>(mode));
       // Double rounding only: the recurrence adds O(H² + W²) roundings of values of size ~shifts.
       CHECK(max_abs_diff(fast, ref) <= 1e-12 * static_cast<double>(shifts) * (cs.H * cs.H + cs.W * cs.W + 1));
       CHECK(ref.cwiseAbs().maxCoeff() > 0.0);

@@ -9,6 +9,7 @@
 /// becomes the colour that the map says lowers the class score most, the most
 /// harmful pixels first. The metric is the area under the confidence curve
 /// against the removed fraction (trapezoid rule over 0..1). Lower is better.
+/// A fill that is an image (fill.hpp) gives pixel λ its own value F_k(λ).
 ///
 /// With one colour it is exactly deletion() with that colour as the constant
 /// substrate and -S as the saliency map.
@@ -16,6 +17,7 @@
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
 #include <mcrise/deletion.hpp>
+#include <mcrise/fill.hpp>
 #include <mcrise/detail/metrics/curve.hpp>
 #include <mcrise/image.hpp>
 
@@ -51,7 +53,9 @@ struct CaDeletionOptions {
 /// @param model the black-box classifier, called as an lvalue, never copied
 /// @param image H x W x C, in the model's value range
 /// @param color_maps K >= 1 maps S(·,k), each H x W, NaN-free (e.g. McRiseResult::map(cls))
-/// @param colors the K colours c_k, each with C finite values in the image's range (e.g. McRiseResult::colors())
+/// @param colors the K fills F_k: colours with C finite values in the image's range (e.g.
+///        McRiseResult::colors()) or H x W x C finite images, in any mix (McRiseResult::fills()); a
+///        removed pixel λ takes F_k(λ) of its argmin colour k
 /// @param cls the class to follow, 0 <= cls < L
 /// @param options step, batch size, layout (see CaDeletionOptions)
 /// @param callbacks progress callbacks, each called as cb(const Progress&) after every batch (true stops the run)
@@ -64,7 +68,7 @@ struct CaDeletionOptions {
 ///         for a bad model answer; the model's exceptions pass through.
 template <class Classifier, class... Callbacks>
 MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vector<SaliencyMap>& color_maps,
-                        const std::vector<Color>& colors, int cls, const CaDeletionOptions& options = {},
+                        const FillList& colors, int cls, const CaDeletionOptions& options = {},
                         Callbacks&&... callbacks) {
   static_assert(detail::is_classifier_v<Classifier>, "mcrise::ca_deletion: " MCRISE_CLASSIFIER_REQUIREMENT);
   constexpr const char* where = "mcrise::ca_deletion()";
@@ -76,7 +80,7 @@ MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vecto
                                 " colour maps but " + std::to_string(colors.size()) + " colours");
   for (std::size_t k = 0; k < color_maps.size(); ++k) {
     detail::check_metric_map(color_maps[k], image, where, "colour map " + std::to_string(k));
-    detail::check_color(colors[k], image.channels(), where, "colour ", k);
+    detail::check_fill(colors[k], image, where, "colour ", k);
   }
 
   // key(λ) = min_k S(λ,k); the target image holds c_argmin at every pixel.
@@ -93,7 +97,9 @@ MetricCurve ca_deletion(Classifier&& model, const Image& image, const std::vecto
         best = k;
       }
     key[p] = lo;
-    for (std::size_t c = 0; c < C; ++c) target.data()[p * C + c] = colors[best][c];
+    const Fill& f = colors[best];
+    const float* v = f.is_image() ? f.image()->data() + p * C : f.color().data();
+    for (std::size_t c = 0; c < C; ++c) target.data()[p * C + c] = f.is_zero() ? 0.0f : v[c];
   }
   const auto order = detail::metric_order(key.data(), static_cast<std::int64_t>(P), false);
   auto data = detail::run_metric_curve(model, image, target, nullptr, order, step, options.batch_size, options.layout, cls,

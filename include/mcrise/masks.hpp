@@ -15,8 +15,15 @@
 /// `0 <= dy < ch`, `0 <= dx < cw` drawn uniformly (or (0,0) without shift).
 /// - bilinear (default): pixel-centre sampling. Canvas row u reads grid row
 ///   coordinate `s = (u + 0.5)·grid_h / ((grid_h + 1)·ch) - 0.5`, linearly
-///   interpolated between rows floor(s) and floor(s) + 1; coordinates outside
-///   [0, grid_h - 1] are clamped to the edge (edge cells replicate). Columns alike.
+///   interpolated between rows a = floor(s) and a + 1. A row index outside
+///   [0, grid_h - 1] is mirrored about the outer cell centre: row -1 reads row 1
+///   and row grid_h reads row grid_h - 2 (a grid of one row reads row 0). This is
+///   scikit-image's `resize(order=1, mode='reflect', anti_aliasing=False)`, the
+///   RISE reference code's upsampling: the same grid and shift give its mask to
+///   float rounding. Columns alike.
+/// - bilinear_edge: the same, but an index outside [0, grid_h - 1] is clamped
+///   to it (the edge cell repeats outward; scikit-image's mode='edge'). It
+///   differs from bilinear only in the half cell next to each side of the canvas.
 /// - nearest: canvas row u takes grid row `min(u / ch, grid_h - 1)`. With
 ///   random_shift = false and cell size 1 the masks are exactly the grid, the
 ///   setting in which the paper's definitions (eq. 1, 3, 8) are exact.
@@ -42,8 +49,9 @@ namespace mcrise {
 
 /// @brief How the low-resolution grid is brought to image resolution.
 enum class Upsampling {
-  bilinear,  ///< RISE's smooth masks (paper §3), the default
-  nearest    ///< blocky masks; exact binary masks with cell size 1
+  bilinear,      ///< RISE's smooth masks (paper §3), mirrored at the border as the RISE reference code; the default
+  nearest,       ///< blocky masks; exact binary masks with cell size 1
+  bilinear_edge  ///< bilinear with the edge cell repeated outward at the border
 };
 
 /// @brief How the samples of a run are drawn. Every sampler keeps each sample
@@ -153,7 +161,9 @@ struct MaskGeometry {
   /// @throws std::invalid_argument as make().
   static void check(int height, int width, const MaskOptions& opt, std::string_view where) {
     detail::require(where, height >= 1 && width >= 1, "the image is empty (", height, " x ", width, ")");
-    detail::require(where, opt.upsampling == Upsampling::bilinear || opt.upsampling == Upsampling::nearest,
+    detail::require(where,
+                    opt.upsampling == Upsampling::bilinear || opt.upsampling == Upsampling::nearest ||
+                        opt.upsampling == Upsampling::bilinear_edge,
                     "unknown upsampling ", static_cast<int>(opt.upsampling));
     // The canvas, up to about twice a side, must fit an int.
     detail::require(where, height <= max_side && width <= max_side, "image sides must be at most ", max_side,
@@ -187,8 +197,9 @@ struct MaskGeometry {
 namespace detail {
 
 /// @brief Interpolation weights of one axis: canvas position u reads grid
-///        indices i0[u], i1[u] with weights w0[u], w1[u] (w0 + w1 = 1), in float
+///        indices i0[u] <= i1[u] with weights w0[u], w1[u] (w0 + w1 = 1), in float
 ///        for the perturber and exactly (d0, d1, double) for the accumulators.
+///        Both index tables are non-decreasing in u.
 struct AxisWeights {
   std::vector<int> i0, i1;
   std::vector<float> w0, w1;
@@ -215,11 +226,24 @@ struct AxisWeights {
       const double s = (u + 0.5) * grid / static_cast<double>(canvas) - 0.5;
       const double f = std::floor(s);
       const double t = s - f;
-      const int a = static_cast<int>(f);
-      i0[k] = std::clamp(a, 0, grid - 1);
-      i1[k] = std::clamp(a + 1, 0, grid - 1);
-      d0[k] = 1.0 - t;
-      d1[k] = t;
+      const int a = static_cast<int>(f);  // in [-1, grid - 1]: s is in (-0.5, grid - 0.5)
+      if (mode == Upsampling::bilinear_edge) {
+        i0[k] = std::clamp(a, 0, grid - 1);
+        i1[k] = std::clamp(a + 1, 0, grid - 1);
+        d0[k] = 1.0 - t;
+        d1[k] = t;
+      } else {
+        // Mirror about the outer cell centres; an index past one end is one step out at most.
+        auto mirror = [grid](int i) { return grid == 1 ? 0 : i < 0 ? -i : i > grid - 1 ? 2 * (grid - 1) - i : i; };
+        const int j0 = mirror(a), j1 = mirror(a + 1);
+        // Keep i0 <= i1 (the perturber and the upsampler rely on monotone tables): at either
+        // border the two indices come out swapped, so swap them back with their weights.
+        const bool swap = j0 > j1;
+        i0[k] = swap ? j1 : j0;
+        i1[k] = swap ? j0 : j1;
+        d0[k] = swap ? t : 1.0 - t;
+        d1[k] = swap ? 1.0 - t : t;
+      }
       w0[k] = static_cast<float>(d0[k]);
       w1[k] = static_cast<float>(d1[k]);
     }

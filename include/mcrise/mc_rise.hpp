@@ -6,6 +6,7 @@
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
 #include <mcrise/colors.hpp>
+#include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/perturb.hpp>
@@ -50,6 +51,9 @@ struct McRiseOptions {
   Upsampling upsampling = Upsampling::bilinear;  ///< grid -> pixels (see masks.hpp)
   bool random_shift = true;          ///< random (dy, dx) shift of each mask
   std::vector<Color> colors{};       ///< K mask colours, 1 <= K <= 255, C finite values each (image value range); empty: paper_colors()
+  /// K mask fills, used instead of colors when not empty (then colors must be empty): each a constant
+  /// colour or an H x W x C finite image, in any mix, e.g. {red, green, Fill::blurred(img, 5)}.
+  std::vector<Fill> fills{};
   float value_max = 1.0f;            ///< scale of the default colours, finite and > 0: 1 for [0,1] images, 255 for [0,255]
   int se_groups = 16;                ///< G, batch-means groups for the standard errors: 0 (off) or in [2, 1024]
   double target_relative_se = 0.0;   ///< stop once the relative standard error is at most this (needs se_groups); 0: off
@@ -70,7 +74,8 @@ using McRiseClassMaps = std::pair<std::vector<SaliencyMap>, SaliencyMap>;
 /// @brief Maps of mc_rise(), per target class: K colour maps S(λ,k) and the baseline
 ///        map; the K raw colour maps are raw = S + baseline (raw_maps()).
 struct McRiseResult : ExplanationResult<detail::McRiseClassMaps> {
-  std::vector<Color> mask_colors;                  ///< the K colours used
+  std::vector<Color> mask_colors;                  ///< the K colours used (an image fill: its per-channel mean, for legends)
+  std::vector<Fill> mask_fills;                    ///< the K fills used (constant colours or images)
   /// color_maps[j][k]: S(λ,k) of classes[j], H x W; empty with maps_on_demand (use map(cls)).
   std::vector<std::vector<SaliencyMap>> color_maps;
   /// baselines[j]: baseline map of classes[j], H x W; empty with maps_on_demand (use baseline(cls)).
@@ -116,6 +121,8 @@ struct McRiseResult : ExplanationResult<detail::McRiseClassMaps> {
   }
   /// @brief The K mask colours, in the order of the maps.
   const std::vector<Color>& colors() const noexcept { return mask_colors; }
+  /// @brief The K fills, in the order of the maps (pass these to ca_deletion() when some are images).
+  const std::vector<Fill>& fills() const noexcept { return mask_fills; }
 
  private:
   std::size_t slot(int cls, const char* fn) const {
@@ -153,7 +160,16 @@ struct McRiseEstimator {
   static constexpr const char* task = "mc_rise";
 
   // The owner of the rules on colors and value_max.
-  static std::vector<Color> fills(const Image& image, const Options& options) {
+  static std::vector<Fill> fills(const Image& image, const Options& options) {
+    if (!options.fills.empty()) {
+      require(where, options.colors.empty(), "give colors or fills, not both (got ", options.colors.size(),
+              " colours and ", options.fills.size(), " fills)");
+      check_fills(options.fills, image, where);
+      std::vector<Fill> fills = options.fills;
+      for (auto& f : fills)  // a default Fill is zero: C zeros, so that colors() lists a colour
+        if (f.is_zero()) f = Color(static_cast<std::size_t>(image.channels()), 0.0f);
+      return fills;
+    }
     std::vector<Color> colors;
     if (options.colors.empty()) {
       require_finite_positive(where, "value_max", options.value_max);
@@ -164,9 +180,13 @@ struct McRiseEstimator {
       colors = options.colors;
     }
     check_colors(colors, image.channels(), where);
-    return colors;
+    return std::vector<Fill>(colors.begin(), colors.end());
   }
-  static void keep_colors(Result& r, const std::vector<Color>& colors) { r.mask_colors = colors; }
+  static void keep_colors(Result& r, const std::vector<Fill>& fills) {
+    r.mask_fills = fills;
+    r.mask_colors.clear();
+    for (const auto& f : fills) r.mask_colors.push_back(f.representative(0));  // fills() left no zero fill
+  }
   static void maps(const Accumulator& acc, Result& r, bool with_baselines) {
     r.baselines.clear();
     r.color_maps = acc.all_maps(with_baselines ? &r.baselines : nullptr);

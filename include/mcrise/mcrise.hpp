@@ -10,6 +10,7 @@
 #include <mcrise/colormap.hpp>
 #include <mcrise/colors.hpp>
 #include <mcrise/deletion.hpp>
+#include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/io.hpp>
 #include <mcrise/io_error.hpp>

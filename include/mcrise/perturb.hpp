@@ -2,12 +2,16 @@
 /// @file perturb.hpp
 /// @brief Writes perturbed images straight into a batch buffer.
 ///
-/// RISE: i'(λ) = i(λ)·m(λ). MC-RISE: i'(λ) = i(λ)·m0(λ) + Σ_k c_k·m^c(λ, k)
-/// (paper §4.2). Both are one formula with K fill colours (RISE: K = 1, the
-/// fill is zero). The full-resolution planes are never stored: each row of the
+/// RISE: i'(λ) = i(λ)·m(λ) + F(λ)·(1 − m(λ)). MC-RISE: i'(λ) = i(λ)·m0(λ) +
+/// Σ_k F_k(λ)·m^c(λ, k) (paper §4.2). Both are one formula with K fills (RISE:
+/// K = 1, the fill is zero by default); a fill is a constant colour c_k or an
+/// image (fill.hpp). The full-resolution planes are never stored: each row of the
 /// perturbed image is interpolated from two grid rows that were first
-/// interpolated along x, so the cost per pixel is a few multiply-adds.
+/// interpolated along x, so the cost per pixel is a few multiply-adds. Image
+/// fills add one more pass over the row: the (up to four) cells a pixel reads,
+/// each weighting its fill image's value there.
 
+#include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 
@@ -50,32 +54,35 @@ class Perturber {
   /// @param image the image to explain, H x W x C (must match the generator's H x W)
   /// @param generator the mask distribution (its K must equal fills.size()); kept by reference,
   ///        so it must outlive the Perturber (do not pass a temporary)
-  /// @param fills K colours, each with C finite values in the image's value range
+  /// @param fills K fills (a vector of colours, of fills, or a braced list of either): constant
+  ///        colours with C finite values in the image's value range, or finite H x W x C images
   ///        (RISE: one all-zero colour)
-  /// @throws std::invalid_argument on a size, count or channel mismatch, or a non-finite colour value.
-  Perturber(const Image& image, const MaskGenerator& generator, const std::vector<Color>& fills)
+  /// @throws std::invalid_argument on a size, count or channel mismatch, or a non-finite value.
+  Perturber(const Image& image, const MaskGenerator& generator, const FillList& fills)
       : Perturber((check(image, generator, fills, "mcrise::Perturber()"), detail::Checked{}), image, generator,
-                  fills) {}
+                  fills.fills()) {}
 
   /// @brief Refused at compile time: the Perturber keeps a reference to its generator,
   ///        which must outlive it, so a temporary generator is not accepted.
-  Perturber(const Image& image, MaskGenerator&& generator, const std::vector<Color>& fills) = delete;
+  Perturber(const Image& image, MaskGenerator&& generator, const FillList& fills) = delete;
 
   /// @brief The rules of the constructor: the image is the generator's H x W, there is one fill per
-  ///        mask colour, and each fill has the image's C finite values (see detail::check_colors).
+  ///        mask colour, and each fill is a colour with the image's C finite values or a finite image
+  ///        of the image's size (see detail::check_fill).
   /// @param image the image to perturb, H x W x C
   /// @param generator the mask generator whose masks will be applied
-  /// @param fills one colour per mask colour, each with C finite values
+  /// @param fills one fill per mask colour: a colour of C finite values or a finite H x W x C image
   /// @param where the function named in the message, e.g. "mcrise::mc_rise()"
-  /// @throws std::invalid_argument as the constructor.
-  static void check(const Image& image, const MaskGenerator& generator, const std::vector<Color>& fills,
+  /// @throws std::invalid_argument as the constructor, naming the fill: "<where>: fill 1 has 2 channels
+  ///         but the image has 3", "<where>: fill 5 ('blur:5') is 8 x 8 x 3 but the image is ...".
+  static void check(const Image& image, const MaskGenerator& generator, const FillList& fills,
                     std::string_view where) {
     const auto& g = generator.geometry();
     detail::require(where, image.height() == g.height && image.width() == g.width, "image is ", image.height(), " x ",
                     image.width(), " but the masks are ", g.height, " x ", g.width);
     detail::require(where, static_cast<int>(fills.size()) == generator.num_colors(), fills.size(),
-                    " colours given for masks with ", generator.num_colors());
-    detail::check_colors(fills, image.channels(), where);
+                    " fills given for masks with ", generator.num_colors(), " colours");
+    detail::check_fills(fills.fills(), image, where);
   }
 
   /// @brief Write the perturbed image of sample `s` to `dst` (H*W*C floats) in `layout`.
@@ -114,7 +121,7 @@ class Perturber {
     const std::size_t row_len = W * C;  // floats per grid row, both layouts
     scratch.keep_rows.resize(static_cast<std::size_t>(g.grid_h) * (layout == Layout::HWC ? row_len : W));
     scratch.color_rows.resize(any_fill_ ? static_cast<std::size_t>(g.grid_h) * row_len : 0);
-    // Only the grid rows that rows [y0, y1) read (the row tables are monotone in u).
+    // Only the grid rows that rows [y0, y1) read (the row tables are non-decreasing in u).
     const int r_lo = rw.i0[static_cast<std::size_t>(y0 + s.dy)];
     const int r_hi = rw.i1[static_cast<std::size_t>(y1 - 1 + s.dy)];
     for (int r = r_lo; r <= r_hi; ++r) interpolate_row(s, r, layout, scratch);
@@ -148,6 +155,7 @@ class Perturber {
           blend(out, src, k0, k1, a, b, W);
       }
     }
+    if (!image_fills_.empty()) add_image_fills(s, dst, layout, y0, y1);
   }
 
   /// @brief The perturbed image of sample `s` as an Image (convenience; allocates).
@@ -167,14 +175,23 @@ class Perturber {
   friend struct detail::PartsAccess;
 
   // Arguments that check() accepted.
-  Perturber(detail::Checked, const Image& image, const MaskGenerator& generator, const std::vector<Color>& fills)
+  Perturber(detail::Checked, const Image& image, const MaskGenerator& generator, const std::vector<Fill>& fills)
       : gen_(generator), H_(image.height()), W_(image.width()), C_(image.channels()) {
-    // state 0 (kept) contributes no fill; state k contributes colour k.
+    // state 0 (kept) contributes no fill; state k contributes colour k, or (image fill) nothing
+    // here and its image in add_image_fills().
     fill_.assign(static_cast<std::size_t>((generator.num_colors() + 1) * C_), 0.0f);
+    image_of_state_.assign(static_cast<std::size_t>(generator.num_colors() + 1), -1);
     for (std::size_t k = 0; k < fills.size(); ++k) {
+      if (fills[k].is_image()) {
+        image_of_state_[k + 1] = static_cast<int>(image_fills_.size());
+        image_fills_.push_back(fills[k]);
+        continue;
+      }
+      if (fills[k].is_zero()) continue;
       for (int c = 0; c < C_; ++c) {
-        fill_[(k + 1) * static_cast<std::size_t>(C_) + static_cast<std::size_t>(c)] = fills[k][static_cast<std::size_t>(c)];
-        any_fill_ = any_fill_ || fills[k][static_cast<std::size_t>(c)] != 0.0f;
+        const float v = fills[k].color()[static_cast<std::size_t>(c)];
+        fill_[(k + 1) * static_cast<std::size_t>(C_) + static_cast<std::size_t>(c)] = v;
+        any_fill_ = any_fill_ || v != 0.0f;
       }
     }
     interleaved_.assign(image.data(), image.data() + image.size());
@@ -235,6 +252,41 @@ class Perturber {
     }
   }
 
+  // Adds Σ_k F_k(λ)·m^c(λ, k) over the image fills k to rows [y0, y1): per pixel, each of the four
+  // cells it reads (rows r0, r1 with weights a, b; columns with w0, w1) whose colour is an image
+  // fill adds its weight times that image's value. Every value is a function of the pixel alone,
+  // so rows written by different threads or batches are bitwise those of a whole-image call.
+  void add_image_fills(const MaskSample& s, float* dst, Layout layout, int y0, int y1) const {
+    const auto& rw = gen_.row_weights();
+    const auto& cwt = gen_.col_weights();
+    const auto gw = static_cast<std::size_t>(gen_.geometry().grid_w);
+    const std::size_t W = static_cast<std::size_t>(W_), C = static_cast<std::size_t>(C_), H = static_cast<std::size_t>(H_);
+    for (int y = y0; y < y1; ++y) {
+      const auto u = static_cast<std::size_t>(y + s.dy);
+      const float ry[2] = {rw.w0[u], rw.w1[u]};
+      const std::uint8_t* rows[2] = {s.cells.data() + static_cast<std::size_t>(rw.i0[u]) * gw,
+                                     s.cells.data() + static_cast<std::size_t>(rw.i1[u]) * gw};
+      for (std::size_t x = 0; x < W; ++x) {
+        const auto v = x + static_cast<std::size_t>(s.dx);
+        const float cx[2] = {cwt.w0[v], cwt.w1[v]};
+        const int cols[2] = {cwt.i0[v], cwt.i1[v]};
+        for (int i = 0; i < 2; ++i)
+          for (int j = 0; j < 2; ++j) {
+            const int f = image_of_state_[rows[i][cols[j]]];
+            if (f < 0) continue;
+            const float w = ry[i] * cx[j];
+            const float* src = image_fills_[static_cast<std::size_t>(f)].image()->data() +
+                               (static_cast<std::size_t>(y) * W + x) * C;
+            for (std::size_t c = 0; c < C; ++c) {
+              float& out = layout == Layout::HWC ? dst[(static_cast<std::size_t>(y) * W + x) * C + c]
+                                                 : dst[(c * H + static_cast<std::size_t>(y)) * W + x];
+              out += w * src[c];
+            }
+          }
+      }
+    }
+  }
+
   std::size_t index(int c, int y, int x) const noexcept {
     return (static_cast<std::size_t>(c) * static_cast<std::size_t>(H_) + static_cast<std::size_t>(y)) *
                static_cast<std::size_t>(W_) +
@@ -247,6 +299,8 @@ class Perturber {
   std::vector<float> interleaved_;  // H x W x C copy of the image (HWC output)
   std::vector<float> planar_;       // C x H x W copy of the image (CHW output)
   bool any_fill_ = false;
+  std::vector<Fill> image_fills_;    // the image fills, in colour order
+  std::vector<int> image_of_state_;  // K+1: index into image_fills_ of state k's fill, -1 if constant
 };
 
 }  // namespace mcrise

@@ -10,6 +10,7 @@
 #include <mcrise/auc.hpp>
 #include <mcrise/colormap.hpp>
 #include <mcrise/colors.hpp>
+#include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/picture.hpp>
 #include <mcrise/resize.hpp>
@@ -23,6 +24,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -116,6 +118,9 @@ struct FigureOptions {
   float value_max = 1.0f;     ///< value of a full-intensity channel of the image and the colours, finite and > 0
   std::string title{};        ///< heading drawn above everything; empty: none
   std::vector<std::string> color_names{};  ///< one label per colour; empty: a name guessed from the colour
+  /// optional, one per colour (e.g. McRiseResult::fills()): where fills[k] is an image, the swatch of
+  /// colour k shows thumbnails of that image and, without color_names, its heading is the fill's name
+  std::vector<Fill> fills{};
   std::string image_label = "input";       ///< heading of the image column
   std::string rise_label = "RISE";         ///< heading of the RISE column
   /// scale of the colour maps; lo == hi (default): auto_scale() of all colour maps of all rows for `colormap`
@@ -170,6 +175,16 @@ inline Rgb color_to_rgb(const Color& c, float value_max) {
   return Rgb{to_byte(c[0], value_max), to_byte(c[1], value_max), to_byte(c[2], value_max)};
 }
 
+/// An h x w strip of thumbnails of `fill` (each h rows high, its aspect kept), repeated left to right.
+inline Picture fill_strip(const Image& fill, int h, int w, float value_max) {
+  const int tw = std::clamp(static_cast<int>(std::lround(static_cast<double>(h) * fill.width() / fill.height())), 1, w);
+  const Picture thumb = to_picture(resize(fill, h, tw), value_max);
+  Picture strip(h, w);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) strip.set(y, x, thumb.at(y, x % tw));
+  return strip;
+}
+
 inline void frame(Picture& pic, const Rect& r, Rgb c) {
   pic.fill(Rect{r.x - 1, r.y - 1, r.w + 2, 1}, c);
   pic.fill(Rect{r.x - 1, r.y + r.h, r.w + 2, 1}, c);
@@ -194,7 +209,9 @@ inline std::vector<std::string> column_headers(const FigureOptions& opt, std::si
   std::vector<std::string> h{opt.image_label};
   if (rise) h.push_back(opt.rise_label);
   for (std::size_t k = 0; k < K; ++k)
-    h.push_back(k < opt.color_names.size() ? opt.color_names[k] : guess_color_name(colors[k], opt.value_max));
+    h.push_back(k < opt.color_names.size()                       ? opt.color_names[k]
+                : k < opt.fills.size() && opt.fills[k].is_image() ? opt.fills[k].name()
+                                                                  : guess_color_name(colors[k], opt.value_max));
   return h;
 }
 
@@ -372,8 +389,14 @@ inline Picture class_comparison_figure(const Image& img, const std::vector<Figur
   for (std::size_t c = 0; c < headers.size(); ++c)
     detail::draw_text(out, L.headers[c].x, L.headers[c].y, headers[c], ink, ts);
   for (std::size_t k = 0; k < colors.size(); ++k) {
-    out.fill(L.swatches[k], detail::color_to_rgb(colors[k], opt.value_max));
-    detail::frame(out, L.swatches[k], edge);
+    const Rect& sw = L.swatches[k];
+    if (k < opt.fills.size() && opt.fills[k].is_image()) {
+      // An image fill: thumbnails of it at the swatch's height (its aspect kept), side by side.
+      out.paste(detail::fill_strip(*opt.fills[k].image(), sw.h, sw.w, opt.value_max), sw.y, sw.x);
+    } else {
+      out.fill(sw, detail::color_to_rgb(colors[k], opt.value_max));
+    }
+    detail::frame(out, sw, edge);
   }
   const Picture image_panel = [&] {
     const Image small = (std::max(H, W) > opt.panel_size) ? resize(img, L.panel_height, L.panel_width) : img;
@@ -572,8 +595,16 @@ inline Picture curve_plot(const std::vector<Curve>& curves, const CurvePlotOptio
   return out;
 }
 
+namespace detail {
+template <class Result, class = void>
+struct has_fills : std::false_type {};
+template <class Result>
+struct has_fills<Result, std::void_t<decltype(std::declval<const Result&>().fills())>> : std::true_type {};
+}  // namespace detail
+
 /// @brief Fig. 1 style figure straight from an mc_rise() result: the image and
-///        the K colour maps of class `cls` under swatches of their colours.
+///        the K colour maps of class `cls` under swatches of their colours (an image fill's
+///        swatch: thumbnails of it, headed by its name).
 /// @param img the explained image, H x W x C, values in [0, opt.value_max]
 /// @tparam Result McRiseResult (anything with map(cls) -> K maps and colors() -> the K colours)
 /// @param res the result of mc_rise() on `img`
@@ -586,6 +617,8 @@ Picture color_saliency_figure(const Image& img, const Result& res, int cls, Figu
   if (opt.color_names.empty() && (C == 1 || C == 3 || C == 4) && opt.value_max > 0.0f && std::isfinite(opt.value_max) &&
       res.colors() == paper_colors(C, opt.value_max))
     opt.color_names = paper_color_names(img.channels());
+  if constexpr (detail::has_fills<Result>::value)
+    if (opt.fills.empty()) opt.fills = res.fills();  // image fills show as thumbnails named by the fill
   return color_saliency_figure(img, res.map(cls), res.colors(), opt);
 }
 

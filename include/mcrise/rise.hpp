@@ -5,6 +5,7 @@
 #include <mcrise/accumulator.hpp>
 #include <mcrise/callbacks.hpp>
 #include <mcrise/classifier.hpp>
+#include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/perturb.hpp>
@@ -56,6 +57,9 @@ struct RiseOptions {
   ImageBatch* buffer = nullptr;      ///< optional batch buffer you own and reuse across calls (one call at a time); null: a fresh one
   std::string checkpoint_path{};     ///< state file to resume from and save to (docs/checkpoints.md); empty: no checkpoints
   std::int64_t checkpoint_every = 1000;  ///< masks between checkpoints, >= 1: saved after the batch that reaches each multiple, and at the end
+  /// What masked pixels show: i' = i·m + F·(1 − m). Default zero (i' = i·m, the paper's RISE); a
+  /// constant colour (C finite values) or an H x W x C finite image, e.g. Fill::blurred(img, 5).
+  Fill fill{};
 };
 
 /// @brief Maps of rise() or debiased_rise(), one H x W map per target class.
@@ -111,10 +115,12 @@ struct RiseEstimator {
   static constexpr const char* where = kind == RiseKind::plain ? "mcrise::rise()" : "mcrise::debiased_rise()";
   static constexpr const char* task = kind == RiseKind::plain ? "rise" : "debiased_rise";
 
-  static std::vector<Color> fills(const Image& img, const Options&) {
-    return {Color(static_cast<std::size_t>(img.channels()), 0.0f)};
+  // The owner of the rule on fill (checked before any model call).
+  static std::vector<Fill> fills(const Image& img, const Options& o) {
+    check_fill(o.fill, img, where, "fill");
+    return {o.fill};
   }
-  static void keep_colors(Result&, const std::vector<Color>&) {}
+  static void keep_colors(Result&, const std::vector<Fill>&) {}
   static void maps(const Accumulator& acc, Result& r, bool) {
     r.maps = kind == RiseKind::plain ? acc.rise_maps() : acc.debiased_maps();
   }

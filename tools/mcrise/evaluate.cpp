@@ -182,8 +182,7 @@ int run_evaluate(const EvaluateOptions& opt) {
     };
     double auc = 0.0;
     if (opt.metric == "ca-deletion") {
-      std::vector<Color> colors;
-      for (const auto& c : e.colors) colors.push_back(c.value);
+      const std::vector<Fill> colors = make_fills(e.colors, img);
       CaDeletionOptions o;
       o.batch_size = t.batch;
       o.layout = batch_layout;

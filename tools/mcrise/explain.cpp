@@ -81,9 +81,11 @@ Picture make_figure(const Image& img, const Explanation& e, const std::vector<st
   fo.title = title;
   std::vector<FigureRow> rows;
   std::vector<Color> colors;
-  for (const auto& c : e.colors) {
-    colors.push_back(c.value);
-    fo.color_names.push_back(c.name);
+  // A blur fill's swatch shows its mean colour, labelled with its name.
+  const std::vector<Fill> fills = make_fills(e.colors, img);
+  for (std::size_t k = 0; k < fills.size(); ++k) {
+    colors.push_back(fills[k].representative(img.channels()));
+    fo.color_names.push_back(e.colors[k].name);
   }
   for (std::size_t j = 0; j < e.classes.size(); ++j) {
     const int c = e.classes[j];

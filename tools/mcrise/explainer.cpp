@@ -95,7 +95,7 @@ Explanation explain_image(Model& model, const Image& image, const std::vector<in
     McRiseOptions o;
     fill_sampling(o, classes, opt);
     e.colors = parse_colors(opt.colors);
-    for (const auto& c : e.colors) o.colors.push_back(c.value);
+    o.fills = make_fills(e.colors, image);
     const McRiseResult r = mc_rise(ref, image, o, report);
     for (int c : r.classes) e.maps.push_back(r.map(c));
     return take_summary(r, e);

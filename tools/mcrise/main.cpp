@@ -26,7 +26,7 @@ void add_tool_options(CLI::App& cmd, ToolOptions& t) {
   cmd.add_option("--target-se", t.target_se, "stop once the relative standard error is at most X (0: off)")
       ->check(CLI::Range(0.0, 1e300))
       ->capture_default_str();
-  cmd.add_option("--colors", t.colors, "mask colours (mc_rise): names or #rrggbb, comma-separated")
+  cmd.add_option("--colors", t.colors, "mask colours (mc_rise): names, #rrggbb or blur:S (a blurred copy, σ = S px), comma-separated")
       ->delimiter(',')
       ->default_str("red,green,blue,white,black");
   cmd.add_option("--input-size", t.input_size, "HxW the images are brought to (default: the model's input size)");

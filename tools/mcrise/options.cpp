@@ -47,15 +47,36 @@ std::vector<NamedColor> parse_colors(const std::vector<std::string>& text) {
       out.push_back({name, c});
       continue;
     }
+    if (name.rfind("blur:", 0) == 0) {
+      const std::string num = name.substr(5);
+      std::size_t used = 0;
+      double sigma = -1.0;
+      try {
+        sigma = std::stod(num, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (num.empty() || used != num.size() || !(sigma >= 0.0 && sigma <= 1e5))
+        throw std::runtime_error("bad blur fill '" + raw + "' in --colors: use blur:S with S in [0, 1e5] pixels");
+      out.push_back({name, Color{}, sigma});
+      continue;
+    }
     const auto it = std::find_if(std::begin(known_colors), std::end(known_colors),
                                  [&](const KnownColor& k) { return name == k.name; });
     if (it == std::end(known_colors))
       throw std::runtime_error("unknown colour '" + raw +
                                "' in --colors: use red, green, blue, white, black, yellow, cyan, magenta, grey, "
-                               "orange or #rrggbb");
+                               "orange, #rrggbb or blur:S");
     out.push_back({name, Color{it->r, it->g, it->b}});
   }
   return out;
+}
+
+std::vector<Fill> make_fills(const std::vector<NamedColor>& colors, const Image& image) {
+  std::vector<Fill> fills;
+  for (const auto& c : colors)
+    fills.push_back(c.blur_sigma >= 0.0 ? Fill::blurred(image, c.blur_sigma) : Fill(c.value));
+  return fills;
 }
 
 std::pair<int, int> parse_size(const std::string& text) {

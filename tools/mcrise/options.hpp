@@ -2,6 +2,7 @@
 /// @file options.hpp
 /// @brief The options the mcrise tool's commands share, and how their text becomes values.
 
+#include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/model_input.hpp>
 
@@ -30,16 +31,21 @@ struct ToolOptions {
   std::uint64_t seed = 2020;            ///< mask n depends only on (seed, n)
 };
 
-/// @brief A mask colour and the name it was given by.
+/// @brief A mask colour (or a blurred-copy fill) and the name it was given by.
 struct NamedColor {
-  std::string name;  ///< as written ("red", "#ff8000")
-  Color value;       ///< 3 values in [0, 1]
+  std::string name;          ///< as written ("red", "#ff8000", "blur:5")
+  Color value;               ///< 3 values in [0, 1]; for a blur fill, empty
+  double blur_sigma = -1.0;  ///< "blur:S": the image blurred with σ = S pixels fills; < 0: a colour
 };
 
 /// @brief The colours of --colors: red, green, blue, white, black, yellow, cyan, magenta, grey
-///        (gray), orange, or #rrggbb; empty text list: the paper's five colours.
-/// @throws std::runtime_error naming the first colour that is neither.
+///        (gray), orange, #rrggbb, or blur:S (a blurred copy of the image, σ = S pixels, S in
+///        [0, 1e5]); empty text list: the paper's five colours.
+/// @throws std::runtime_error naming the first colour that is none of these.
 std::vector<NamedColor> parse_colors(const std::vector<std::string>& text);
+
+/// @brief The mask fills of `colors` for `image`: each colour, or Fill::blurred(image, S) for blur:S.
+std::vector<Fill> make_fills(const std::vector<NamedColor>& colors, const Image& image);
 
 /// @brief "HxW" (e.g. "224x224") as (H, W), each in [1, 65535].
 /// @throws std::runtime_error for any other text.

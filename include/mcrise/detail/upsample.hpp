@@ -5,8 +5,8 @@
 ///        the crop at offset (dy, dx).
 ///
 /// Along one axis, the upsampled grid row is piecewise linear in the canvas
-/// position (bilinear: linear between cell centres, constant beyond the first
-/// and last; nearest: constant within a cell), so its second difference is
+/// position (bilinear: linear between cell centres, mirrored or constant beyond
+/// the first and last; nearest: constant within a cell), so its second difference is
 /// zero except at a few knots. The sum over shifts is therefore computed as
 /// the first two outputs directly plus a sparse scatter of second differences,
 /// then one running recurrence t[x] = 2·t[x-1] - t[x-2] + e[x]. Per plane this

@@ -300,6 +300,34 @@ TEST_CASE("mcrise explain --top 2 --colors with a hex colour explains two classe
   }
 }
 
+TEST_CASE("mcrise explain --colors red,blur:2 fills with a colour and a blurred copy, as mc_rise with those fills",
+          "[cli]") {
+  const fs::path in = fresh_dir("blur_in"), out = fresh_dir("blur_out"), io = fresh_dir("blur_io");
+  const fs::path png = write_sign(in, "s.png", signs::render_sample(2, 5).image);
+  const Run r = run({"explain", onnx, png.string(), "--softmax", "--colors", "red,blur:2", "--masks", "100", "--out",
+                     out.string()},
+                    io);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(read_all(out / "s.json"));
+  CHECK(j["options"]["colors"] == nlohmann::json({"red", "blur:2"}));
+  const int a = j["targets"][0]["class"];
+
+  mcrise::ModelInput mi;
+  mi.softmax = true;
+  mcrise::OpenCvDnnClassifier model(onnx, mi);
+  const mcrise::Image img = mcrise::load_image(png.string());
+  mcrise::McRiseOptions o;
+  o.n_masks = 100;
+  o.classes = {a};
+  o.fills = {mcrise::Color{1, 0, 0}, mcrise::Fill::blurred(img, 2.0)};
+  o.layout = mcrise::Layout::CHW;
+  const auto res = mcrise::mc_rise(model, img, o);
+  const std::string name = "s.c" + std::to_string(a) + ".maps.npy";
+  mcrise::write_npy((in / name).string(), res.map(a));
+  CHECK(read_all(out / name) == read_all(in / name));
+}
+
 TEST_CASE("mcrise evaluate killed part-way and resumed gives the rows of an uninterrupted run", "[cli]") {
   const fs::path in = fresh_dir("eval_in"), out = fresh_dir("eval_out"), io = fresh_dir("eval_io");
   const fs::path images = in / "images";
@@ -429,6 +457,8 @@ TEST_CASE("mcrise refuses bad input with one line, a non-zero exit code and no o
       {"malformed input size", {"explain", onnx, p, "--input-size", "32by32"}, "--input-size must be HxW"},
       {"unknown colour", {"explain", onnx, p, "--colors", "red,purpel"}, "unknown colour 'purpel'"},
       {"bad hex colour", {"explain", onnx, p, "--colors", "#12345g"}, "unknown colour '#12345g'"},
+      {"bad blur fill", {"explain", onnx, p, "--colors", "red,blur:x"}, "bad blur fill 'blur:x'"},
+      {"negative blur fill", {"explain", onnx, p, "--colors", "blur:-1"}, "bad blur fill 'blur:-1'"},
       {"class out of range", {"explain", onnx, p, "--class", "10"}, "--class 10 is out of range"},
       {"unwritable output folder", {"explain", onnx, p}, "cannot create output folder"},
       {"labels file with too few labels", {"explain", onnx, p, "--labels", I + "/short_labels.txt"}, "has 2 labels but the model has 10 classes"},

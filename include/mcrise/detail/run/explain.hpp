@@ -9,8 +9,8 @@
 ///     static constexpr const char* where = "mcrise::fn()";  // names the function in messages
 ///     static constexpr const char* task = "fn";             // Progress::task
 ///     // The mask colours (RISE: one all-zero fill), after checking the options that make them.
-///     static std::vector<Color> fills(const Image&, const Options&);
-///     static void keep_colors(Result&, const std::vector<Color>&);
+///     static std::vector<Fill> fills(const Image&, const Options&);
+///     static void keep_colors(Result&, const std::vector<Fill>&);
 ///     // The maps of every class into r (with_extras: also what only the final result keeps).
 ///     static void maps(const Accumulator&, Result& r, bool with_extras);
 ///     static auto standard_error(const Accumulator&, const Result& r, std::size_t j);
@@ -21,6 +21,7 @@
 
 #include <mcrise/accumulator.hpp>
 #include <mcrise/classifier.hpp>
+#include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
 #include <mcrise/perturb.hpp>
@@ -45,7 +46,7 @@ struct PartsAccess {
   static MaskGenerator generator(int height, int width, int num_colors, const MaskOptions& opt) {
     return MaskGenerator(Checked{}, height, width, num_colors, opt);
   }
-  static Perturber perturber(const Image& image, const MaskGenerator& gen, const std::vector<Color>& fills) {
+  static Perturber perturber(const Image& image, const MaskGenerator& gen, const std::vector<Fill>& fills) {
     return Perturber(Checked{}, image, gen, fills);
   }
 };
@@ -64,10 +65,10 @@ MaskOptions mask_options(const Options& o) {
   return m;
 }
 
-/// Options that check_options() accepted: the masks' and the fill colours.
+/// Options that check_options() accepted: the masks' and the fills.
 struct CheckedOptions {
   MaskOptions masks;
-  std::vector<Color> fills;
+  std::vector<Fill> fills;
 };
 
 /// Every rule on an explanation's options, checked once, before the first model call: the run
@@ -110,11 +111,16 @@ CheckedOptions check_options(const Image& img, const typename Estimator::Options
 
 /// The tag of a checkpointed run's state file: what its sums depend on besides the options the
 /// accumulator checks itself (the image and the fill colours; the model cannot be fingerprinted).
-inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Color>& fills, Layout layout) {
+inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Fill>& fills, Layout layout) {
   const std::int64_t shape[4] = {img.height(), img.width(), img.channels(), static_cast<std::int64_t>(layout)};
   std::uint64_t h = fnv1a64(shape, sizeof shape);
   h = fnv1a64(img.data(), img.size() * sizeof(float), h);
-  for (const Color& c : fills) h = fnv1a64(c.data(), c.size() * sizeof(float), h);
+  for (const Fill& f : fills) {
+    const unsigned char kind = f.is_image() ? 2 : (f.is_zero() ? 0 : 1);  // a zero fill and an empty colour differ
+    h = fnv1a64(&kind, 1, h);
+    if (f.is_image()) h = fnv1a64(f.image()->data(), f.image()->size() * sizeof(float), h);
+    else h = fnv1a64(f.color().data(), f.color().size() * sizeof(float), h);
+  }
   return h;
 }
 

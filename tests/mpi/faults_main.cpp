@@ -100,10 +100,11 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // The model throws on the last rank in its first batch: its own exception there, the others
-  // name it and carry its message (the other ranks run their share, then learn of it).
-  {
-    Model m{last, 1};
+  // The model throws on the last rank at its first call (the scores of the image) or in its first
+  // batch: its own exception there, the others name it and carry its message (the other ranks
+  // run their share, then learn of it).
+  for (int calls_before : {0, 1}) {
+    Model m{last, calls_before};
     const std::string text = "model failed on rank " + std::to_string(last);
     if (rank == last)
       expect_throw<ModelError>("throw in the first round", [&] { mcrise::mpi::mc_rise(m, img, o); }, text);

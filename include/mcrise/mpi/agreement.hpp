@@ -97,11 +97,11 @@ inline std::string field_text(const Field& f) {
 /// ('.' fine, 'I' failed with std::invalid_argument, 'E' failed otherwise, 'F' fine with the
 /// fields that follow) and the message or the fields.
 ///
-/// `local()` says whether this rank is between two collective points: an error there must be
+/// Every rank runs the same sequence of collective steps, and an error between two of them is
 /// reported at the next one (fail()), where the other ranks wait. An error inside a collective
-/// step, or after the last one, is rethrown without another collective: the other ranks then are
-/// not waiting at a collective point of this call (an agreed error, or an error from data every
-/// rank holds alike, ends every rank at the same step).
+/// step (an agreed failure, an MPI error) is rethrown without another step: every rank is then at
+/// the same step. The call's last step is finish(): after it no rank reports anything, since the
+/// others may have returned.
 class Agreement {
  public:
   /// @param where the public function ("mcrise::mpi::mc_rise()"), for the messages
@@ -115,14 +115,26 @@ class Agreement {
   MPI_Comm comm() const noexcept { return comm_; }
   const char* where() const noexcept { return where_; }
 
-  /// Marks the start of local work (between collective points).
-  void begin_local() noexcept { local_ = true; }
+  /// Runs a collective step `step()` of the caller's own (every rank runs it at the same point):
+  /// an error inside it is not reported again.
+  template <class Step>
+  void collective(Step&& step) {
+    between_ = false;
+    step();
+    between_ = true;
+  }
+
+  /// The call's last collective step: every rank is fine, or every rank throws (see agree()).
+  void finish() {
+    agree();
+    between_ = false;
+  }
 
   /// A collective point at which this rank is fine: throws on every rank if any rank failed,
   /// std::invalid_argument if any rank's `fields` differ from rank 0's (naming the first field
   /// and both values). Returns the reports' payloads (`payload` of every rank, in rank order).
   std::vector<std::string> agree(const std::vector<Field>& fields = {}, const std::string& payload = "") {
-    local_ = false;
+    between_ = false;
     std::string mine = fields.empty() ? "." : "F";
     if (!fields.empty()) {
       for (const Field& f : fields) mine.append(reinterpret_cast<const char*>(&f.value), sizeof f.value);
@@ -154,14 +166,15 @@ class Agreement {
       }
       out.push_back(rep.substr(1 + fixed));
     }
+    between_ = true;
     return out;
   }
 
-  /// Called with the exception that ends this rank's work: reports it at the collective point
+  /// Called with the exception that ends this rank's work: reports it at the collective step
   /// the other ranks wait at (if this rank was between two), then rethrows it. Never returns.
   [[noreturn]] void fail(std::exception_ptr error) {
-    if (!local_) std::rethrow_exception(error);
-    local_ = false;
+    if (!between_) std::rethrow_exception(error);
+    between_ = false;
     std::string mine = "E";
     try {
       std::rethrow_exception(error);
@@ -201,7 +214,7 @@ class Agreement {
   MPI_Comm comm_;
   const char* where_;
   int rank_ = 0, size_ = 1;
-  bool local_ = true;
+  bool between_ = true;  // between two collective steps (or before the first)
 };
 
 }  // namespace detail
@@ -223,7 +236,7 @@ void together(Work&& work, MPI_Comm comm = MPI_COMM_WORLD, const char* where = "
   } catch (...) {
     agreement.fail(std::current_exception());
   }
-  agreement.agree();
+  agreement.finish();
 }
 
 }  // namespace mpi

@@ -58,7 +58,6 @@ struct MpiShare {
   /// Calls f(a, b) for this rank's ranges of [first, last) (first: a batch boundary).
   template <class F>
   void run(std::int64_t first, std::int64_t last, F&& f) const {
-    agreement.begin_local();
     // About 4 ranges per rank, whole batches each: a deterministic split of (last - first, size, batch).
     const std::int64_t n = last - first, size = agreement.size();
     const std::int64_t per = (n + 4 * size - 1) / (4 * size);
@@ -74,16 +73,19 @@ struct MpiShare {
   /// rank), after every rank said it is fine.
   template <class Accumulator>
   void combine(Accumulator& acc) const {
-    agreement.agree();
     const std::vector<unsigned char> mine = acc.to_bytes();
     mcrise::detail::require("mcrise::mpi", mine.size() <= static_cast<std::size_t>(INT_MAX), "a rank's state is ",
                             mine.size(), " bytes, over the 2 GiB of one MPI message");
+    agreement.agree();
     const int bytes = static_cast<int>(mine.size());
     const int size = agreement.size();
     std::vector<unsigned char> all(mine.size() * static_cast<std::size_t>(size));
-    check_mpi(MPI_Allgather(mine.data(), bytes, MPI_UNSIGNED_CHAR, all.data(), bytes, MPI_UNSIGNED_CHAR,
-                            agreement.comm()),
-              "MPI_Allgather");
+    agreement.collective([&] {
+      check_mpi(MPI_Allgather(mine.data(), bytes, MPI_UNSIGNED_CHAR, all.data(), bytes, MPI_UNSIGNED_CHAR,
+                              agreement.comm()),
+                "MPI_Allgather");
+    });
+    // The same on every rank; an error here (memory) is reported at the next step.
     Accumulator other = acc;
     for (int r = 0; r < size; ++r) {
       const auto at = all.begin() + static_cast<std::ptrdiff_t>(mine.size()) * r;
@@ -96,6 +98,9 @@ struct MpiShare {
       }
     }
   }
+
+  /// The run's last step: every rank is fine, or every rank throws.
+  void finish() const { agreement.finish(); }
 };
 
 /// A double as a Field.
@@ -150,7 +155,6 @@ typename Estimator::Result explain_over(const char* where, MPI_Comm comm, Classi
     mcrise::detail::require(where, o.checkpoint_path.empty(), "checkpoint_path is not supported over MPI, got '",
                             o.checkpoint_path, "'");
     agreement.agree(fields_of<Estimator>(img, o));
-    agreement.begin_local();
     MpiShare share{agreement, std::max(1, o.batch_size)};
     return mcrise::detail::explain_shared<Estimator>(share, model, img, o);
   } catch (...) {

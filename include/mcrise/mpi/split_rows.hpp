@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,10 @@ namespace mpi {
 ///        rows come out in the same order as from one process, and each once. Memory: one round's
 ///        rows. To resume a data set, pass the items still missing (n of them) and map i to them.
 ///
-/// Faults end the call on every rank (mpi/agreement.hpp): if compute() throws on a rank, or
-/// write() on rank 0, every rank throws at the end of that round (the rank that failed its own
-/// exception, the others one naming that rank and its message); the rows of earlier rounds are
-/// written, those of the failed round are not. A rank killed part-way is the launcher's to end
+/// Faults end the call on every rank (mpi/agreement.hpp): if compute() throws on a rank, every
+/// rank throws at the end of that round, and if write() throws on rank 0, at the end of the next
+/// (the rank that failed its own exception, the others one naming that rank and its message); the
+/// rows of the rounds before the failed one are written. A rank killed part-way is the launcher's to end
 /// (mpirun ends the job; under Slurm use srun --kill-on-bad-exit=1).
 ///
 /// @param n number of items, >= 0, the same on every rank
@@ -44,28 +45,18 @@ template <class Compute, class Write>
 void split_rows(std::int64_t n, Compute&& compute, Write&& write, MPI_Comm comm = MPI_COMM_WORLD) {
   constexpr const char* where = "mcrise::mpi::split_rows()";
   detail::Agreement agreement(comm, where);
-  std::exception_ptr write_error;  // rank 0's, reported at the next round's step
   try {
     if (n < 0) throw std::invalid_argument(std::string(where) + ": n must be >= 0, got " + std::to_string(n));
     agreement.agree({{"n", static_cast<std::uint64_t>(n), 'i'}});
-    const std::int64_t P = agreement.size(), rounds = (n + P - 1) / P;
-    // One step more than there are rounds: it reports a failure of the last round's write().
-    for (std::int64_t k = 0; k <= rounds; ++k) {
-      agreement.begin_local();
-      if (write_error) std::rethrow_exception(write_error);
+    const std::int64_t P = agreement.size();
+    for (std::int64_t k = 0; k * P < n; ++k) {
       const std::int64_t mine = k * P + agreement.rank();
       const std::vector<std::string> rows = agreement.agree({}, mine < n ? "+" + std::string(compute(mine)) : "-");
-      if (agreement.rank() != 0) continue;
-      for (std::int64_t r = 0; r < P && !write_error; ++r) {
-        const std::string& row = rows[static_cast<std::size_t>(r)];
-        if (row.empty() || row[0] != '+') continue;
-        try {
-          write(k * P + r, row.substr(1));
-        } catch (...) {
-          write_error = std::current_exception();
-        }
-      }
+      // Rank 0's write errors are reported at the next step (the next round's, or finish()).
+      for (std::int64_t r = 0; r < P && agreement.rank() == 0; ++r)
+        if (rows[static_cast<std::size_t>(r)][0] == '+') write(k * P + r, rows[static_cast<std::size_t>(r)].substr(1));
     }
+    agreement.finish();
   } catch (...) {
     agreement.fail(std::current_exception());
   }

@@ -131,8 +131,8 @@ inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Color>& 
 /// adaptive stopping); another share (MPI, mcrise/mpi/explain.hpp) has `void run(first, last, f)`,
 /// which calls f(a, b) for each range of samples in [first, last) this process draws (ranges of
 /// whole batches), `combine(acc)`, which makes acc the sums of every process's samples (the same
-/// bits in every process), and `bool keeps_total()`, false in the processes that start each round
-/// from empty sums. Such a run goes in rounds: each ends at the batch boundary where the adaptive
+/// bits in every process), `bool keeps_total()`, false in the processes that start each round
+/// from empty sums, and `finish()`, called last (where the processes agree that all went well). Such a run goes in rounds: each ends at the batch boundary where the adaptive
 /// stop measures next (or at n_masks), so every process measures the same combined sums and takes
 /// the same decision at the same boundaries as one process would.
 template <class Estimator, class Share, class Classifier, class... Callbacks>
@@ -226,6 +226,7 @@ typename Estimator::Result explain_shared([[maybe_unused]] Share& share, Classif
   res.se_groups = se_groups;
   res.target_reached = opt.target_relative_se > 0.0 && res.relative_standard_error <= opt.target_relative_se;
   res.complete = res.masks_used == opt.n_masks || res.target_reached;
+  if constexpr (!Share::local) share.finish();
   return res;
 }
 

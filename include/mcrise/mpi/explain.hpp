@@ -17,12 +17,13 @@
 /// Faults: every rank must call with the same image and options; the first collective step
 /// compares them (a hash of the image, and every option that changes the result or the split)
 /// and every rank throws std::invalid_argument naming the first that differs. An exception on
-/// one rank (a bad option, the model) is reported at the next collective step, and every rank
-/// throws (mpi/agreement.hpp): none is left waiting.
+/// one rank (a bad option, the model, memory) is reported at the next collective step, and every
+/// rank throws (mpi/agreement.hpp): none is left waiting. A rank that dies is the launcher's to
+/// end (mpirun ends the job; under Slurm use srun --kill-on-bad-exit=1).
 ///
-/// Communication per round: the agreement (a few bytes per rank), then one MPI_Allgather of every
+/// Communication: per round the agreement (a few bytes per rank), then one MPI_Allgather of every
 /// rank's state (docs/checkpoints.md: about the size of the sums and the standard-error group
-/// sums). Without target_relative_se there is one round.
+/// sums); one last agreement at the end. Without target_relative_se there is one round.
 
 #if !__has_include(<mpi.h>)
 #error "mcrise/mpi/explain.hpp needs MPI: apt-get install libopenmpi-dev and link mcrise::mpi"

@@ -258,8 +258,16 @@ int run_evaluate_mpi(const EvaluateOptions& opt) {
       if (mine) MPI_Finalize();
     }
   } session;
-  int rank = 0;
+  int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  // srun without the MPI plugin Open MPI needs starts every task as a job of one rank: each would
+  // then write the whole results file.
+  const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS");
+  if (size == 1 && tasks != nullptr && std::atoi(tasks) > 1)
+    throw std::runtime_error(std::string("--mpi: srun started ") + tasks +
+                             " tasks, but MPI sees one rank in each: start them with srun --mpi=pmix (srun --mpi=list "
+                             "shows the choices)");
   Setup s;
   std::map<std::string, double> aucs;
   std::unique_ptr<DurableLog> log;

@@ -4,6 +4,8 @@
 // Exit status 0 on success; a failure prints what differs.
 #include <mcrise/mpi/explain.hpp>
 
+#include "mpi/support.hpp"
+
 #include <mpi.h>
 
 #include <cmath>
@@ -13,6 +15,11 @@
 #include <vector>
 
 namespace {
+
+using mpi_test::expect;
+using mpi_test::failures;
+using mpi_test::rank;
+using mpi_test::size;
 
 // A smooth model of the whole image, two classes (as the tests' toy_scores).
 struct Model {
@@ -36,16 +43,6 @@ struct Model {
   }
 };
 
-int failures = 0;
-int rank = 0;
-
-void expect(bool ok, const char* what) {
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what);
-  }
-}
-
 // max |a - b| <= 1e-12 · max |b| over all maps.
 bool close(const std::vector<mcrise::SaliencyMap>& a, const std::vector<mcrise::SaliencyMap>& b) {
   if (a.size() != b.size()) return false;
@@ -61,8 +58,7 @@ bool close(const std::vector<mcrise::SaliencyMap>& a, const std::vector<mcrise::
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  mpi_test::start(argc, argv);
   mcrise::Image img(18, 21, 3);
   for (int y = 0; y < 18; ++y)
     for (int x = 0; x < 21; ++x)
@@ -140,9 +136,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rank %d: exception: %s\n", rank, e.what());
     ++failures;
   }
-  int all = 0;
-  MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) std::printf("%s\n", all == 0 ? "mpi_explain_test: all passed" : "mpi_explain_test: FAILED");
-  MPI_Finalize();
-  return all == 0 ? 0 : 1;
+  return mpi_test::finish("mpi_explain_test");
 }

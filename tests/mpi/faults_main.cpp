@@ -6,6 +6,8 @@
 // Exit status 0 when every check passed on every rank; a failure prints what differs.
 #include <mcrise/mpi/explain.hpp>
 
+#include "mpi/support.hpp"
+
 #include <mpi.h>
 
 #include <csignal>
@@ -17,15 +19,10 @@
 
 namespace {
 
-int failures = 0;
-int rank = 0, size = 1;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
-  }
-}
+using mpi_test::expect;
+using mpi_test::failures;
+using mpi_test::rank;
+using mpi_test::size;
 
 // The model's own exception type: the failing rank must get it untouched.
 struct ModelError : std::runtime_error {
@@ -79,9 +76,7 @@ void expect_throw(const char* name, Call&& call, const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  mpi_test::start(argc, argv);
   const int last = size - 1;
   const mcrise::Image img = test_image(0.0f);
   mcrise::McRiseOptions o;
@@ -193,9 +188,5 @@ int main(int argc, char** argv) {
       },
       "disk full on rank " + std::to_string(last));
 
-  int all = 0;
-  MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) std::printf("%s\n", all == 0 ? "mpi_faults_test: all passed" : "mpi_faults_test: FAILED");
-  MPI_Finalize();
-  return all == 0 ? 0 : 1;
+  return mpi_test::finish("mpi_faults_test");
 }

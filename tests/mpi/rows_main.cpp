@@ -8,6 +8,8 @@
 #include <mcrise/deletion.hpp>
 #include <mcrise/rise.hpp>
 
+#include "mpi/support.hpp"
+
 #include <mpi.h>
 
 #include <algorithm>
@@ -23,15 +25,10 @@
 
 namespace {
 
-int failures = 0;
-int rank = 0, size = 1;
-
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what.c_str());
-  }
-}
+using mpi_test::expect;
+using mpi_test::failures;
+using mpi_test::rank;
+using mpi_test::size;
 
 constexpr int images = 7;
 
@@ -117,9 +114,7 @@ int total_computed() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  mpi_test::start(argc, argv);
   const std::string path = "mpi_rows_np" + std::to_string(size) + ".csv";
   try {
     // One process's CSV, image by image (on every rank: each then compares its own copy).
@@ -192,9 +187,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "rank %d: exception: %s\n", rank, e.what());
     ++failures;
   }
-  int all = 0;
-  MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) std::printf("%s\n", all == 0 ? "mpi_rows_test: all passed" : "mpi_rows_test: FAILED");
-  MPI_Finalize();
-  return all == 0 ? 0 : 1;
+  return mpi_test::finish("mpi_rows_test");
 }

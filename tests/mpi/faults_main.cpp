@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
     r.n_masks = 64;
     r.threads = 1;
     expect_throw<std::invalid_argument>("image differs", [&] { mcrise::mpi::rise(m, other, r); },
-                                        "rank " + std::to_string(last) + "'s image is a hash");
+                                        "rank " + std::to_string(last) + "'s image differs from rank 0's");
   }
   // An option bad on one rank only (threads is not compared: it may differ): that rank's
   // std::invalid_argument, and the same type and message on the others.
@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
       else
         mcrise::mpi::rise(m, img, r);
     };
-    expect_throw<std::invalid_argument>("different functions", call, "'s function is a hash");
+    expect_throw<std::invalid_argument>("different functions", call, "'s function differs from rank 0's");
   }
   // After all of that the communicator is clean: a correct call gives one process's maps.
   try {

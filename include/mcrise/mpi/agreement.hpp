@@ -79,7 +79,7 @@ struct Field {
   char kind;             ///< 'i' integer, 'u' unsigned, 'r' real (the bits of a double), 'h' a hash
 };
 
-/// The value of a field as a message shows it.
+/// The value of a field as a message shows it (a hash is not shown).
 inline std::string field_text(const Field& f) {
   if (f.kind == 'i') return std::to_string(static_cast<std::int64_t>(f.value));
   if (f.kind == 'u') return std::to_string(f.value);
@@ -90,7 +90,7 @@ inline std::string field_text(const Field& f) {
     std::snprintf(buf, sizeof buf, "%.17g", d);
     return buf;
   }
-  return "a hash " + std::to_string(f.value);
+  return "(hash " + std::to_string(f.value) + ")";
 }
 
 /// The collective points of one MPI call (see the file comment). A report is one byte of kind
@@ -159,9 +159,11 @@ class Agreement {
           Field theirs = fields[k], first = fields[k];
           theirs.value = v;
           first.value = v0;
+          const std::string what = fields[k].kind == 'h'
+                                       ? " differs from rank 0's"
+                                       : " is " + field_text(theirs) + " and rank 0's is " + field_text(first);
           throw std::invalid_argument(std::string(where_) + ": every rank must pass the same image and options, but " +
-                                      "rank " + std::to_string(r) + "'s " + fields[k].name + " is " +
-                                      field_text(theirs) + " and rank 0's is " + field_text(first));
+                                      "rank " + std::to_string(r) + "'s " + fields[k].name + what);
         }
       }
       out.push_back(rep.substr(1 + fixed));

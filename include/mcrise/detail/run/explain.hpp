@@ -132,9 +132,10 @@ inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Color>& 
 /// which calls f(a, b) for each range of samples in [first, last) this process draws (ranges of
 /// whole batches), `combine(acc)`, which makes acc the sums of every process's samples (the same
 /// bits in every process), `bool keeps_total()`, false in the processes that start each round
-/// from empty sums, and `finish()`, called last (where the processes agree that all went well). Such a run goes in rounds: each ends at the batch boundary where the adaptive
-/// stop measures next (or at n_masks), so every process measures the same combined sums and takes
-/// the same decision at the same boundaries as one process would.
+/// from empty sums, and `finish()`, called last (where the processes agree that all went well).
+/// Such a run goes in rounds: each ends at the batch boundary where the adaptive stop measures
+/// next (or at n_masks), so every process measures the same combined sums and takes the same
+/// decision at the same boundaries as one process would.
 template <class Estimator, class Share, class Classifier, class... Callbacks>
 typename Estimator::Result explain_shared([[maybe_unused]] Share& share, Classifier& model, const Image& img,
                                           const typename Estimator::Options& opt, Callbacks&... callbacks) {

@@ -12,23 +12,23 @@
 # Out: mcrise_opencv_dnn_FOUND, mcrise_libtorch_FOUND, mcrise_vlfeat_FOUND, mcrise_mpi_FOUND (TRUE/FALSE, for check_required_components).
 
 # The one list of the components, read by this file, mcrise's tests and its docs checks: for each,
-# the folder of its headers under include/mcrise/, its main header, the header of its runtime that
-# the main header looks for (its #error fires without it), and the Debian package that has it.
+# the folder of its headers under include/mcrise/, its public headers, the header of its runtime that
+# they look for (their #error fires without it), and the Debian package that has it.
 set(MCRISE_COMPONENTS opencv_dnn libtorch vlfeat mpi)
 set(MCRISE_COMPONENT_FOLDER_opencv_dnn opencv)
-set(MCRISE_COMPONENT_HEADER_opencv_dnn mcrise/opencv/dnn_classifier.hpp)
+set(MCRISE_COMPONENT_HEADERS_opencv_dnn mcrise/opencv/dnn_classifier.hpp)
 set(MCRISE_COMPONENT_RUNTIME_HEADER_opencv_dnn opencv2/dnn.hpp)
 set(MCRISE_COMPONENT_PACKAGE_opencv_dnn libopencv-dnn-dev)
 set(MCRISE_COMPONENT_FOLDER_libtorch libtorch)
-set(MCRISE_COMPONENT_HEADER_libtorch mcrise/libtorch/torchscript_classifier.hpp)
+set(MCRISE_COMPONENT_HEADERS_libtorch mcrise/libtorch/torchscript_classifier.hpp)
 set(MCRISE_COMPONENT_RUNTIME_HEADER_libtorch torch/cuda.h)  # Debian puts torch/script.h on the default path, not this
 set(MCRISE_COMPONENT_PACKAGE_libtorch libtorch-dev)
 set(MCRISE_COMPONENT_FOLDER_vlfeat vlfeat)
-set(MCRISE_COMPONENT_HEADER_vlfeat mcrise/vlfeat/quickshift.hpp)
+set(MCRISE_COMPONENT_HEADERS_vlfeat mcrise/vlfeat/quickshift.hpp)
 set(MCRISE_COMPONENT_RUNTIME_HEADER_vlfeat vl/quickshift.h)
 set(MCRISE_COMPONENT_PACKAGE_vlfeat libvlfeat-dev)
 set(MCRISE_COMPONENT_FOLDER_mpi mpi)
-set(MCRISE_COMPONENT_HEADER_mpi mcrise/mpi/explain.hpp)
+set(MCRISE_COMPONENT_HEADERS_mpi mcrise/mpi/explain.hpp mcrise/mpi/split_rows.hpp mcrise/mpi/agreement.hpp)
 set(MCRISE_COMPONENT_RUNTIME_HEADER_mpi mpi.h)
 set(MCRISE_COMPONENT_PACKAGE_mpi libopenmpi-dev)
 

@@ -1,16 +1,25 @@
 // mcrise::mpi::{rise, debiased_rise, mc_rise} under mpirun: every rank's result equals the
-// single-process run within 1e-12 of the largest map value; bad options are refused on every rank.
+// single-process run within 1e-12 of the largest map value, with a fixed number of masks and with
+// adaptive stopping (stopped where one process stops, the same bits run to run and on every rank).
 // Exit status 0 on success; a failure prints what differs.
 #include <mcrise/mpi/explain.hpp>
+
+#include "mpi/support.hpp"
 
 #include <mpi.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <vector>
 
 namespace {
+
+using mpi_test::expect;
+using mpi_test::failures;
+using mpi_test::rank;
+using mpi_test::size;
 
 // A smooth model of the whole image, two classes (as the tests' toy_scores).
 struct Model {
@@ -34,16 +43,6 @@ struct Model {
   }
 };
 
-int failures = 0;
-int rank = 0;
-
-void expect(bool ok, const char* what) {
-  if (!ok) {
-    ++failures;
-    std::fprintf(stderr, "rank %d: FAILED: %s\n", rank, what);
-  }
-}
-
 // max |a - b| <= 1e-12 · max |b| over all maps.
 bool close(const std::vector<mcrise::SaliencyMap>& a, const std::vector<mcrise::SaliencyMap>& b) {
   if (a.size() != b.size()) return false;
@@ -59,8 +58,7 @@ bool close(const std::vector<mcrise::SaliencyMap>& a, const std::vector<mcrise::
 }  // namespace
 
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  mpi_test::start(argc, argv);
   mcrise::Image img(18, 21, 3);
   for (int y = 0; y < 18; ++y)
     for (int x = 0; x < 21; ++x)
@@ -88,22 +86,55 @@ int main(int argc, char** argv) {
     expect(close({mcrise::mpi::rise(model, img, r).map(1)}, {mcrise::rise(model, img, r).map(1)}), "rise: maps");
     expect(close({mcrise::mpi::debiased_rise(model, img, r).map(1)}, {mcrise::debiased_rise(model, img, r).map(1)}),
            "debiased_rise: maps");
+    // Adaptive stopping: the ranks stop together, where one process stops, with its maps.
+    mcrise::McRiseOptions probe = o;
+    probe.n_masks = 1500;
     mcrise::McRiseOptions adaptive = o;
-    adaptive.target_relative_se = 0.1;
-    bool refused = false;
-    try {
-      mcrise::mpi::mc_rise(model, img, adaptive);
-    } catch (const std::invalid_argument&) {
-      refused = true;
+    adaptive.n_masks = 4000;
+    adaptive.target_relative_se = mcrise::mc_rise(model, img, probe).relative_standard_error;
+    const mcrise::McRiseResult alone = mcrise::mc_rise(model, img, adaptive);
+    const mcrise::McRiseResult first = mcrise::mpi::mc_rise(model, img, adaptive);
+    const mcrise::McRiseResult again = mcrise::mpi::mc_rise(model, img, adaptive);
+    expect(alone.target_reached && alone.masks_used < adaptive.n_masks, "adaptive: one process stops early");
+    if (rank == 0)
+      std::printf("adaptive: one process stopped at %lld masks, the ranks at %lld\n",
+                  static_cast<long long>(alone.masks_used), static_cast<long long>(first.masks_used));
+    expect(first.masks_used == alone.masks_used, "adaptive: the ranks stop where one process stops");
+    expect(first.target_reached && first.relative_standard_error <= adaptive.target_relative_se,
+           "adaptive: the target is reached");
+    mcrise::McRiseOptions fixed = o;
+    fixed.n_masks = first.masks_used;
+    const mcrise::McRiseResult same_n = mcrise::mc_rise(model, img, fixed);
+    for (int c : {0, 1}) {
+      expect(close(first.map(c), same_n.map(c)), "adaptive: maps equal one process's with as many masks");
+      expect(close({first.baseline(c)}, {same_n.baseline(c)}), "adaptive: baselines");
+      expect(first.map(c) == again.map(c), "adaptive: the same bits run to run");
     }
-    expect(refused, "target_relative_se is refused");
+    // Standard errors from float group sums: within 1e-5 of one process's.
+    expect(std::abs(first.relative_standard_error - same_n.relative_standard_error) <=
+               1e-5 * same_n.relative_standard_error,
+           "adaptive: relative standard error");
+    // Every rank holds the same bits.
+    const mcrise::SaliencyMap& m = first.map(1)[0];
+    const std::uint64_t h = mcrise::detail::fnv1a64(m.data(), static_cast<std::size_t>(m.size()) * sizeof(double));
+    std::uint64_t lo = 0, hi = 0;
+    MPI_Allreduce(&h, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&h, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
+    expect(lo == hi, "adaptive: every rank holds the same maps");
+    // Debiased RISE with a target, too.
+    mcrise::RiseOptions ra = r;
+    ra.se_groups = 8;
+    ra.n_masks = 3000;
+    ra.target_relative_se = 0.2;
+    const mcrise::SaliencyResult d1 = mcrise::debiased_rise(model, img, ra);
+    const mcrise::SaliencyResult dn = mcrise::mpi::debiased_rise(model, img, ra);
+    expect(dn.masks_used == d1.masks_used, "adaptive debiased_rise: the same masks_used");
+    ra.target_relative_se = 0.0;
+    ra.n_masks = dn.masks_used;
+    expect(close({dn.map(1)}, {mcrise::debiased_rise(model, img, ra).map(1)}), "adaptive debiased_rise: maps");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rank %d: exception: %s\n", rank, e.what());
     ++failures;
   }
-  int all = 0;
-  MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-  if (rank == 0) std::printf("%s\n", all == 0 ? "mpi_explain_test: all passed" : "mpi_explain_test: FAILED");
-  MPI_Finalize();
-  return all == 0 ? 0 : 1;
+  return mpi_test::finish("mpi_explain_test");
 }

@@ -28,6 +28,7 @@ struct EvaluateOptions {
   std::string metric;                  ///< deletion, insertion or ca-deletion
   std::string out;                     ///< --out: the results CSV
   bool resume = false;                 ///< --resume: keep the rows already in `out`
+  bool mpi = false;                    ///< --mpi: split the images over the MPI ranks (under mpirun or srun)
 };
 
 /// @brief Runs `mcrise explain`; returns the exit code. Throws on any error (main prints it).

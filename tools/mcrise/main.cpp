@@ -1,6 +1,6 @@
 // mcrise: explain an image classifier's decisions from the command line.
 //   mcrise explain MODEL IMAGE... [options]      figure, overlay, maps (.npy) and JSON per image
-//   mcrise evaluate MODEL --images DIR|LIST --metric M --out results.csv [--resume]
+//   mcrise evaluate MODEL --images DIR|LIST --metric M --out results.csv [--resume] [--mpi]
 // Every error is one line on stderr and a non-zero exit code; see docs/cli.md.
 #include "commands.hpp"
 
@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
       ->required();
   evaluate->add_option("--out", ev.out, "results CSV, one row per image as it completes")->required();
   evaluate->add_flag("--resume", ev.resume, "keep the rows already in --out and run only the missing images");
+  evaluate->add_flag("--mpi", ev.mpi, "split the images over the MPI ranks (run under mpirun or srun); rank 0 "
+                                      "writes --out in image order");
 
   try {
     app.parse(argc, argv);

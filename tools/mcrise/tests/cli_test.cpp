@@ -74,9 +74,11 @@ void write_all(const fs::path& p, const std::string& s) {
   out << s;
 }
 
-// Starts the tool with `args`, stdout and stderr to files in `dir`; returns the pid.
-pid_t start(const std::vector<std::string>& args, const fs::path& dir) {
-  std::vector<std::string> all{tool};
+// Starts the tool with `args`, stdout and stderr to files in `dir`; returns the pid. A `launcher`
+// (e.g. mpirun and its options) starts the tool instead.
+pid_t start(const std::vector<std::string>& args, const fs::path& dir, const std::vector<std::string>& launcher = {}) {
+  std::vector<std::string> all = launcher;
+  all.push_back(tool);
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
@@ -87,7 +89,7 @@ pid_t start(const std::vector<std::string>& args, const fs::path& dir) {
   posix_spawn_file_actions_addopen(&fa, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, tool.c_str(), &fa, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, all[0].c_str(), &fa, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   REQUIRE(rc == 0);
   return pid;
@@ -99,8 +101,8 @@ struct Run {
 };
 
 // Runs the tool to its end; its stdout and stderr are kept in `io` (a folder of their own).
-Run run(const std::vector<std::string>& args, const fs::path& io) {
-  const pid_t pid = start(args, io);
+Run run(const std::vector<std::string>& args, const fs::path& io, const std::vector<std::string>& launcher = {}) {
+  const pid_t pid = start(args, io, launcher);
   int status = 0;
   REQUIRE(::waitpid(pid, &status, 0) == pid);
   Run r;
@@ -379,6 +381,72 @@ TEST_CASE("mcrise evaluate killed part-way and resumed gives the rows of an unin
   CHECK(rows_without_seconds(read_all(part)) == want);
   CHECK(files_in(out) == std::vector<std::string>{"full.csv", "part.csv"});  // no temporary left behind
 }
+
+#if MCRISE_CLI_TEST_MPI
+TEST_CASE("mcrise evaluate --mpi under mpirun writes one process's CSV, resumes and fails on every rank", "[cli]") {
+  const fs::path in = fresh_dir("mpi_in"), out = fresh_dir("mpi_out"), io = fresh_dir("mpi_io");
+  const fs::path images = in / "images";
+  fs::create_directories(images);
+  const int n = 7;
+  for (int i = 0; i < n; ++i)
+    write_sign(images, "sign" + std::to_string(i) + ".png", signs::render_sample(4, static_cast<std::uint64_t>(i)).image);
+  const auto args = [&](const fs::path& csv) {
+    return std::vector<std::string>{"evaluate", onnx, "--images", images.string(), "--metric", "deletion",
+                                    "--method", "rise", "--softmax", "--masks", "100", "--threads", "1",
+                                    "--out", csv.string()};
+  };
+  const Run one = run(args(out / "one.csv"), io);
+  INFO(one.err);
+  REQUIRE(one.code == 0);
+  const std::vector<std::string> want = rows_without_seconds(read_all(out / "one.csv"));
+  REQUIRE(want.size() == n + 1);
+  for (const char* np : {"2", "3"}) {
+    const std::vector<std::string> mpirun{MCRISE_MPIEXEC, "--allow-run-as-root", "--oversubscribe", "-np", np};
+    INFO(np << " ranks");
+    {  // the same CSV, in image order
+      auto a = args(out / "spread.csv");
+      a.push_back("--mpi");
+      const Run r = run(a, io, mpirun);
+      INFO(r.err);
+      REQUIRE(r.code == 0);
+      CHECK(rows_without_seconds(read_all(out / "spread.csv")) == want);
+      CHECK(r.out.find(" ± ") != std::string::npos);  // one summary, from rank 0
+    }
+    {  // a resume computes only the missing rows
+      // A run killed after three rows and during the fourth (a partial line).
+      const std::string full = read_all(out / "one.csv");
+      std::size_t cut = 0;
+      for (int line = 0; line < 4; ++line) cut = full.find('\n', cut) + 1;
+      write_all(out / "part.csv", full.substr(0, cut) + "sign3.png,1");
+      auto a = args(out / "part.csv");
+      a.push_back("--mpi");
+      a.push_back("--resume");
+      const Run r = run(a, io, mpirun);
+      INFO(r.err);
+      REQUIRE(r.code == 0);
+      CHECK(rows_without_seconds(read_all(out / "part.csv")) == want);
+      CHECK(r.out.find("3 images were already in") != std::string::npos);
+      CHECK(std::count(r.out.begin(), r.out.end(), '\n') == n - 3 + 2);  // 4 rows, the skipped count, the summary
+    }
+    {  // an error on rank 0 ends every rank with it
+      // Only rank 0 reads the results file: one of another method fails there.
+      write_all(out / "other.csv", "image,class,method,metric,auc,masks_used,seconds\nsign0.png,1,mc_rise,deletion,0.5,100,1\n");
+      auto a = args(out / "other.csv");
+      a.push_back("--mpi");
+      a.push_back("--resume");
+      const Run r = run(a, io, mpirun);
+      INFO(r.err);
+      CHECK(r.code != 0);
+      std::size_t seen = 0;
+      for (std::size_t at = r.err.find("this run is rise / deletion"); at != std::string::npos;
+           at = r.err.find("this run is rise / deletion", at + 1))
+        ++seen;
+      CHECK(seen == static_cast<std::size_t>(std::stoi(np)));  // every rank says why
+      CHECK(r.err.find("evaluate: rank 0 failed:") != std::string::npos);
+    }
+  }
+}
+#endif
 
 TEST_CASE("mcrise evaluate --resume drops a partial last line and runs its image again", "[cli]") {
   const fs::path in = fresh_dir("resume_in"), out = fresh_dir("resume_out"), io = fresh_dir("resume_io");

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -37,6 +38,11 @@ class AdaptiveStop {
   void resume(std::int64_t start, std::int64_t batch) {
     for (std::int64_t d = batch; d < start && batch > 0; d += batch)
       if (d >= next_) next_ = std::max(d + groups_, static_cast<std::int64_t>(std::ceil(static_cast<double>(d) * 1.1)));
+  }
+
+  /// The sample count at or past which operator() measures next (the largest count if never).
+  std::int64_t next_measurement() const noexcept {
+    return target_ <= 0.0 || groups_ < 2 ? std::numeric_limits<std::int64_t>::max() : next_;
   }
 
   bool operator()(const Progress& p) {

@@ -134,10 +134,14 @@ inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Fill>& f
 /// schedule over the batch boundaries before N (the same batch_size gives the same boundaries).
 ///
 /// `share` says which samples this process draws: LocalShare, all of them (with checkpoints and
-/// adaptive stopping); another share (MPI, mcrise/mpi/explain.hpp) has
-/// `std::int64_t run(n_masks, f)`, which calls f(first, last) for each range of samples this
-/// process draws and returns the run's mask count, and `combine(acc)`, which makes acc the sums
-/// of every process's samples.
+/// adaptive stopping); another share (MPI, mcrise/mpi/explain.hpp) has `void run(first, last, f)`,
+/// which calls f(a, b) for each range of samples in [first, last) this process draws (ranges of
+/// whole batches), `combine(acc)`, which makes acc the sums of every process's samples (the same
+/// bits in every process), `bool keeps_total()`, false in the processes that start each round
+/// from empty sums, and `finish()`, called last (where the processes agree that all went well).
+/// Such a run goes in rounds: each ends at the batch boundary where the adaptive stop measures
+/// next (or at n_masks), so every process measures the same combined sums and takes the same
+/// decision at the same boundaries as one process would.
 template <class Estimator, class Share, class Classifier, class... Callbacks>
 typename Estimator::Result explain_shared([[maybe_unused]] Share& share, Classifier& model, const Image& img,
                                           const typename Estimator::Options& opt, Callbacks&... callbacks) {
@@ -203,13 +207,24 @@ typename Estimator::Result explain_shared([[maybe_unused]] Share& share, Classif
                                                    Estimator::task, callbacks..., stop, save);
     if (checkpoints) acc.save(opt.checkpoint_path, tag);
   } else {
-    static_cast<void>(stop);
     static_cast<void>(save);
-    res.masks_used = share.run(opt.n_masks, [&](std::int64_t first, std::int64_t last) {
-      run_masks_pipelined(run, gen, perturb, acc, last, opt.batch_size, opt.threads, opt.layout, img.channels(),
-                          opt.overlap, opt.buffer, window, first, Estimator::task, callbacks...);
-    });
-    share.combine(acc);
+    const std::int64_t B = std::min<std::int64_t>(opt.batch_size, opt.n_masks);
+    std::int64_t done = 0;
+    for (bool stopped = false; done < opt.n_masks && !stopped;) {
+      // The first batch boundary at or past the next measurement, and past `done`.
+      const std::int64_t next = std::max(stop.next_measurement(), done + 1);
+      const std::int64_t end = next >= opt.n_masks ? opt.n_masks : std::min(opt.n_masks, (next + B - 1) / B * B);
+      if (done > 0 && !share.keeps_total())
+        acc = Accumulator(gen, res.classes, se_groups, opt.threads, 0);  // the total stays with one process
+      share.run(done, end, [&](std::int64_t first, std::int64_t last) {
+        run_masks_pipelined(run, gen, perturb, acc, last, opt.batch_size, opt.threads, opt.layout, img.channels(),
+                            opt.overlap, opt.buffer, window, first, Estimator::task, callbacks...);
+      });
+      share.combine(acc);
+      done = end;
+      stopped = stop(Progress{Estimator::task, done, opt.n_masks});
+    }
+    res.masks_used = done;
   }
   if (opt.maps_on_demand && acc.count() > 0)
     Estimator::defer(res, std::move(acc));
@@ -218,6 +233,7 @@ typename Estimator::Result explain_shared([[maybe_unused]] Share& share, Classif
   res.se_groups = se_groups;
   res.target_reached = opt.target_relative_se > 0.0 && res.relative_standard_error <= opt.target_relative_se;
   res.complete = res.masks_used == opt.n_masks || res.target_reached;
+  if constexpr (!Share::local) share.finish();
   return res;
 }
 

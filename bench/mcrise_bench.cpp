@@ -112,8 +112,14 @@ bool is_metric(const std::string& m) {
 // (H x W x C floats read, the same written), the floor of rise / debiased_rise / mc_rise.
 double write_floor(const mcrise::Image& img, TrivialModel& model, std::int64_t count, int batch_size, int threads,
                    bool affine) {
-  mcrise::ImageBatch batch(static_cast<int>(std::min<std::int64_t>(batch_size, count)), img.height(), img.width(),
-                           img.channels());
+  // As the drivers and the metrics: perturbed images overwrite a batch that is not cleared first,
+  // step images are copied into a cleared one.
+  mcrise::ImageBatch batch;
+  const int first = static_cast<int>(std::min<std::int64_t>(batch_size, count));
+  if (affine)
+    batch.reshape_for_overwrite(first, img.height(), img.width(), img.channels(), mcrise::Layout::HWC);
+  else
+    batch.reshape(first, img.height(), img.width(), img.channels(), mcrise::Layout::HWC);
   mcrise::detail::ThreadPool pool(threads);
   double units = 0;
   for (std::int64_t done = 0; done < count; done += batch.size()) {

@@ -14,6 +14,7 @@
 #include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
+#include <mcrise/detail/dispatch.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -202,15 +203,36 @@ class Perturber {
   }
 
   // out = src·(a·k0 + b·k1): the RISE case (every fill is zero).
-  static void blend(float* __restrict out, const float* __restrict src, const float* __restrict k0,
-                    const float* __restrict k1, float a, float b, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]);
+  static void blend(float* out, const float* src, const float* k0, const float* k1, float a, float b,
+                    std::size_t n) noexcept {
+    if (detail::current_isa() == detail::Isa::avx2)
+      blend_kernel_avx2(out, src, k0, k1, nullptr, nullptr, a, b, n);
+    else
+      blend_kernel(out, src, k0, k1, nullptr, nullptr, a, b, n);
   }
   // out = src·(a·k0 + b·k1) + (a·f0 + b·f1): i·m0 + Σ_k c_k·m^c(k).
-  static void blend_fill(float* __restrict out, const float* __restrict src, const float* __restrict k0,
-                         const float* __restrict k1, const float* __restrict f0, const float* __restrict f1, float a,
-                         float b, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]) + (a * f0[i] + b * f1[i]);
+  static void blend_fill(float* out, const float* src, const float* k0, const float* k1, const float* f0,
+                         const float* f1, float a, float b, std::size_t n) noexcept {
+    if (detail::current_isa() == detail::Isa::avx2)
+      blend_kernel_avx2(out, src, k0, k1, f0, f1, a, b, n);
+    else
+      blend_kernel(out, src, k0, k1, f0, f1, a, b, n);
+  }
+  // Both loops, compiled for the baseline and (below) for AVX2: the same expression, so the same
+  // bits (see detail/dispatch.hpp). f0 == nullptr: no fill.
+  MCRISE_ALWAYS_INLINE static void blend_kernel(float* __restrict out, const float* __restrict src,
+                                                const float* __restrict k0, const float* __restrict k1,
+                                                const float* __restrict f0, const float* __restrict f1, float a,
+                                                float b, std::size_t n) noexcept {
+    if (f0 == nullptr)
+      for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]);
+    else
+      for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]) + (a * f0[i] + b * f1[i]);
+  }
+  MCRISE_TARGET_AVX2 static void blend_kernel_avx2(float* out, const float* src, const float* k0, const float* k1,
+                                                   const float* f0, const float* f1, float a, float b,
+                                                   std::size_t n) noexcept {
+    blend_kernel(out, src, k0, k1, f0, f1, a, b, n);
   }
 
   // Pass 1, along x, for grid row r: the kept fraction m0 and the fill colour

@@ -235,6 +235,20 @@ class Perturber {
     blend_kernel(out, src, k0, k1, f0, f1, a, b, n);
   }
 
+  // Pass 1 of one HWC grid row (interpolate_row): FixedC channels, or C_rt when FixedC is 0.
+  template <std::size_t FixedC>
+  static void interpolate_hwc(const std::uint8_t* row, const int* i0, const int* i1, const float* w0, const float* w1,
+                              const float* fill, float* keep, float* col, std::size_t W, std::size_t C_rt) noexcept {
+    const std::size_t C = FixedC != 0 ? FixedC : C_rt;
+    for (std::size_t x = 0; x < W; ++x) {
+      const std::uint8_t p = row[i0[x]], q = row[i1[x]];
+      const float m0 = (p == 0 ? w0[x] : 0.0f) + (q == 0 ? w1[x] : 0.0f);
+      for (std::size_t c = 0; c < C; ++c) keep[x * C + c] = m0;
+      if (col)
+        for (std::size_t c = 0; c < C; ++c) col[x * C + c] = w0[x] * fill[p * C + c] + w1[x] * fill[q * C + c];
+    }
+  }
+
   // Pass 1, along x, for grid row r: the kept fraction m0 and the fill colour
   // Σ_k c_k·m^c(k) at every column (HWC: interleaved per channel, m0 repeated).
   void interpolate_row(const MaskSample& s, int r, Layout layout, Scratch& scratch) const {
@@ -250,13 +264,10 @@ class Perturber {
     if (layout == Layout::HWC) {
       float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W * C;
       float* col = any_fill_ ? scratch.color_rows.data() + static_cast<std::size_t>(r) * W * C : nullptr;
-      for (std::size_t x = 0; x < W; ++x) {
-        const std::uint8_t p = row[i0[x]], q = row[i1[x]];
-        const float m0 = (p == 0 ? w0[x] : 0.0f) + (q == 0 ? w1[x] : 0.0f);
-        for (std::size_t c = 0; c < C; ++c) keep[x * C + c] = m0;
-        if (col)
-          for (std::size_t c = 0; c < C; ++c) col[x * C + c] = w0[x] * fill[p * C + c] + w1[x] * fill[q * C + c];
-      }
+      if (C == 3)  // RGB: the channel loops unrolled, the same expressions
+        interpolate_hwc<3>(row, i0, i1, w0, w1, fill, keep, col, W, C);
+      else
+        interpolate_hwc<0>(row, i0, i1, w0, w1, fill, keep, col, W, C);
       return;
     }
     float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W;

@@ -10,6 +10,7 @@
 //   mcrise_bench --memory                # peak RSS at N = 1,000 and N = 64,000
 #include <mcrise/ca_deletion.hpp>
 #include <mcrise/deletion.hpp>
+#include <mcrise/detail/thread_pool.hpp>
 #include <mcrise/mc_rise.hpp>
 #include <mcrise/rise.hpp>
 
@@ -79,6 +80,7 @@ struct Result {
   double model_share = 0.0; // fraction of the wall time spent inside the model
   double rss_mb = 0.0;      // VmHWM of the child, MiB
   double seconds = 0.0;
+  double floor_rate = 0.0;  // estimators: perturb_floor's images/s with the same size, N, batch and threads
 };
 
 double vm_hwm_mb() {
@@ -97,8 +99,45 @@ mcrise::Image bench_image(int size) {
   return img;
 }
 
+bool is_estimator(const std::string& m) { return m == "rise" || m == "debiased_rise" || m == "mc_rise"; }
+
 bool is_metric(const std::string& m) {
   return m == "deletion" || m == "deletion_warm" || m == "deletion_reuse" || m == "ca_deletion" || m == "copy_floor";
+}
+
+// The least any caller of the model must do for `count` images of img's size: a fresh batch buffer,
+// each image written into it once, the model call. copy_floor (affine = false, one thread): a copy of
+// the image, the floor of a metric. perturb_floor (affine = true, `threads` threads, the batch split by
+// images like the drivers'): out = img·a + b with a, b per image, the perturber's work shape
+// (H x W x C floats read, the same written), the floor of rise / debiased_rise / mc_rise.
+double write_floor(const mcrise::Image& img, TrivialModel& model, std::int64_t count, int batch_size, int threads,
+                   bool affine) {
+  // As the drivers and the metrics: perturbed images overwrite a batch that is not cleared first,
+  // step images are copied into a cleared one.
+  mcrise::ImageBatch batch;
+  const int first = static_cast<int>(std::min<std::int64_t>(batch_size, count));
+  if (affine)
+    batch.reshape_for_overwrite(first, img.height(), img.width(), img.channels(), mcrise::Layout::HWC);
+  else
+    batch.reshape(first, img.height(), img.width(), img.channels(), mcrise::Layout::HWC);
+  mcrise::detail::ThreadPool pool(threads);
+  double units = 0;
+  for (std::int64_t done = 0; done < count; done += batch.size()) {
+    batch.resize(static_cast<int>(std::min<std::int64_t>(batch_size, count - done)));
+    if (!affine) {
+      for (int b = 0; b < batch.size(); ++b) mcrise::detail::copy_into_batch(img, batch, b);
+    } else {
+      pool.parallel_for(batch.size(), [&](int b, int) {
+        const auto n = static_cast<std::uint64_t>(done + b);
+        const float a = 0.25f + static_cast<float>(n % 7) / 8.0f, c = static_cast<float>(n % 5) / 8.0f;
+        const float* __restrict src = img.data();
+        float* __restrict out = batch.image_data(b);
+        for (std::size_t i = 0, e = img.size(); i < e; ++i) out[i] = src[i] * a + c;
+      });
+    }
+    units += static_cast<double>(model(batch).rows());
+  }
+  return units;
 }
 
 // Runs one configuration in this process.
@@ -195,6 +234,8 @@ Result run_once(const Config& cfg) {
     for (const auto& m : maps) sink += m(0, 0);
     if (sink == 0.5) std::cout << "";
     units = static_cast<double>(cfg.targets);
+  } else if (cfg.method == "perturb_floor") {
+    units = write_floor(img, model, cfg.masks, cfg.batch, cfg.threads, true);
   } else if (is_metric(cfg.method)) {
     // A deterministic pseudo-random map, so the sort sees no structure. step = 1
     // pixel per step would be H*W model calls; use --masks as the number of steps.
@@ -210,14 +251,7 @@ Result run_once(const Config& cfg) {
     const std::int64_t step = (std::int64_t(H) * W + steps - 1) / steps;
     t0 = Clock::now();  // the maps above are the test's input, not the metric's work
     if (cfg.method == "copy_floor") {
-      // The least any metric must do for `steps` step images: a fresh batch buffer, one
-      // copy of an image into it per step, the model call. No sorting, no step images.
-      mcrise::ImageBatch batch(static_cast<int>(std::min<std::int64_t>(cfg.batch, steps)), H, W, 3);
-      for (std::int64_t done = 0; done < steps; done += batch.size()) {
-        batch.resize(static_cast<int>(std::min<std::int64_t>(cfg.batch, steps - done)));
-        for (int b = 0; b < batch.size(); ++b) mcrise::detail::copy_into_batch(img, batch, b);
-        units += static_cast<double>(model(batch).rows());
-      }
+      units = write_floor(img, model, steps, cfg.batch, 1, false);
     } else if (cfg.method == "deletion") {
       mcrise::DeletionOptions o;
       o.step = step;
@@ -288,21 +322,28 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+// The median of `repeat` runs; for an estimator, each run is followed by one of perturb_floor with the
+// same size, N, batch and threads, so the floor is measured in the same rounds as the rate.
 Result run_median(const Config& cfg, int repeat) {
-  std::vector<double> rate, share, rss, secs;
+  std::vector<double> rate, share, rss, secs, floor;
+  Config floor_cfg = cfg;
+  floor_cfg.method = "perturb_floor";
   for (int i = 0; i < repeat; ++i) {
     const Result r = run_child(cfg);
     rate.push_back(r.rate);
     share.push_back(r.model_share);
     rss.push_back(r.rss_mb);
     secs.push_back(r.seconds);
+    if (is_estimator(cfg.method)) floor.push_back(run_child(floor_cfg).rate);
   }
-  return {median(rate), median(share), *std::max_element(rss.begin(), rss.end()), median(secs)};
+  return {median(rate), median(share), *std::max_element(rss.begin(), rss.end()), median(secs),
+          floor.empty() ? 0.0 : median(floor)};
 }
 
 void header() {
-  std::cout << "| method | image | K | N / steps | L | targets | threads | masks/s (steps/s) | time in model | peak RSS |\n"
-               "|---|---|---|---|---|---|---|---|---|---|\n";
+  std::cout << "| method | image | K | N / steps | L | targets | threads | masks/s (steps/s) | time in model | peak RSS "
+               "| floor, images/s | of floor |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 }
 
 void row(const Config& c, const Result& r) {
@@ -310,16 +351,17 @@ void row(const Config& c, const Result& r) {
   const bool metric = is_metric(c.method);
   std::string method = c.method;
   if (c.on_demand) method += " (on demand, " + std::to_string(c.look) + " looked at)";
-  std::snprintf(buf, sizeof buf, "| %s | %dx%d | %s | %lld | %d | %d | %s | %.0f | %.1f%% | %.1f MiB |\n", method.c_str(),
+  std::snprintf(buf, sizeof buf, "| %s | %dx%d | %s | %lld | %d | %d | %s | %.0f | %.1f%% | %.1f MiB | %s | %s |\n", method.c_str(),
                 c.size, c.size, c.method.rfind("mc_rise", 0) == 0 || c.method == "ca_deletion" ? std::to_string(c.colors).c_str() : "-",
                 static_cast<long long>(c.masks), c.classes, c.targets, metric ? "1" : std::to_string(c.threads).c_str(), r.rate,
-                100.0 * r.model_share, r.rss_mb);
+                100.0 * r.model_share, r.rss_mb, r.floor_rate > 0 ? std::to_string(std::lround(r.floor_rate)).c_str() : "-",
+                r.floor_rate > 0 ? (std::to_string(std::lround(100.0 * r.rate / r.floor_rate)) + "%").c_str() : "-");
   std::cout << buf << std::flush;
 }
 
 void usage() {
   std::cout << "usage: mcrise_bench [--method rise|debiased_rise|mc_rise|deletion|deletion_warm|deletion_reuse|\n"
-               "                     ca_deletion|copy_floor|mc_rise_overlap|mc_rise_nooverlap|upsample|maps_floor|all]\n"
+               "                     ca_deletion|copy_floor|perturb_floor|mc_rise_overlap|mc_rise_nooverlap|upsample|maps_floor|all]\n"
                "                    [--size S] [--masks N] [--threads T] [--classes L] [--targets T] [--colors K]\n"
                "                    [--batch B] [--grid G] [--se-groups G] [--model-us U] [--repeat R] [--memory] [--no-fork]\n"
                "                    [--on-demand [--look M]]\n"
@@ -329,6 +371,9 @@ void usage() {
                "Methods mc_rise_overlap / mc_rise_nooverlap: the driver with and without double buffering.\n"
                "Method copy_floor: the least a metric must do for N step images (a fresh batch buffer, one copy\n"
                "of the image into it per step, the model call), to compare deletion / ca_deletion with.\n"
+               "Method perturb_floor: the least an estimator must do for N perturbed images (a fresh batch buffer,\n"
+               "out = image * a + b written into it per image on --threads threads, the model call); every rise,\n"
+               "debiased_rise and mc_rise row runs it after each repeat and prints the rate as a fraction of it.\n"
                "Methods deletion_warm / deletion_reuse: the second of two deletion calls, with a fresh batch\n"
                "buffer per call / with one caller's buffer for both.\n"
                "Method upsample: N final maps (one class, one plane) from per-shift grid sums, 1 thread.\n"

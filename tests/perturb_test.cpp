@@ -56,3 +56,41 @@ TEST_CASE("optimised perturbation equals the plain reference for odd sizes, K = 
       }
   }
 }
+
+TEST_CASE("the AVX2 and the baseline perturbation write the same bits", "[perf][perturb][dispatch]") {
+  // The dispatched loop compiled twice (detail/dispatch.hpp): the same expression without FMA in
+  // both, so every float must agree, including the vector tails of odd row lengths.
+  if (mcrise::detail::current_isa() != mcrise::detail::Isa::avx2) {
+    WARN("this CPU or build has no AVX2 variant: only the baseline runs");
+    return;
+  }
+  const int H = 37, W = 53;
+  for (int C : {3, 1}) {
+    const Image img = test::test_image(H, W, C);
+    for (int K : {1, 3}) {
+      MaskOptions o;
+      o.grid_h = 6;
+      o.grid_w = 7;
+      o.seed = static_cast<std::uint64_t>(10 * C + K);
+      const MaskGenerator gen(H, W, K, o);
+      // K = 1, C = 3: RISE's zero fill (the loop without a fill); otherwise coloured fills.
+      const auto colors = K == 1 && C == 3 ? std::vector<mcrise::Color>{{0.0f, 0.0f, 0.0f}} : test_colors(K, C);
+      const mcrise::Perturber perturb(img, gen, colors);
+      mcrise::Perturber::Scratch scratch;
+      for (std::uint64_t n = 0; n < 8; ++n) {
+        INFO("C " << C << " K " << K << " n " << n);
+        const MaskSample s = gen.sample(n);
+        for (Layout layout : {Layout::HWC, Layout::CHW}) {
+          mcrise::ImageBatch avx2(1, H, W, C, layout), base(1, H, W, C, layout);
+          perturb(s, avx2.image_data(0), layout, scratch);
+          {
+            const mcrise::detail::ForceIsa force(mcrise::detail::Isa::baseline);
+            REQUIRE(mcrise::detail::current_isa() == mcrise::detail::Isa::baseline);
+            perturb(s, base.image_data(0), layout, scratch);
+          }
+          CHECK(avx2.image(0) == base.image(0));
+        }
+      }
+    }
+  }
+}

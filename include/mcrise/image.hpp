@@ -18,6 +18,17 @@
 #include <utility>
 #include <vector>
 
+// MCRISE_FRESH_PAGES: large buffers straight from the kernel (see BufferAllocator); define it to 0
+// (the same in every translation unit) to take every buffer from operator new.
+#if !defined(MCRISE_FRESH_PAGES) && (defined(__unix__) || defined(__APPLE__))
+#define MCRISE_FRESH_PAGES 1
+#elif !defined(MCRISE_FRESH_PAGES)
+#define MCRISE_FRESH_PAGES 0
+#endif
+#if MCRISE_FRESH_PAGES
+#include <sys/mman.h>
+#endif
+
 namespace mcrise {
 
 /// @brief A saliency map (or any per-pixel scalar plane): H rows x W columns,
@@ -50,11 +61,46 @@ struct BufferAllocator {
   BufferAllocator() noexcept = default;
   template <class U>
   BufferAllocator(const BufferAllocator<U>&) noexcept {}
+  /// Allocations of at least this many bytes come straight from the kernel (mmap on POSIX systems):
+  /// page-aligned and zero, each page taken on its first touch (see fresh_zeros()).
+  static constexpr std::size_t fresh_pages_bytes = std::size_t{1} << 20;
+  /// Fresh allocations of at least this many bytes ask for transparent huge pages (Linux).
+  static constexpr std::size_t huge_page_bytes = std::size_t{2} << 20;
+  /// True if a fresh allocation of n elements is known to be all zero bits, its pages not yet
+  /// taken: a table that must start at zero then costs only the pages that are written.
+  static constexpr bool fresh_zeros(std::size_t n) noexcept {
+#if MCRISE_FRESH_PAGES
+    return n <= std::numeric_limits<std::size_t>::max() / sizeof(T) && n * sizeof(T) >= fresh_pages_bytes;
+#else
+    (void)n;
+    return false;
+#endif
+  }
   T* allocate(std::size_t n) {
     if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+#if MCRISE_FRESH_PAGES
+    if (fresh_zeros(n)) {
+      void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+#ifdef MADV_HUGEPAGE
+      // Transparent huge pages where the system offers them on request: a fresh 37 MB batch
+      // buffer is then 19 faults, not 9,000 (each costs about 1.5 us on a virtual machine).
+      if (n * sizeof(T) >= huge_page_bytes) (void)::madvise(p, n * sizeof(T), MADV_HUGEPAGE);
+#endif
+      return static_cast<T*>(p);
+    }
+#endif
     return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignment}));
   }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{alignment}); }
+  void deallocate(T* p, std::size_t n) noexcept {
+#if MCRISE_FRESH_PAGES
+    if (fresh_zeros(n)) {
+      ::munmap(p, n * sizeof(T));
+      return;
+    }
+#endif
+    ::operator delete(p, std::align_val_t{alignment});
+  }
   template <class U>
   void construct(U* p) noexcept(std::is_nothrow_default_constructible<U>::value) {
     ::new (static_cast<void*>(p)) U;

@@ -14,6 +14,7 @@
 #include <mcrise/fill.hpp>
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
+#include <mcrise/detail/dispatch.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -202,15 +203,50 @@ class Perturber {
   }
 
   // out = src·(a·k0 + b·k1): the RISE case (every fill is zero).
-  static void blend(float* __restrict out, const float* __restrict src, const float* __restrict k0,
-                    const float* __restrict k1, float a, float b, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]);
+  static void blend(float* out, const float* src, const float* k0, const float* k1, float a, float b,
+                    std::size_t n) noexcept {
+    if (detail::current_isa() == detail::Isa::avx2)
+      blend_kernel_avx2(out, src, k0, k1, nullptr, nullptr, a, b, n);
+    else
+      blend_kernel(out, src, k0, k1, nullptr, nullptr, a, b, n);
   }
   // out = src·(a·k0 + b·k1) + (a·f0 + b·f1): i·m0 + Σ_k c_k·m^c(k).
-  static void blend_fill(float* __restrict out, const float* __restrict src, const float* __restrict k0,
-                         const float* __restrict k1, const float* __restrict f0, const float* __restrict f1, float a,
-                         float b, std::size_t n) noexcept {
-    for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]) + (a * f0[i] + b * f1[i]);
+  static void blend_fill(float* out, const float* src, const float* k0, const float* k1, const float* f0,
+                         const float* f1, float a, float b, std::size_t n) noexcept {
+    if (detail::current_isa() == detail::Isa::avx2)
+      blend_kernel_avx2(out, src, k0, k1, f0, f1, a, b, n);
+    else
+      blend_kernel(out, src, k0, k1, f0, f1, a, b, n);
+  }
+  // Both loops, compiled for the baseline and (below) for AVX2: the same expression, so the same
+  // bits (see detail/dispatch.hpp). f0 == nullptr: no fill.
+  MCRISE_ALWAYS_INLINE static void blend_kernel(float* __restrict out, const float* __restrict src,
+                                                const float* __restrict k0, const float* __restrict k1,
+                                                const float* __restrict f0, const float* __restrict f1, float a,
+                                                float b, std::size_t n) noexcept {
+    if (f0 == nullptr)
+      for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]);
+    else
+      for (std::size_t i = 0; i < n; ++i) out[i] = src[i] * (a * k0[i] + b * k1[i]) + (a * f0[i] + b * f1[i]);
+  }
+  MCRISE_TARGET_AVX2 static void blend_kernel_avx2(float* out, const float* src, const float* k0, const float* k1,
+                                                   const float* f0, const float* f1, float a, float b,
+                                                   std::size_t n) noexcept {
+    blend_kernel(out, src, k0, k1, f0, f1, a, b, n);
+  }
+
+  // Pass 1 of one HWC grid row (interpolate_row): FixedC channels, or C_rt when FixedC is 0.
+  template <std::size_t FixedC>
+  static void interpolate_hwc(const std::uint8_t* row, const int* i0, const int* i1, const float* w0, const float* w1,
+                              const float* fill, float* keep, float* col, std::size_t W, std::size_t C_rt) noexcept {
+    const std::size_t C = FixedC != 0 ? FixedC : C_rt;
+    for (std::size_t x = 0; x < W; ++x) {
+      const std::uint8_t p = row[i0[x]], q = row[i1[x]];
+      const float m0 = (p == 0 ? w0[x] : 0.0f) + (q == 0 ? w1[x] : 0.0f);
+      for (std::size_t c = 0; c < C; ++c) keep[x * C + c] = m0;
+      if (col)
+        for (std::size_t c = 0; c < C; ++c) col[x * C + c] = w0[x] * fill[p * C + c] + w1[x] * fill[q * C + c];
+    }
   }
 
   // Pass 1, along x, for grid row r: the kept fraction m0 and the fill colour
@@ -228,13 +264,10 @@ class Perturber {
     if (layout == Layout::HWC) {
       float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W * C;
       float* col = any_fill_ ? scratch.color_rows.data() + static_cast<std::size_t>(r) * W * C : nullptr;
-      for (std::size_t x = 0; x < W; ++x) {
-        const std::uint8_t p = row[i0[x]], q = row[i1[x]];
-        const float m0 = (p == 0 ? w0[x] : 0.0f) + (q == 0 ? w1[x] : 0.0f);
-        for (std::size_t c = 0; c < C; ++c) keep[x * C + c] = m0;
-        if (col)
-          for (std::size_t c = 0; c < C; ++c) col[x * C + c] = w0[x] * fill[p * C + c] + w1[x] * fill[q * C + c];
-      }
+      if (C == 3)  // RGB: the channel loops unrolled, the same expressions
+        interpolate_hwc<3>(row, i0, i1, w0, w1, fill, keep, col, W, C);
+      else
+        interpolate_hwc<0>(row, i0, i1, w0, w1, fill, keep, col, W, C);
       return;
     }
     float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W;

@@ -19,8 +19,17 @@ namespace detail {
 
 /// Makes v n zeros. Tables of 16 MiB or more are cleared on `threads` threads (0: all cores):
 /// most of that time is the kernel handing out fresh pages, which parallelises.
+/// A table that needs a fresh allocation of at least BufferAllocator::fresh_pages_bytes is not
+/// cleared at all: its pages come zero from the kernel on their first touch, so a run pays for the
+/// part of the table its samples write (a few shifts for a few hundred masks), not for all of it.
 template <class T>
 void assign_zeros(std::vector<T, BufferAllocator<T>>& v, std::size_t n, int threads) {
+  if (v.capacity() < n && BufferAllocator<T>::fresh_zeros(n)) {
+    std::vector<T, BufferAllocator<T>>().swap(v);  // the old table goes first: memory stays flat
+    v.reserve(n);
+    v.resize(n);  // BufferAllocator: elements left as the kernel gave them, zero
+    return;
+  }
   v.clear();
   v.resize(n);
   const int parts = n * sizeof(T) < (std::size_t{16} << 20) ? 1 : resolve_threads(threads);

@@ -19,8 +19,17 @@
 #include <vector>
 
 // MCRISE_FRESH_PAGES: large buffers straight from the kernel (see BufferAllocator); define it to 0
-// (the same in every translation unit) to take every buffer from operator new.
-#if !defined(MCRISE_FRESH_PAGES) && (defined(__unix__) || defined(__APPLE__))
+// (the same in every translation unit) to take every buffer from operator new. Off under
+// AddressSanitizer, which puts guard zones around operator new's blocks but not around mmap's
+// pages: an overrun of a large buffer must stay detectable in the sanitizer builds.
+#if defined(__SANITIZE_ADDRESS__)
+#define MCRISE_DETAIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MCRISE_DETAIL_ASAN 1
+#endif
+#endif
+#if !defined(MCRISE_FRESH_PAGES) && (defined(__unix__) || defined(__APPLE__)) && !defined(MCRISE_DETAIL_ASAN)
 #define MCRISE_FRESH_PAGES 1
 #elif !defined(MCRISE_FRESH_PAGES)
 #define MCRISE_FRESH_PAGES 0

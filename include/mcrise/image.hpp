@@ -30,8 +30,11 @@
 #endif
 #endif
 #if !defined(MCRISE_FRESH_PAGES) && (defined(__unix__) || defined(__APPLE__)) && !defined(MCRISE_DETAIL_ASAN)
+/// @brief 1: buffers of 1 MiB or more come from mmap, untouched (POSIX, not under AddressSanitizer);
+///        define it to 0 in every translation unit to take every buffer from operator new.
 #define MCRISE_FRESH_PAGES 1
 #elif !defined(MCRISE_FRESH_PAGES)
+/// @brief 0: every buffer comes from operator new (no POSIX, AddressSanitizer, or your choice).
 #define MCRISE_FRESH_PAGES 0
 #endif
 #if MCRISE_FRESH_PAGES

@@ -104,7 +104,7 @@ struct BufferAllocator {
 #endif
     return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{alignment}));
   }
-  void deallocate(T* p, std::size_t n) noexcept {
+  void deallocate(T* p, [[maybe_unused]] std::size_t n) noexcept {
 #if MCRISE_FRESH_PAGES
     if (fresh_zeros(n)) {
       ::munmap(p, n * sizeof(T));

@@ -139,6 +139,21 @@ int main(int argc, char** argv) {
     expect_throw<std::invalid_argument>("image differs", [&] { mcrise::mpi::rise(m, other, r); },
                                         "rank " + std::to_string(last) + "'s image differs from rank 0's");
   }
+  // A fill that differs on one rank (the same image, another blur; and MC-RISE's colours).
+  {
+    const mcrise::Image img2 = test_image(0.5f);
+    Model m;
+    mcrise::RiseOptions r;
+    r.n_masks = 64;
+    r.threads = 1;
+    r.fill = mcrise::Fill::blurred(img2, rank == last ? 2.0 : 1.0);
+    expect_throw<std::invalid_argument>("fill differs", [&] { mcrise::mpi::rise(m, img2, r); },
+                                        "rank " + std::to_string(last) + "'s fill differs from rank 0's");
+    mcrise::McRiseOptions mine = o;
+    mine.colors = {{1, 0, 0}, {0, 0, rank == last ? 0.5f : 1.0f}};
+    expect_throw<std::invalid_argument>("colours differ", [&] { mcrise::mpi::mc_rise(m, img, mine); },
+                                        "rank " + std::to_string(last) + "'s fill differs from rank 0's");
+  }
   // An option bad on one rank only (threads is not compared: it may differ): that rank's
   // std::invalid_argument, and the same type and message on the others.
   {

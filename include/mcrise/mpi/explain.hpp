@@ -138,12 +138,11 @@ std::vector<Field> fields_of(const Image& img, const typename Estimator::Options
                        {"sampler", static_cast<std::uint64_t>(o.sampler), 'i'},
                        {"all_classes", static_cast<std::uint64_t>(o.all_classes), 'i'},
                        {"maps_on_demand", static_cast<std::uint64_t>(o.maps_on_demand), 'i'}};
-  if constexpr (std::is_same_v<typename Estimator::Options, McRiseOptions>) {
-    std::uint64_t colors = fnv1a64(nullptr, 0);
-    for (const Color& c : o.colors) colors = fnv1a64(c.data(), c.size() * sizeof(float), colors);
-    f.push_back({"colors", colors, 'h'});
+  if constexpr (std::is_same_v<typename Estimator::Options, McRiseOptions>)
     f.push_back(real_field("value_max", o.value_max));
-  }
+  // The fills the run will use (MC-RISE's colours or fills, RISE's fill; checked here, as the run
+  // would): the same hash as the checkpoint tag's.
+  f.push_back({"fill", mcrise::detail::fills_hash(Estimator::fills(img, o)), 'h'});
   return f;
 }
 

@@ -111,10 +111,9 @@ CheckedOptions check_options(const Image& img, const typename Estimator::Options
 
 /// The tag of a checkpointed run's state file: what its sums depend on besides the options the
 /// accumulator checks itself (the image and the fill colours; the model cannot be fingerprinted).
-inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Fill>& fills, Layout layout) {
-  const std::int64_t shape[4] = {img.height(), img.width(), img.channels(), static_cast<std::int64_t>(layout)};
-  std::uint64_t h = fnv1a64(shape, sizeof shape);
-  h = fnv1a64(img.data(), img.size() * sizeof(float), h);
+/// A hash of a run's fills, continuing `h`: each fill's kind (zero, colour, image), then its
+/// colour's or its image's values. Used by the checkpoint tag and by the MPI ranks' agreement.
+inline std::uint64_t fills_hash(const std::vector<Fill>& fills, std::uint64_t h = fnv1a64(nullptr, 0)) {
   for (const Fill& f : fills) {
     const unsigned char kind = f.is_image() ? 2 : (f.is_zero() ? 0 : 1);  // a zero fill and an empty colour differ
     h = fnv1a64(&kind, 1, h);
@@ -122,6 +121,13 @@ inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Fill>& f
     else h = fnv1a64(f.color().data(), f.color().size() * sizeof(float), h);
   }
   return h;
+}
+
+inline std::uint64_t checkpoint_tag(const Image& img, const std::vector<Fill>& fills, Layout layout) {
+  const std::int64_t shape[4] = {img.height(), img.width(), img.channels(), static_cast<std::int64_t>(layout)};
+  std::uint64_t h = fnv1a64(shape, sizeof shape);
+  h = fnv1a64(img.data(), img.size() * sizeof(float), h);
+  return fills_hash(fills, h);
 }
 
 /// The run of an explanation (see the file comment for the Estimator policy).

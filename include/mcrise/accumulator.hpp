@@ -414,8 +414,7 @@ class McRiseAccumulator : public detail::AccumulatorBase<McRiseAccumulator> {
       detail::require(where, maps[k].rows() == H && maps[k].cols() == W, "map ", k, " is ", maps[k].rows(), " x ",
                       maps[k].cols(), " but the image is ", H, " x ", W);
     const double p = acc_.mask_probability();
-    // The group maps in out[0..K), the group's baseline in out[K]; two statements per map, the
-    // same roundings as group_plane_sum(k) * (K / (n·p)) - base.
+    // The group maps in out[0..K), the group's baseline in out[K]: the expressions of maps(), in place.
     return detail::batch_means_se(acc_, maps,
                                   [&](int g, double n, std::vector<SaliencyMap>& out, detail::UpsampleScratch& s) {
                                     out.resize(static_cast<std::size_t>(K) + 1);
@@ -425,8 +424,7 @@ class McRiseAccumulator : public detail::AccumulatorBase<McRiseAccumulator> {
                                     for (int k = 1; k <= K; ++k) {
                                       SaliencyMap& m = out[static_cast<std::size_t>(k - 1)];
                                       acc_.group_plane_sum(j, g, k, m, s);
-                                      m *= K / (n * p);
-                                      m -= base;
+                                      m = m * (K / (n * p)) - base;
                                     }
                                   });
   }

@@ -80,7 +80,7 @@ class ShiftUpsampler {
 
   /// Working memory of one call, reusable across calls (one per thread).
   struct Scratch {
-    std::vector<double> a, t, u, e;
+    std::vector<double> a, t, u;
     std::vector<char> used;
   };
 
@@ -104,9 +104,10 @@ class ShiftUpsampler {
   /// allocation), reading value(shift, ·) only where read(shift) is true: the sums of the other
   /// shifts must be zero (e.g. no sample used them), and are then never touched. The result is
   /// bitwise that of operator().
-  /// The result is written once, front to back, never read before it is written: a fresh result's
-  /// pages are then taken with one write fault each, not a read fault (zero page) followed by a
-  /// copy-on-write fault that flushes the TLB of every thread of the process.
+  /// The result is the working memory of the y pass (no second H x W buffer), first written by a
+  /// fill front to back, never read before: a fresh result's pages are then taken with one write
+  /// fault each, not a read fault (zero page) followed by a copy-on-write fault that flushes the
+  /// TLB of every thread of the process.
   template <class Value, class Read>
   void into(Value&& value, Read&& read, Scratch& s, SaliencyMap& out) const {
     if (out.rows() != geo_.height || out.cols() != geo_.width) out.resize(geo_.height, geo_.width);
@@ -130,9 +131,10 @@ class ShiftUpsampler {
     const auto Wz = static_cast<std::size_t>(W), R = static_cast<std::size_t>(gh), J = static_cast<std::size_t>(gw);
     // a: one shift row's grids as [dx][j][r]; t: the x pass as [x][r] (the grid rows side by side,
     // so every step is a short vector op over r, and the recurrence runs gh chains at once);
-    // u: t as [r][x] for the y pass; e: rows 0 and 1 hold values, rows >= 2 second differences along y.
-    s.e.resize(static_cast<std::size_t>(H) * Wz);
-    std::fill(s.e.begin(), s.e.end(), 0.0);
+    // u: t as [r][x] for the y pass; e (the result): rows 0 and 1 hold values, rows >= 2 second
+    // differences along y until the recurrence at the end.
+    double* e = out.data();  // the result's own storage: filled once, then finished in place below
+    std::fill(e, e + static_cast<std::size_t>(H) * Wz, 0.0);
     s.a.resize(static_cast<std::size_t>(SW) * J * R);
     s.t.resize(Wz * R);
     s.u.resize(R * Wz);
@@ -141,7 +143,6 @@ class ShiftUpsampler {
     double* a = s.a.data();
     double* t = s.t.data();
     double* u = s.u.data();
-    double* e = s.e.data();
     for (int dy = 0; dy < SH; ++dy) {
       bool any = false;
       for (int dx = 0; dx < SW; ++dx) {
@@ -246,17 +247,13 @@ class ShiftUpsampler {
         }
       }
     }
-    double* o = out.data();
-    for (int y = 0; y < H; ++y) {
-      const double* ey = e + static_cast<std::size_t>(y) * Wz;
-      double* oy = o + static_cast<std::size_t>(y) * Wz;
-      if (y < 2) {
-        for (int x = 0; x < W; ++x) oy[x] = ey[x];
-      } else {
-        const double* o1 = oy - W;
-        const double* o2 = o1 - W;
-        for (int x = 0; x < W; ++x) oy[x] = ey[x] + (2.0 * o1[x] - o2[x]);
-      }
+    // The recurrence along y, in place: rows 0 and 1 are values already; row y >= 2 reads its own
+    // second differences and the two finished rows above it.
+    for (int y = 2; y < H; ++y) {
+      double* oy = e + static_cast<std::size_t>(y) * Wz;
+      const double* o1 = oy - W;
+      const double* o2 = o1 - W;
+      for (int x = 0; x < W; ++x) oy[x] = oy[x] + (2.0 * o1[x] - o2[x]);
     }
   }
 

@@ -35,13 +35,16 @@ struct BatchMeans {
   /// [group][shift]: 0 if that group's sums at that shift are all zero (no sample used it), else 1.
   std::vector<unsigned char> used;
 
-  /// G groups of tables of layout L, cleared on `threads` threads when large; `row` shifts per shift row.
+  /// G groups of tables of layout L, cleared on `threads` threads when large; `row` shifts per
+  /// shift row. Fresh tables keep small pages while a shift's sums take at most 64 KiB (up to about
+  /// 40 target classes of MC-RISE, K = 5, 8 x 8 grid): a group of a short run writes a few of its
+  /// shifts, and a huge page would be cleared whole for each.
   void start(int se_groups, std::uint64_t block_size, const GridSums& L, int row, int threads) {
     groups = se_groups;
     block = block_size;
     shifts_w = row;
     const auto G = static_cast<std::size_t>(groups);
-    assign_zeros(sums, G * L.size(), threads);
+    assign_zeros(sums, G * L.size(), threads, L.stride() * sizeof(float) <= (std::size_t{64} << 10));
     totals.assign(G * L.slots, 0.0);
     counts.assign(G, 0);
     used.assign(G * L.shifts, 0);

@@ -200,8 +200,10 @@ namespace detail {
 /// Block samplers (MaskGenerator::sample): blocks of at least this many members are drawn whole
 /// and kept per thread (shorter ones cost little to draw member by member).
 inline constexpr int min_cached_block = 4;
-/// The most cell states (members x cells) a thread keeps of one block: 1 MiB.
-inline constexpr std::uint64_t max_cached_block_states = std::uint64_t{1} << 20;
+/// The most cell states (members x cells) a thread keeps of one block: 4 KiB, in place (no heap
+/// allocation, so a call allocates the same whatever ran before it on the thread); e.g. blocks of
+/// up to 64 members on an 8 x 8 grid. Larger blocks are drawn member by member.
+inline constexpr std::uint64_t max_cached_block_states = 4096;
 /// True: every block member is drawn alone (tests compare the two ways; not for concurrent use).
 inline std::atomic<bool> block_cache_off{false};
 
@@ -215,7 +217,7 @@ struct BlockStates {
   int colors = 0;           ///< K
   std::size_t cells = 0;    ///< grid cells
   bool valid = false;       ///< false until filled (and while being filled)
-  std::vector<std::uint8_t> states;
+  std::uint8_t states[max_cached_block_states];  ///< [member][cell]
 };
 /// This thread's BlockStates.
 inline BlockStates& thread_block_states() {
@@ -436,7 +438,6 @@ class MaskGenerator {
       if (!c.valid || c.seed != seed_ || c.block != b || c.size != block_ || c.masked != block_masked_ ||
           c.colors != num_colors_ || c.cells != cells) {
         c.valid = false;
-        c.states.resize(B * cells);
         for (std::size_t cell = 0; cell < cells; ++cell)
           cell_states(key, cell, static_cast<std::uint32_t>(B - 1),
                       [&](std::uint32_t i, std::uint8_t state) { c.states[i * cells + cell] = state; });
@@ -448,7 +449,7 @@ class MaskGenerator {
         c.cells = cells;
         c.valid = true;
       }
-      std::copy_n(c.states.data() + j * cells, cells, out.cells.data());
+      std::copy_n(c.states + j * cells, cells, out.cells.data());
       return;
     }
     for (std::size_t cell = 0; cell < cells; ++cell)

@@ -475,3 +475,34 @@ TEST_CASE("adaptive stopping measures first at 10 rounds of G·B masks, in every
   CHECK(m.target_reached);
   CHECK(m.masks_used == 10 * G * 4);
 }
+
+TEST_CASE("block members drawn from a thread's cached block equal those drawn alone, in any order",
+          "[samplers][exact]") {
+  // A thread keeps the last block it drew whole (masks.hpp, detail::BlockStates); members of
+  // blocks of two generators are asked for in turns and out of order, so the cache is refilled
+  // for every other sample, and each must be the member drawn alone.
+  const mcrise::MaskGenerator a(12, 12, 5, options(0.5, mcrise::Sampler::balanced, 3));   // B = 10, 16 cells
+  const mcrise::MaskGenerator b(12, 12, 3, options(0.25, mcrise::Sampler::balanced, 4));  // B = 12, 9 cells
+  REQUIRE(a.block_size() >= mcrise::detail::min_cached_block);
+  REQUIRE(b.block_size() >= mcrise::detail::min_cached_block);
+  std::vector<std::uint64_t> order;
+  for (std::uint64_t n = 0; n < 60; ++n) order.push_back((n * 37) % 60);
+  std::vector<mcrise::MaskSample> cached;
+  for (std::uint64_t n : order) {
+    cached.push_back(a.sample(n));
+    cached.push_back(b.sample(n));
+    cached.push_back(a.sample(n));  // the same block again: from the cache
+  }
+  mcrise::detail::block_cache_off = true;
+  std::size_t i = 0;
+  for (std::uint64_t n : order) {
+    INFO("sample " << n);
+    const mcrise::MaskSample sa = a.sample(n), sb = b.sample(n);
+    CHECK(cached[i].cells == sa.cells);
+    CHECK(cached[i + 1].cells == sb.cells);
+    CHECK(cached[i + 2].cells == sa.cells);
+    CHECK((cached[i].dy == sa.dy && cached[i].dx == sa.dx && cached[i + 1].dy == sb.dy && cached[i + 1].dx == sb.dx));
+    i += 3;
+  }
+  mcrise::detail::block_cache_off = false;
+}

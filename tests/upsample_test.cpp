@@ -64,3 +64,60 @@ TEST_CASE("the second-difference upsampler equals the direct sum over shifts of 
       CHECK(ref.cwiseAbs().maxCoeff() > 0.0);
     }
 }
+
+TEST_CASE("the upsampler gives the same bits with AVX2 and the baseline, and when it skips unused shifts",
+          "[perf][upsample][dispatch]") {
+  // into() reads only the shifts read(shift) allows; the skipped ones must be all zero, and the
+  // result is then bitwise that of reading them. Both instruction-set variants (detail/dispatch.hpp)
+  // add the same products in the same order, without FMA.
+  struct Case {
+    int H, W, gh, gw;
+  };
+  std::uint64_t state = 777;
+  auto uniform = [&state] {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<double>(state >> 11) / 9007199254740992.0 - 0.5;
+  };
+  for (const Case cs : {Case{37, 53, 5, 7}, Case{64, 48, 8, 8}, Case{3, 2, 2, 2}, Case{29, 31, 4, 6}})
+    for (auto mode : {Upsampling::bilinear, Upsampling::nearest}) {
+      MaskOptions o;
+      o.grid_h = cs.gh;
+      o.grid_w = cs.gw;
+      o.upsampling = mode;
+      const auto g = mcrise::MaskGeometry::make(cs.H, cs.W, o, "test");
+      const int shifts = g.shifts_h() * g.shifts_w(), cells = g.cells();
+      // Most shifts used, some not (a batch-means group of a short run uses few); shift 0 unused.
+      std::vector<char> used(static_cast<std::size_t>(shifts));
+      std::vector<double> sums(static_cast<std::size_t>(shifts * cells), 0.0);
+      for (int s = 1; s < shifts; ++s) {
+        used[static_cast<std::size_t>(s)] = s == shifts - 1 || uniform() > 0.3;
+        if (used[static_cast<std::size_t>(s)])
+          for (int c = 0; c < cells; ++c) sums[static_cast<std::size_t>(s * cells + c)] = uniform();
+      }
+      const mcrise::detail::ShiftUpsampler up(g);
+      bool read_unused = false;
+      auto value = [&](int shift, int cell) {
+        read_unused = read_unused || !used[static_cast<std::size_t>(shift)];
+        return sums[static_cast<std::size_t>(shift * cells + cell)];
+      };
+      INFO(cs.H << " x " << cs.W << ", grid " << cs.gh << " x " << cs.gw << ", " << static_cast<int>(mode));
+      mcrise::detail::ShiftUpsampler::Scratch scratch;
+      const SaliencyMap all = up(value, scratch);
+      CHECK(read_unused);
+      CHECK(all.cwiseAbs().maxCoeff() > 0.0);
+      // Into a map of another size, then into the same map again (reused, no allocation).
+      SaliencyMap skipped(1, 1);
+      for (int round = 0; round < 2; ++round) {
+        read_unused = false;
+        up.into(value, [&](int shift) { return used[static_cast<std::size_t>(shift)] != 0; }, scratch, skipped);
+        CHECK_FALSE(read_unused);
+        CHECK(skipped == all);
+      }
+      if (mcrise::detail::current_isa() == mcrise::detail::Isa::avx2) {
+        const mcrise::detail::ForceIsa force(mcrise::detail::Isa::baseline);
+        CHECK(up(value) == all);
+      } else {
+        WARN("this CPU or build has no AVX2 variant: only the baseline runs");
+      }
+    }
+}

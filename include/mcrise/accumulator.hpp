@@ -249,9 +249,12 @@ class RiseAccumulator : public detail::AccumulatorBase<RiseAccumulator> {
     acc_.require_groups(where);
     const std::size_t j = acc_.slot(cls, where);
     const double keep = 1.0 - acc_.mask_probability();
-    return detail::batch_means_se(acc_, {rise(cls)}, [&](int g, double n) {
-      return std::vector<SaliencyMap>{acc_.group_plane_sum(j, g, 0) / (n * keep)};
-    })[0];
+    return detail::batch_means_se(acc_, {rise(cls)},
+                                  [&](int g, double n, std::vector<SaliencyMap>& out, detail::UpsampleScratch& s) {
+                                    out.resize(1);
+                                    acc_.group_plane_sum(j, g, 0, out[0], s);
+                                    out[0] /= n * keep;
+                                  })[0];
   }
 
   /// @brief Standard error of debiased(cls) by batch means over the G groups. H x W, >= 0
@@ -262,11 +265,15 @@ class RiseAccumulator : public detail::AccumulatorBase<RiseAccumulator> {
     acc_.require_groups(where);
     const std::size_t j = acc_.slot(cls, where);
     const double keep = 1.0 - acc_.mask_probability();
-    return detail::batch_means_se(acc_, {debiased(cls)}, [&](int g, double n) {
-      SaliencyMap s = acc_.group_plane_sum(j, g, 0) / n;
-      s.array() -= keep * acc_.group_total(j, g) / n;
-      return std::vector<SaliencyMap>{s / (keep * (1.0 - keep))};
-    })[0];
+    return detail::batch_means_se(acc_, {debiased(cls)},
+                                  [&](int g, double n, std::vector<SaliencyMap>& out, detail::UpsampleScratch& s) {
+                                    out.resize(1);
+                                    SaliencyMap& m = out[0];
+                                    acc_.group_plane_sum(j, g, 0, m, s);
+                                    m /= n;
+                                    m.array() -= keep * acc_.group_total(j, g) / n;
+                                    m /= keep * (1.0 - keep);
+                                  })[0];
   }
 
  private:
@@ -407,12 +414,19 @@ class McRiseAccumulator : public detail::AccumulatorBase<McRiseAccumulator> {
       detail::require(where, maps[k].rows() == H && maps[k].cols() == W, "map ", k, " is ", maps[k].rows(), " x ",
                       maps[k].cols(), " but the image is ", H, " x ", W);
     const double p = acc_.mask_probability();
-    return detail::batch_means_se(acc_, maps, [&](int g, double n) {
-      const SaliencyMap base = acc_.group_plane_sum(j, g, 0) / (n * (1.0 - p));
-      std::vector<SaliencyMap> out;
-      for (int k = 1; k <= K; ++k) out.push_back(acc_.group_plane_sum(j, g, k) * (K / (n * p)) - base);
-      return out;
-    });
+    // The group maps in out[0..K), the group's baseline in out[K]: the expressions of maps(), in place.
+    return detail::batch_means_se(acc_, maps,
+                                  [&](int g, double n, std::vector<SaliencyMap>& out, detail::UpsampleScratch& s) {
+                                    out.resize(static_cast<std::size_t>(K) + 1);
+                                    SaliencyMap& base = out[static_cast<std::size_t>(K)];
+                                    acc_.group_plane_sum(j, g, 0, base, s);
+                                    base /= n * (1.0 - p);
+                                    for (int k = 1; k <= K; ++k) {
+                                      SaliencyMap& m = out[static_cast<std::size_t>(k - 1)];
+                                      acc_.group_plane_sum(j, g, k, m, s);
+                                      m = m * (K / (n * p)) - base;
+                                    }
+                                  });
   }
 
  private:

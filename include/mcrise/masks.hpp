@@ -35,6 +35,7 @@
 #include <mcrise/detail/random.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -195,6 +196,34 @@ struct MaskGeometry {
 };
 
 namespace detail {
+
+/// Block samplers (MaskGenerator::sample): blocks of at least this many members are drawn whole
+/// and kept per thread (shorter ones cost little to draw member by member).
+inline constexpr int min_cached_block = 4;
+/// The most cell states (members x cells) a thread keeps of one block: 4 KiB, in place (no heap
+/// allocation, so a call allocates the same whatever ran before it on the thread); e.g. blocks of
+/// up to 64 members on an 8 x 8 grid. Larger blocks are drawn member by member.
+inline constexpr std::uint64_t max_cached_block_states = 4096;
+/// True: every block member is drawn alone (tests compare the two ways; not for concurrent use).
+inline std::atomic<bool> block_cache_off{false};
+
+/// The cell states of every member of the last block a thread drew whole: member j's state of
+/// cell c at states[j·cells + c]. Valid for the block number, seed and sampler parameters it holds.
+struct BlockStates {
+  std::uint64_t seed = 0;   ///< the generator's seed
+  std::uint64_t block = 0;  ///< the block number b = n / B
+  int size = 0;             ///< B
+  int masked = 0;           ///< masked members per cell
+  int colors = 0;           ///< K
+  std::size_t cells = 0;    ///< grid cells
+  bool valid = false;       ///< false until filled (and while being filled)
+  std::uint8_t states[max_cached_block_states];  ///< [member][cell]
+};
+/// This thread's BlockStates.
+inline BlockStates& thread_block_states() {
+  static thread_local BlockStates states;
+  return states;
+}
 
 /// @brief Interpolation weights of one axis: canvas position u reads grid
 ///        indices i0[u] <= i1[u] with weights w0[u], w1[u] (w0 + w1 = 1), in float
@@ -399,31 +428,57 @@ class MaskGenerator {
     }
     const auto cells = static_cast<std::size_t>(geometry_.cells());
     out.cells.resize(cells);
-    const auto K = static_cast<std::uint32_t>(num_colors_);
-    for (std::size_t c = 0; c < cells; ++c) {
-      detail::CounterRng rng(key, c);
-      // Positions 0..j of a uniformly random arrangement of the
-      // multiset {state 0 x (B - m), colour k x m/K for k = 1..K}, drawn
-      // sequentially without replacement.
-      std::uint32_t left = static_cast<std::uint32_t>(block_);
-      std::uint32_t kept = static_cast<std::uint32_t>(block_ - block_masked_);
-      std::uint32_t per[256];
-      for (std::uint32_t k = 1; k <= K; ++k) per[k] = static_cast<std::uint32_t>(block_masked_) / K;
-      std::uint8_t state = 0;
-      for (std::uint32_t i = 0; i <= j; ++i, --left) {
-        std::uint32_t r = rng.below(left);
-        if (r < kept) {
-          state = 0;
-          --kept;
-          continue;
-        }
-        r -= kept;
-        std::uint32_t k = 1;
-        while (r >= per[k]) r -= per[k++];
-        state = static_cast<std::uint8_t>(k);
-        --per[k];
+    // Member j's state of a cell is position j of a sequence of draws, so it costs j + 1 draws
+    // alone; the states of all B members cost B. This thread keeps the last block it drew whole
+    // (the drivers' threads take the members of a batch in turns, so each uses about B / threads
+    // of every block), where blocks are long enough for that to pay.
+    if (block_ >= detail::min_cached_block && B * cells <= detail::max_cached_block_states &&
+        !detail::block_cache_off.load(std::memory_order_relaxed)) {
+      detail::BlockStates& c = detail::thread_block_states();
+      if (!c.valid || c.seed != seed_ || c.block != b || c.size != block_ || c.masked != block_masked_ ||
+          c.colors != num_colors_ || c.cells != cells) {
+        c.valid = false;
+        for (std::size_t cell = 0; cell < cells; ++cell)
+          cell_states(key, cell, static_cast<std::uint32_t>(B - 1),
+                      [&](std::uint32_t i, std::uint8_t state) { c.states[i * cells + cell] = state; });
+        c.seed = seed_;
+        c.block = b;
+        c.size = block_;
+        c.masked = block_masked_;
+        c.colors = num_colors_;
+        c.cells = cells;
+        c.valid = true;
       }
-      out.cells[c] = state;
+      std::copy_n(c.states + j * cells, cells, out.cells.data());
+      return;
+    }
+    for (std::size_t cell = 0; cell < cells; ++cell)
+      cell_states(key, cell, j, [&](std::uint32_t, std::uint8_t state) { out.cells[cell] = state; });
+  }
+
+  // f(i, state) for positions i = 0..last of a uniformly random arrangement of the multiset
+  // {state 0 x (B - m), colour k x m/K for k = 1..K} of one cell of the block with key `key`,
+  // drawn sequentially without replacement.
+  template <class F>
+  void cell_states(std::uint64_t key, std::size_t cell, std::uint32_t last, F&& f) const {
+    detail::CounterRng rng(key, cell);
+    const auto K = static_cast<std::uint32_t>(num_colors_);
+    std::uint32_t left = static_cast<std::uint32_t>(block_);
+    std::uint32_t kept = static_cast<std::uint32_t>(block_ - block_masked_);
+    std::uint32_t per[256];
+    for (std::uint32_t k = 1; k <= K; ++k) per[k] = static_cast<std::uint32_t>(block_masked_) / K;
+    for (std::uint32_t i = 0; i <= last; ++i, --left) {
+      std::uint32_t r = rng.below(left);
+      if (r < kept) {
+        --kept;
+        f(i, std::uint8_t{0});
+        continue;
+      }
+      r -= kept;
+      std::uint32_t k = 1;
+      while (r >= per[k]) r -= per[k++];
+      --per[k];
+      f(i, static_cast<std::uint8_t>(k));
     }
   }
 

@@ -195,6 +195,13 @@ class Perturber {
         any_fill_ = any_fill_ || v != 0.0f;
       }
     }
+    // run_end_[v]: the first canvas column after v that reads other grid columns than v.
+    const auto& cwt = generator.col_weights();
+    run_end_.resize(cwt.i0.size());
+    for (std::size_t v = cwt.i0.size(); v-- > 0;) {
+      const bool last = v + 1 == cwt.i0.size() || cwt.i0[v + 1] != cwt.i0[v] || cwt.i1[v + 1] != cwt.i1[v];
+      run_end_[v] = last ? static_cast<int>(v + 1) : run_end_[v + 1];
+    }
     interleaved_.assign(image.data(), image.data() + image.size());
     planar_.resize(image.size());
     for (int c = 0; c < C_; ++c)
@@ -235,22 +242,68 @@ class Perturber {
     blend_kernel(out, src, k0, k1, f0, f1, a, b, n);
   }
 
-  // Pass 1 of one HWC grid row (interpolate_row): FixedC channels, or C_rt when FixedC is 0.
-  template <std::size_t FixedC>
-  static void interpolate_hwc(const std::uint8_t* row, const int* i0, const int* i1, const float* w0, const float* w1,
-                              const float* fill, float* keep, float* col, std::size_t W, std::size_t C_rt) noexcept {
+  // Pass 1 of one grid row for columns [x0, x1), all of which read the grid columns of x0 (so the
+  // cells p, q and their fills are the same): FixedC channels, or C_rt when FixedC is 0. HWC (not
+  // Planar): keep and col interleaved per channel, m0 repeated; CHW (Planar): keep one value per
+  // column, col C planes of W. Without per-column look-ups the loops vectorise.
+  template <std::size_t FixedC, bool Planar>
+  MCRISE_ALWAYS_INLINE static void interpolate_run(std::uint8_t p, std::uint8_t q, const float* w0, const float* w1,
+                                                   const float* fill, float* __restrict keep, float* __restrict col,
+                                                   std::size_t x0, std::size_t x1, std::size_t W,
+                                                   std::size_t C_rt) noexcept {
     const std::size_t C = FixedC != 0 ? FixedC : C_rt;
-    for (std::size_t x = 0; x < W; ++x) {
-      const std::uint8_t p = row[i0[x]], q = row[i1[x]];
-      const float m0 = (p == 0 ? w0[x] : 0.0f) + (q == 0 ? w1[x] : 0.0f);
-      for (std::size_t c = 0; c < C; ++c) keep[x * C + c] = m0;
-      if (col)
-        for (std::size_t c = 0; c < C; ++c) col[x * C + c] = w0[x] * fill[p * C + c] + w1[x] * fill[q * C + c];
+    const bool keep0 = p == 0, keep1 = q == 0;
+    const float* fp = fill + p * C;
+    const float* fq = fill + q * C;
+    for (std::size_t x = x0; x < x1; ++x) {
+      const float m0 = (keep0 ? w0[x] : 0.0f) + (keep1 ? w1[x] : 0.0f);
+      if (Planar)
+        keep[x] = m0;
+      else
+        for (std::size_t c = 0; c < C; ++c) keep[x * C + c] = m0;
     }
+    if (col == nullptr) return;
+    if (Planar) {
+      for (std::size_t c = 0; c < C; ++c)
+        for (std::size_t x = x0; x < x1; ++x) col[c * W + x] = w0[x] * fp[c] + w1[x] * fq[c];
+    } else {
+      for (std::size_t x = x0; x < x1; ++x)
+        for (std::size_t c = 0; c < C; ++c) col[x * C + c] = w0[x] * fp[c] + w1[x] * fq[c];
+    }
+  }
+  // Pass 1 of one grid row, run by run (columns that read the same two grid columns).
+  template <std::size_t FixedC, bool Planar>
+  MCRISE_ALWAYS_INLINE static void interpolate_kernel(const std::uint8_t* row, const int* i0, const int* i1,
+                                                      const float* w0, const float* w1, const int* run_end,
+                                                      std::size_t dx, const float* fill, float* keep, float* col,
+                                                      std::size_t W, std::size_t C_rt) noexcept {
+    for (std::size_t x = 0; x < W;) {
+      const std::size_t end = std::min(W, static_cast<std::size_t>(run_end[x]) - dx);
+      interpolate_run<FixedC, Planar>(row[i0[x]], row[i1[x]], w0, w1, fill, keep, col, x, end, W, C_rt);
+      x = end;
+    }
+  }
+  template <std::size_t FixedC, bool Planar>
+  MCRISE_TARGET_AVX2 static void interpolate_avx2(const std::uint8_t* row, const int* i0, const int* i1,
+                                                  const float* w0, const float* w1, const int* run_end, std::size_t dx,
+                                                  const float* fill, float* keep, float* col, std::size_t W,
+                                                  std::size_t C_rt) noexcept {
+    interpolate_kernel<FixedC, Planar>(row, i0, i1, w0, w1, run_end, dx, fill, keep, col, W, C_rt);
+  }
+  // Pass 1 of one grid row, baseline or AVX2: the same expressions, the same bits (detail/dispatch.hpp).
+  template <std::size_t FixedC, bool Planar>
+  static void interpolate(const std::uint8_t* row, const int* i0, const int* i1, const float* w0, const float* w1,
+                          const int* run_end, std::size_t dx, const float* fill, float* keep, float* col,
+                          std::size_t W, std::size_t C_rt) noexcept {
+    if (detail::current_isa() == detail::Isa::avx2)
+      interpolate_avx2<FixedC, Planar>(row, i0, i1, w0, w1, run_end, dx, fill, keep, col, W, C_rt);
+    else
+      interpolate_kernel<FixedC, Planar>(row, i0, i1, w0, w1, run_end, dx, fill, keep, col, W, C_rt);
   }
 
   // Pass 1, along x, for grid row r: the kept fraction m0 and the fill colour
-  // Σ_k c_k·m^c(k) at every column (HWC: interleaved per channel, m0 repeated).
+  // Σ_k c_k·m^c(k) at every column (HWC: interleaved per channel, m0 repeated; CHW: m0 once,
+  // the colour as C planes).
   void interpolate_row(const MaskSample& s, int r, Layout layout, Scratch& scratch) const {
     const auto& cwt = gen_.col_weights();
     const std::size_t W = static_cast<std::size_t>(W_), C = static_cast<std::size_t>(C_);
@@ -260,29 +313,19 @@ class Perturber {
     const int* i1 = cwt.i1.data() + dx;
     const float* w0 = cwt.w0.data() + dx;
     const float* w1 = cwt.w1.data() + dx;
+    const int* run_end = run_end_.data() + dx;
     const float* fill = fill_.data();
+    const auto ru = static_cast<std::size_t>(r);
+    float* col = any_fill_ ? scratch.color_rows.data() + ru * W * C : nullptr;
     if (layout == Layout::HWC) {
-      float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W * C;
-      float* col = any_fill_ ? scratch.color_rows.data() + static_cast<std::size_t>(r) * W * C : nullptr;
+      float* keep = scratch.keep_rows.data() + ru * W * C;
       if (C == 3)  // RGB: the channel loops unrolled, the same expressions
-        interpolate_hwc<3>(row, i0, i1, w0, w1, fill, keep, col, W, C);
+        interpolate<3, false>(row, i0, i1, w0, w1, run_end, dx, fill, keep, col, W, C);
       else
-        interpolate_hwc<0>(row, i0, i1, w0, w1, fill, keep, col, W, C);
+        interpolate<0, false>(row, i0, i1, w0, w1, run_end, dx, fill, keep, col, W, C);
       return;
     }
-    float* keep = scratch.keep_rows.data() + static_cast<std::size_t>(r) * W;
-    for (std::size_t x = 0; x < W; ++x) {
-      const std::uint8_t p = row[i0[x]], q = row[i1[x]];
-      keep[x] = (p == 0 ? w0[x] : 0.0f) + (q == 0 ? w1[x] : 0.0f);
-    }
-    if (!any_fill_) return;
-    for (std::size_t c = 0; c < C; ++c) {
-      float* col = scratch.color_rows.data() + (static_cast<std::size_t>(r) * C + c) * W;
-      for (std::size_t x = 0; x < W; ++x) {
-        const std::uint8_t p = row[i0[x]], q = row[i1[x]];
-        col[x] = w0[x] * fill[p * C + c] + w1[x] * fill[q * C + c];
-      }
-    }
+    interpolate<0, true>(row, i0, i1, w0, w1, run_end, dx, fill, scratch.keep_rows.data() + ru * W, col, W, C);
   }
 
   // Adds Σ_k F_k(λ)·m^c(λ, k) over the image fills k to rows [y0, y1): per pixel, each of the four
@@ -329,6 +372,7 @@ class Perturber {
   const MaskGenerator& gen_;
   int H_, W_, C_;
   std::vector<float> fill_;         // (K+1) x C, row 0 zero
+  std::vector<int> run_end_;        // per canvas column: where its run of equal grid columns ends
   std::vector<float> interleaved_;  // H x W x C copy of the image (HWC output)
   std::vector<float> planar_;       // C x H x W copy of the image (CHW output)
   bool any_fill_ = false;

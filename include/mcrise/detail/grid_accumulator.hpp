@@ -96,7 +96,7 @@ class GridAccumulator {
     else
       assign_zeros(sums_, L_.size(), threads_);
     totals_.assign(T, 0.0);
-    groups_.start(se_groups, static_cast<std::uint64_t>(gen.block_size()), L_, threads_);
+    groups_.start(se_groups, static_cast<std::uint64_t>(gen.block_size()), L_, geo_.shifts_w(), threads_);
     serial_.reserve(T, contiguous_, groups_.groups > 0);
   }
 
@@ -257,9 +257,18 @@ class GridAccumulator {
     return out;
   }
 
-  /// Σ_{n in group g} M_n·m_n^plane(λ): H x W (batch-means group g, 0 <= g < se_groups()).
-  SaliencyMap group_plane_sum(std::size_t slot, int g, int plane) const {
-    return upsample_sums(groups_.sums.data() + static_cast<std::size_t>(g) * L_.size(), slot, plane);
+  /// Σ_{n in group g} M_n·m_n^plane(λ) into `out` (H x W; batch-means group g, 0 <= g < se_groups()),
+  /// from the shifts the group's samples used.
+  void group_plane_sum(std::size_t slot, int g, int plane, SaliencyMap& out, ShiftUpsampler::Scratch& scratch) const {
+    const std::size_t width = L_.block_width(slot), per_shift = static_cast<std::size_t>(L_.planes) * L_.cells * width;
+    const float* base = groups_.sums.data() + static_cast<std::size_t>(g) * L_.size() +
+                        L_.offset(0, static_cast<std::size_t>(plane), 0, slot);
+    const unsigned char* used = groups_.used.data() + static_cast<std::size_t>(g) * L_.shifts;
+    up_.into(
+        [&](int shift, int cell) {
+          return base[static_cast<std::size_t>(shift) * per_shift + static_cast<std::size_t>(cell) * width];
+        },
+        [used](int shift) { return used[shift] != 0; }, scratch, out);
   }
   /// Σ_{n in group g} M_n.
   double group_total(std::size_t slot, int g) const noexcept {
@@ -368,6 +377,7 @@ class GridAccumulator {
     for (float& v : groups.sums) v = float_of(get_u32(p)), p += 4;
     for (double& v : groups.totals) v = get_f64(p), p += 8;
     for (std::int64_t& v : groups.counts) v = static_cast<std::int64_t>(get_u64(p)), p += 8;
+    groups.use_all();
     sums_.swap(sums);
     totals_.swap(totals);
     groups_ = std::move(groups);

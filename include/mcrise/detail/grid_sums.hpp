@@ -22,12 +22,21 @@ namespace detail {
 /// A table that needs a fresh allocation of at least BufferAllocator::fresh_pages_bytes is not
 /// cleared at all: its pages come zero from the kernel on their first touch, so a run pays for the
 /// part of the table its samples write (a few shifts for a few hundred masks), not for all of it.
+/// `sparse`: such a fresh table keeps small pages (Linux), even when it is large enough for
+/// transparent huge pages: a table that short runs write at scattered places (a batch-means group
+/// writes only the shifts of its own samples) then costs one 4 KiB page per place written, not a
+/// 2 MiB page cleared for each.
 template <class T>
-void assign_zeros(std::vector<T, BufferAllocator<T>>& v, std::size_t n, int threads) {
+void assign_zeros(std::vector<T, BufferAllocator<T>>& v, std::size_t n, int threads, bool sparse = false) {
   if (v.capacity() < n && BufferAllocator<T>::fresh_zeros(n)) {
     std::vector<T, BufferAllocator<T>>().swap(v);  // the old table goes first: memory stays flat
     v.reserve(n);
     v.resize(n);  // BufferAllocator: elements left as the kernel gave them, zero
+#if MCRISE_FRESH_PAGES && defined(MADV_NOHUGEPAGE)
+    if (sparse) (void)::madvise(v.data(), n * sizeof(T), MADV_NOHUGEPAGE);
+#else
+    (void)sparse;
+#endif
     return;
   }
   v.clear();

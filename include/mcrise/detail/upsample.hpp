@@ -16,6 +16,7 @@
 
 #include <mcrise/image.hpp>
 #include <mcrise/masks.hpp>
+#include <mcrise/detail/dispatch.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -79,7 +80,7 @@ class ShiftUpsampler {
 
   /// Working memory of one call, reusable across calls (one per thread).
   struct Scratch {
-    std::vector<double> a, t, u, e;
+    std::vector<double> a, t, u;
     std::vector<char> used;
   };
 
@@ -92,18 +93,48 @@ class ShiftUpsampler {
   }
 
   /// The same, with caller-owned working memory (no allocation but the result's once `s` has grown).
-  /// The result is written once, front to back, never read before it is written: a fresh result's
-  /// pages are then taken with one write fault each, not a read fault (zero page) followed by a
-  /// copy-on-write fault that flushes the TLB of every thread of the process.
   template <class Value>
   SaliencyMap operator()(Value&& value, Scratch& s) const {
+    SaliencyMap out;
+    into(std::forward<Value>(value), [](int) { return true; }, s, out);
+    return out;
+  }
+
+  /// The same into `out` (resized to H x W unless it is that already, so a reused map costs no
+  /// allocation), reading value(shift, ·) only where read(shift) is true: the sums of the other
+  /// shifts must be zero (e.g. no sample used them), and are then never touched. The result is
+  /// bitwise that of operator().
+  /// The result is the working memory of the y pass (no second H x W buffer), first written by a
+  /// fill front to back, never read before: a fresh result's pages are then taken with one write
+  /// fault each, not a read fault (zero page) followed by a copy-on-write fault that flushes the
+  /// TLB of every thread of the process.
+  template <class Value, class Read>
+  void into(Value&& value, Read&& read, Scratch& s, SaliencyMap& out) const {
+    if (out.rows() != geo_.height || out.cols() != geo_.width) out.resize(geo_.height, geo_.width);
+    if (current_isa() == Isa::avx2)
+      into_avx2(value, read, s, out);
+    else
+      into_kernel(value, read, s, out);
+  }
+
+ private:
+  // into() compiled for AVX2 (the same bits: see detail/dispatch.hpp).
+  template <class Value, class Read>
+  MCRISE_TARGET_AVX2 void into_avx2(Value& value, Read& read, Scratch& s, SaliencyMap& out) const {
+    into_kernel(value, read, s, out);
+  }
+  // into()'s loops, inlined into each variant.
+  template <class Value, class Read>
+  MCRISE_ALWAYS_INLINE void into_kernel(Value& value, Read& read, Scratch& s, SaliencyMap& out) const {
     const int H = geo_.height, W = geo_.width, gh = geo_.grid_h, gw = geo_.grid_w;
     const int SH = geo_.shifts_h(), SW = geo_.shifts_w();
     const auto Wz = static_cast<std::size_t>(W), R = static_cast<std::size_t>(gh), J = static_cast<std::size_t>(gw);
     // a: one shift row's grids as [dx][j][r]; t: the x pass as [x][r] (the grid rows side by side,
     // so every step is a short vector op over r, and the recurrence runs gh chains at once);
-    // u: t as [r][x] for the y pass; e: rows 0 and 1 hold values, rows >= 2 second differences along y.
-    s.e.assign(static_cast<std::size_t>(H) * Wz, 0.0);
+    // u: t as [r][x] for the y pass; e (the result): rows 0 and 1 hold values, rows >= 2 second
+    // differences along y until the recurrence at the end.
+    double* e = out.data();  // the result's own storage: filled once, then finished in place below
+    std::fill(e, e + static_cast<std::size_t>(H) * Wz, 0.0);
     s.a.resize(static_cast<std::size_t>(SW) * J * R);
     s.t.resize(Wz * R);
     s.u.resize(R * Wz);
@@ -112,13 +143,16 @@ class ShiftUpsampler {
     double* a = s.a.data();
     double* t = s.t.data();
     double* u = s.u.data();
-    double* e = s.e.data();
     for (int dy = 0; dy < SH; ++dy) {
       bool any = false;
       for (int dx = 0; dx < SW; ++dx) {
         const int shift = dy * SW + dx;
         double* ad = a + static_cast<std::size_t>(dx) * J * R;
         bool nonzero = false;
+        if (!read(shift)) {  // all zero: skipped below like any all-zero shift
+          used[dx] = false;
+          continue;
+        }
         for (std::size_t r = 0; r < R; ++r)
           for (std::size_t j = 0; j < J; ++j) {
             const double v = static_cast<double>(value(shift, static_cast<int>(r * J + j)));
@@ -213,22 +247,18 @@ class ShiftUpsampler {
         }
       }
     }
-    SaliencyMap out(H, W);
-    double* o = out.data();
-    for (int y = 0; y < H; ++y) {
-      const double* ey = e + static_cast<std::size_t>(y) * Wz;
-      double* oy = o + static_cast<std::size_t>(y) * Wz;
-      if (y < 2) {
-        for (int x = 0; x < W; ++x) oy[x] = ey[x];
-      } else {
-        const double* o1 = oy - W;
-        const double* o2 = o1 - W;
-        for (int x = 0; x < W; ++x) oy[x] = ey[x] + (2.0 * o1[x] - o2[x]);
-      }
+    // The recurrence along y, in place: rows 0 and 1 are values already; row y >= 2 reads its own
+    // second differences and the two finished rows above it.
+    for (int y = 2; y < H; ++y) {
+      double* oy = e + static_cast<std::size_t>(y) * Wz;
+      const double* o1 = oy - W;
+      const double* o2 = o1 - W;
+      for (int x = 0; x < W; ++x) oy[x] = oy[x] + (2.0 * o1[x] - o2[x]);
     }
-    return out;
   }
 
+
+ public:
   const MaskGeometry& geometry() const noexcept { return geo_; }
 
  private:
@@ -236,6 +266,9 @@ class ShiftUpsampler {
   MaskGeometry geo_;
   AxisKernel rows_, cols_;
 };
+
+/// Working memory of ShiftUpsampler (one per thread).
+using UpsampleScratch = ShiftUpsampler::Scratch;
 
 }  // namespace detail
 }  // namespace mcrise
